@@ -1,0 +1,31 @@
+import { SecretKeyReference } from './secret-key-reference';
+
+/** An extra environment variable for Prefect containers: a literal value, or a key of an existing Secret. */
+export class EnvironmentVariable {
+  /**
+   * A literal value. Never use this for a secret: it is written into the YAML.
+   */
+  public static fromValue(name: string, value: string): EnvironmentVariable {
+    return new EnvironmentVariable(name, value, undefined);
+  }
+
+  /**
+   * The value of a key of an existing Secret.
+   */
+  public static fromSecret(name: string, secret: SecretKeyReference): EnvironmentVariable {
+    return new EnvironmentVariable(name, undefined, secret);
+  }
+
+  /** The variable's name. */
+  public readonly name: string;
+  /** The literal value, if it has one. */
+  public readonly value?: string;
+  /** The Secret key it is read from, if it is one. */
+  public readonly secret?: SecretKeyReference;
+
+  private constructor(name: string, value?: string, secret?: SecretKeyReference) {
+    this.name = name;
+    this.value = value;
+    this.secret = secret;
+  }
+}

@@ -1,0 +1,661 @@
+import { createHash } from 'node:crypto';
+import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { recommendedLabels, selectorLabels } from './labels';
+import { EnvironmentVariable } from './environment-variable';
+import { PrefectDatabase } from './prefect-database';
+import { PrefectImage, PrefectImageFlavor } from './prefect-image';
+import { PrefectRedisOptions } from './prefect-redis';
+import { serverSetting, SINCE } from './prefect-settings';
+import { SecretKeyReference } from './secret-key-reference';
+import { restrictedContainer, restrictedPod } from './security';
+import {
+  checkCpu, checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger,
+  checkNonEmpty, checkSize, cpuMillis, propError,
+} from './validation';
+
+/** Log levels of the Prefect server. */
+export enum PrefectLogLevel {
+  DEBUG = 'DEBUG',
+  INFO = 'INFO',
+  WARNING = 'WARNING',
+  ERROR = 'ERROR',
+  CRITICAL = 'CRITICAL',
+}
+
+/** Properties of a `PrefectApi`. */
+export interface PrefectApiProps {
+  /**
+   * Name of the server's Service and workload, and prefix of its other objects.
+   * @default "prefect-server"
+   */
+  readonly name?: string;
+
+  /**
+   * The Prefect image, which also decides the Prefect release (settings names and features).
+   * @default PrefectImage.official(): Prefect 3.8.3; the `-kubernetes` flavor (with prefect-redis) when highly available
+   */
+  readonly image?: PrefectImage;
+
+  /**
+   * Names of existing Secrets to pull the image with.
+   * @default none
+   */
+  readonly imagePullSecrets?: string[];
+
+  /**
+   * The database.
+   * @default PrefectDatabase.sqlite()
+   */
+  readonly database?: PrefectDatabase;
+
+  /**
+   * Number of API server pods. More than one makes the server highly available (Prefect 3.1.13+):
+   * it needs PostgreSQL and `redis`; the background services then run in their own Deployment,
+   * migrations run once in a Job, and a PodDisruptionBudget protects the API.
+   * @default 1
+   */
+  readonly replicas?: number;
+
+  /**
+   * Redis for a highly available server. Required when `replicas` is more than one.
+   * @default none
+   */
+  readonly redis?: PrefectRedisOptions;
+
+  /**
+   * Port the server listens on and the Service exposes.
+   * @default 4200
+   */
+  readonly port?: number;
+
+  /**
+   * The API URL as the browser sees it: the UI calls the API there. Without an ingress the UI is
+   * reached through `kubectl port-forward`, hence the default.
+   * @default "http://localhost:<port>/api"
+   */
+  readonly uiApiUrl?: string;
+
+  /**
+   * Send anonymous usage data to Prefect.
+   * @default false
+   */
+  readonly analytics?: boolean;
+
+  /**
+   * Log level of the server.
+   * @default PrefectLogLevel.WARNING
+   */
+  readonly logLevel?: PrefectLogLevel;
+
+  /**
+   * Basic auth for the UI and API (Prefect 3.1.8+): a Secret key holding `user:password`. Clients
+   * must then send the same string as `PREFECT_API_AUTH_STRING`. The health endpoints stay open.
+   * @default no authentication
+   */
+  readonly basicAuth?: SecretKeyReference;
+
+  /**
+   * Extra environment variables for every Prefect container of the server. They may not replace
+   * one the construct sets (use its prop instead).
+   * @default none
+   */
+  readonly env?: EnvironmentVariable[];
+
+  /**
+   * IANA time zone of the containers (`TZ`), e.g. `Europe/Berlin`.
+   * @default the image's (UTC)
+   */
+  readonly timeZone?: string;
+
+  /**
+   * Resources of the API server container. A memory limit is required.
+   * @default requests 500m CPU and 512Mi memory, memory limit 1Gi
+   */
+  readonly resources?: ContainerResources;
+
+  /**
+   * Resources of the background services container (highly available servers only).
+   * @default requests 250m CPU and 512Mi memory, memory limit 1Gi
+   */
+  readonly servicesResources?: ContainerResources;
+
+  /**
+   * How long the server may take to start, first database migrations included, before it is
+   * restarted.
+   * @default Duration.minutes(5)
+   */
+  readonly startupTimeout?: Duration;
+}
+
+const COMPONENT_SERVER = 'server';
+const COMPONENT_SERVICES = 'background-services';
+const COMPONENT_MIGRATION = 'database-migration';
+
+const HOME = '/home/prefect';
+const UI_DIRECTORY = '/var/cache/prefect-ui';
+const DATA_DIRECTORY = '/var/lib/prefect';
+const PORT_NAME = 'http';
+const PROBE_PERIOD_SECONDS = 10;
+
+const DEFAULT_SERVER_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(500) },
+  memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+};
+const DEFAULT_SERVICES_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(250) },
+  memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+};
+
+// Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
+const MAX_NAME_LENGTH = 46;
+
+/**
+ * The Prefect server (`prefect server start`): API and UI, its database, probes, a ClusterIP
+ * Service, and, when highly available, background services, a migration Job and a
+ * PodDisruptionBudget.
+ */
+export class PrefectApi extends Construct {
+  /** Name of the server's Service and workload. */
+  public readonly name: string;
+  /** The Prefect image the server runs. */
+  public readonly image: PrefectImage;
+  /** The port of the API, on the pods and on the Service. */
+  public readonly port: number;
+  /** The ClusterIP Service in front of the API pods. */
+  public readonly service: Service;
+  /** The API URL for clients inside the cluster, e.g. `http://prefect-server.prefect.svc.cluster.local:4200/api`. */
+  public readonly serviceUrl: string;
+  /** The API URL as the browser sees it. */
+  public readonly uiApiUrl: string;
+  /** Number of API pods. */
+  public readonly replicas: number;
+  /** Whether the server runs highly available (several API pods, separate services and migrations). */
+  public readonly highlyAvailable: boolean;
+  /** The basic auth string clients must send, if the server requires one. */
+  public readonly basicAuth?: SecretKeyReference;
+  /** The database the server uses. */
+  public readonly database: PrefectDatabase;
+  /** The API workload: a StatefulSet on SQLite, a Deployment on PostgreSQL. */
+  public readonly workload: ApiObject;
+  /** The background services Deployment of a highly available server. */
+  public readonly servicesWorkload?: ApiObject;
+  /** The database migration Job of a highly available server. */
+  public readonly migrationJob?: ApiObject;
+
+  private readonly namespace?: string;
+  private readonly props: PrefectApiProps;
+
+  public constructor(scope: Construct, id: string, props: PrefectApiProps = {}) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? 'prefect-server';
+    this.database = props.database ?? PrefectDatabase.sqlite();
+    this.replicas = props.replicas ?? 1;
+    this.highlyAvailable = this.replicas > 1;
+    this.image = (props.image ?? PrefectImage.official())
+      ._withDefaultFlavor(this.highlyAvailable ? PrefectImageFlavor.KUBERNETES : PrefectImageFlavor.STANDARD);
+    this.port = props.port ?? 4200;
+    this.uiApiUrl = props.uiApiUrl ?? `http://localhost:${this.port}/api`;
+    this.basicAuth = props.basicAuth;
+    this.namespace = Chart.of(this).namespace;
+    this.validate();
+
+    const host = this.namespace ? `${this.name}.${this.namespace}.svc.cluster.local` : this.name;
+    this.serviceUrl = `http://${host}:${this.port}/api`;
+
+    this.service = new Service(this, 'Service', {
+      metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
+      type: ServiceType.CLUSTER_IP,
+      ports: [{ name: PORT_NAME, port: this.port, targetPort: this.port }],
+    });
+    for (const [key, value] of Object.entries(selectorLabels(this.name, COMPONENT_SERVER))) {
+      this.service.selectLabel(key, value);
+    }
+
+    if (this.database.isSqlite) {
+      this.workload = this.sqliteStatefulSet();
+    } else {
+      this.workload = this.serverDeployment();
+    }
+    if (this.highlyAvailable) {
+      this.servicesWorkload = this.servicesDeployment();
+      this.migrationJob = this.migration();
+      new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
+        metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
+        spec: {
+          maxUnavailable: k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) },
+        },
+      });
+    }
+  }
+
+  private validate(): void {
+    const props = this.props;
+    const version = this.image.version;
+    checkDns1035Label(this, 'name', this.name, MAX_NAME_LENGTH);
+    if (version.major < 2 || !version.isAtLeast(SINCE.READY_ENDPOINT)) {
+      throw propError(this, 'image', `${this.image.reference} (Prefect ${version})`,
+        `Prefect ${SINCE.READY_ENDPOINT} or newer (Prefect 1 has no \`prefect server start\`; older 2.x releases have no readiness endpoint)`);
+    }
+    checkInteger(this, 'replicas', this.replicas, 1, 100);
+    checkInteger(this, 'port', this.port, 1024, 65535);
+    for (const secret of props.imagePullSecrets ?? []) {
+      checkDns1123Subdomain(this, 'imagePullSecrets', secret);
+    }
+    this.validateDatabase();
+    this.validateHighAvailability();
+    this.validateUiApiUrl();
+    if (this.basicAuth) {
+      this.basicAuth._validate(this, 'basicAuth');
+      if (!version.isAtLeast(SINCE.BASIC_AUTH)) {
+        throw propError(this, 'basicAuth', `Secret ${this.basicAuth.secretName} with Prefect ${version}`,
+          `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth; put authentication in front of the server instead`);
+      }
+    }
+    if (props.timeZone !== undefined && !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(props.timeZone)) {
+      throw propError(this, 'timeZone', props.timeZone, 'an IANA time zone name such as "UTC" or "Europe/Berlin"');
+    }
+    this.validateResources('resources', props.resources);
+    if (props.servicesResources && !this.highlyAvailable) {
+      throw propError(this, 'servicesResources', 'set',
+        'only with replicas > 1: a single server runs its background services in the API container (use resources)');
+    }
+    this.validateResources('servicesResources', props.servicesResources);
+    if (props.startupTimeout !== undefined) {
+      const seconds = props.startupTimeout.toSeconds();
+      if (seconds < PROBE_PERIOD_SECONDS || seconds > 3600) {
+        throw propError(this, 'startupTimeout', `${seconds}s`, 'a duration from 10 seconds to 1 hour');
+      }
+    }
+    const ownNames = new Set(this.sharedEnv().concat(this.serverOnlyEnv()).map(e => e.name));
+    for (const variable of props.env ?? []) {
+      checkEnvName(this, 'env', variable.name);
+      if (ownNames.has(variable.name) || variable.name === 'PREFECT_SERVER_API_HOST' || variable.name === 'PREFECT_SERVER_API_PORT') {
+        throw propError(this, 'env', variable.name,
+          'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone)');
+      }
+      variable.secret?._validate(this, `env[${variable.name}]`);
+    }
+    const duplicate = (props.env ?? []).map(e => e.name).find((n, i, all) => all.indexOf(n) !== i);
+    if (duplicate) {
+      throw propError(this, 'env', duplicate, 'each variable name once');
+    }
+  }
+
+  private validateDatabase(): void {
+    const version = this.image.version;
+    const sqlite = this.database._sqlite;
+    if (sqlite) {
+      if (sqlite.size) checkSize(this, 'database.size', sqlite.size, 100);
+      if (sqlite.storageClassName !== undefined) checkDns1123Subdomain(this, 'database.storageClassName', sqlite.storageClassName);
+    }
+    this.database._connectionUrl?._validate(this, 'database.connectionUrl');
+    const parts = this.database._components;
+    if (parts) {
+      if (!version.isAtLeast(SINCE.DATABASE_COMPONENTS)) {
+        throw propError(this, 'database', `PrefectDatabase.postgres() with Prefect ${version}`,
+          `Prefect ${SINCE.DATABASE_COMPONENTS} or newer; for Prefect 2 use PrefectDatabase.postgresUrl() with the connection URL in a Secret`);
+      }
+      checkNonEmpty(this, 'database.host', parts.host);
+      checkInteger(this, 'database.port', parts.port ?? 5432, 1, 65535);
+      checkNonEmpty(this, 'database.user', parts.user);
+      checkNonEmpty(this, 'database.databaseName', parts.databaseName);
+      parts.password._validate(this, 'database.password');
+    }
+  }
+
+  private validateHighAvailability(): void {
+    const version = this.image.version;
+    if (!this.highlyAvailable) {
+      if (this.props.redis) {
+        throw propError(this, 'redis', this.props.redis.host,
+          'only with replicas > 1: a single server keeps its messaging in memory');
+      }
+      return;
+    }
+    if (this.database.isSqlite) {
+      throw propError(this, 'replicas', this.replicas,
+        '1 with SQLite, which allows a single writer; for more replicas use PostgreSQL (database: PrefectDatabase.postgres(...) or PrefectDatabase.postgresUrl(...)) and redis');
+    }
+    if (!version.isAtLeast(SINCE.SEPARATE_SERVICES)) {
+      throw propError(this, 'replicas', `${this.replicas} with Prefect ${version}`,
+        `1, or Prefect ${SINCE.SEPARATE_SERVICES} or newer: running several API pods needs the background services in a process of their own`);
+    }
+    const redis = this.props.redis;
+    if (!redis) {
+      throw propError(this, 'redis', undefined,
+        `Redis connection options when replicas is ${this.replicas}: API pods share events, ordering and leases through Redis`);
+    }
+    if (this.image.flavor === PrefectImageFlavor.STANDARD || this.image.flavor === PrefectImageFlavor.CONDA) {
+      throw propError(this, 'image', this.image.reference,
+        'an image with prefect-redis when replicas > 1, such as PrefectImage.official({ flavor: PrefectImageFlavor.KUBERNETES })');
+    }
+    checkNonEmpty(this, 'redis.host', redis.host);
+    checkInteger(this, 'redis.port', redis.port ?? 6379, 1, 65535);
+    checkInteger(this, 'redis.db', redis.db ?? 0, 0, 1_000_000);
+    if (redis.username !== undefined) checkNonEmpty(this, 'redis.username', redis.username);
+    redis.password?._validate(this, 'redis.password');
+  }
+
+  private validateUiApiUrl(): void {
+    let url: URL | undefined;
+    try {
+      url = new URL(this.uiApiUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '0.0.0.0') {
+      throw propError(this, 'uiApiUrl', this.uiApiUrl,
+        'an absolute http(s) URL at which browsers reach the API, such as "https://prefect.example.com/api" (not 0.0.0.0)');
+    }
+  }
+
+  private validateResources(prop: string, resources: ContainerResources | undefined): void {
+    if (!resources) return;
+    const cpu = resources.cpu;
+    if (cpu?.request) checkCpu(this, `${prop}.cpu.request`, cpu.request);
+    if (cpu?.limit) checkCpu(this, `${prop}.cpu.limit`, cpu.limit);
+    if (cpu?.request && cpu.limit && cpuMillis(cpu.request) > cpuMillis(cpu.limit)) {
+      throw propError(this, `${prop}.cpu.request`, cpu.request, `at most the limit (${cpu.limit.amount})`);
+    }
+    const memory = resources.memory;
+    if (memory) {
+      if (!memory.limit) {
+        throw propError(this, `${prop}.memory.limit`, undefined, 'a memory limit, such as Size.gibibytes(1): a server without one can exhaust its node');
+      }
+      checkSize(this, `${prop}.memory.limit`, memory.limit, 64);
+      if (memory.request) {
+        checkSize(this, `${prop}.memory.request`, memory.request, 64);
+        if (memory.request.toMebibytes() > memory.limit.toMebibytes()) {
+          throw propError(this, `${prop}.memory.request`, memory.request, `at most the limit (${memory.limit.asString()})`);
+        }
+      }
+    }
+  }
+
+  private labels(component: string): Record<string, string> {
+    return recommendedLabels(this.name, component, this.image.version);
+  }
+
+  private setting(name: string): string {
+    return serverSetting(this.image.version, name);
+  }
+
+  /** Environment of every server container: home, database, messaging, logging, extras. */
+  private sharedEnv(): k8s.EnvVar[] {
+    const env: k8s.EnvVar[] = [
+      { name: 'HOME', value: HOME },
+      { name: 'PREFECT_HOME', value: `${HOME}/.prefect` },
+      ...this.databaseEnv(),
+    ];
+    if (this.highlyAvailable) {
+      env.push({ name: this.setting('PREFECT_SERVER_DATABASE_MIGRATE_ON_START'), value: 'false' });
+      env.push(...this.redisEnv());
+    }
+    env.push(
+      { name: 'PREFECT_SERVER_ANALYTICS_ENABLED', value: String(this.props.analytics ?? false) },
+      { name: this.setting('PREFECT_SERVER_LOGGING_LEVEL'), value: this.props.logLevel ?? PrefectLogLevel.WARNING },
+    );
+    if (this.props.timeZone) env.push({ name: 'TZ', value: this.props.timeZone });
+    return env;
+  }
+
+  /** Environment only the API container needs: the UI and basic auth. */
+  private serverOnlyEnv(): k8s.EnvVar[] {
+    const env: k8s.EnvVar[] = [
+      { name: this.setting('PREFECT_SERVER_UI_API_URL'), value: this.uiApiUrl },
+      { name: this.setting('PREFECT_SERVER_UI_STATIC_DIRECTORY'), value: UI_DIRECTORY },
+    ];
+    if (this.basicAuth) env.push(secretEnv('PREFECT_SERVER_API_AUTH_STRING', this.basicAuth));
+    return env;
+  }
+
+  private extraEnv(): k8s.EnvVar[] {
+    return (this.props.env ?? []).map(v => v.secret ? secretEnv(v.name, v.secret) : { name: v.name, value: v.value });
+  }
+
+  private databaseEnv(): k8s.EnvVar[] {
+    const url = this.setting('PREFECT_SERVER_DATABASE_CONNECTION_URL');
+    if (this.database.isSqlite) {
+      return [{ name: url, value: `sqlite+aiosqlite:///${DATA_DIRECTORY}/prefect.db` }];
+    }
+    const connectionUrl = this.database._connectionUrl;
+    if (connectionUrl) return [secretEnv(url, connectionUrl)];
+    const parts = this.database._components!;
+    return [
+      { name: this.setting('PREFECT_SERVER_DATABASE_DRIVER'), value: 'postgresql+asyncpg' },
+      { name: this.setting('PREFECT_SERVER_DATABASE_HOST'), value: parts.host },
+      { name: this.setting('PREFECT_SERVER_DATABASE_PORT'), value: String(parts.port ?? 5432) },
+      { name: this.setting('PREFECT_SERVER_DATABASE_USER'), value: parts.user },
+      { name: this.setting('PREFECT_SERVER_DATABASE_NAME'), value: parts.databaseName },
+      secretEnv(this.setting('PREFECT_SERVER_DATABASE_PASSWORD'), parts.password),
+    ];
+  }
+
+  private redisEnv(): k8s.EnvVar[] {
+    const redis = this.props.redis!;
+    const version = this.image.version;
+    const port = redis.port ?? 6379;
+    const db = redis.db ?? 0;
+    const env: k8s.EnvVar[] = [
+      { name: 'PREFECT_MESSAGING_BROKER', value: 'prefect_redis.messaging' },
+      { name: 'PREFECT_MESSAGING_CACHE', value: 'prefect_redis.messaging' },
+    ];
+    if (version.isAtLeast(SINCE.CAUSAL_ORDERING)) {
+      env.push({ name: 'PREFECT_SERVER_EVENTS_CAUSAL_ORDERING', value: 'prefect_redis.ordering' });
+    }
+    if (version.isAtLeast(SINCE.LEASE_STORAGE)) {
+      env.push({ name: 'PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', value: 'prefect_redis.lease_storage' });
+    }
+    env.push(
+      { name: 'PREFECT_REDIS_MESSAGING_HOST', value: redis.host },
+      { name: 'PREFECT_REDIS_MESSAGING_PORT', value: String(port) },
+      { name: 'PREFECT_REDIS_MESSAGING_DB', value: String(db) },
+      { name: 'PREFECT_REDIS_MESSAGING_SSL', value: String(redis.ssl ?? false) },
+    );
+    if (redis.username) env.push({ name: 'PREFECT_REDIS_MESSAGING_USERNAME', value: redis.username });
+    if (redis.password) env.push(secretEnv('PREFECT_REDIS_MESSAGING_PASSWORD', redis.password));
+    if (version.isAtLeast(SINCE.DOCKET)) {
+      // The kubelet expands $(VAR) from variables defined earlier, so the password stays in its Secret.
+      const credentials = redis.password
+        ? `${encodeURIComponent(redis.username ?? '')}:$(PREFECT_REDIS_MESSAGING_PASSWORD)@`
+        : redis.username ? `${encodeURIComponent(redis.username)}@` : '';
+      const scheme = redis.ssl ? 'rediss' : 'redis';
+      env.push({ name: 'PREFECT_SERVER_DOCKET_URL', value: `${scheme}://${credentials}${redis.host}:${port}/${db}` });
+    }
+    return env;
+  }
+
+  private volumes(withUi: boolean): k8s.Volume[] {
+    const volumes: k8s.Volume[] = [
+      { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+      { name: 'home', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+    ];
+    if (withUi) volumes.push({ name: 'ui', emptyDir: { sizeLimit: k8s.Quantity.fromString('512Mi') } });
+    return volumes;
+  }
+
+  private volumeMounts(withUi: boolean): k8s.VolumeMount[] {
+    const mounts: k8s.VolumeMount[] = [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'home', mountPath: HOME },
+    ];
+    if (withUi) mounts.push({ name: 'ui', mountPath: UI_DIRECTORY });
+    if (this.database.isSqlite) mounts.push({ name: 'data', mountPath: DATA_DIRECTORY });
+    return mounts;
+  }
+
+  private podSpec(containers: k8s.Container[], volumes: k8s.Volume[], extra: Partial<k8s.PodSpec> = {}): k8s.PodSpec {
+    const pullSecrets = this.props.imagePullSecrets ?? [];
+    return {
+      // The server never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+      // Service links would inject PREFECT_SERVER_PORT-style variables from Services named prefect-*.
+      enableServiceLinks: false,
+      securityContext: restrictedPod(),
+      containers,
+      volumes,
+      ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map(name => ({ name })) } : {}),
+      ...extra,
+    };
+  }
+
+  private container(name: string, args: string[], env: k8s.EnvVar[], resources: ContainerResources, withUi: boolean): k8s.Container {
+    return {
+      name,
+      image: this.image.reference,
+      imagePullPolicy: 'IfNotPresent',
+      // The image's entrypoint (tini, then Prefect's entrypoint script) stays: only args are given.
+      args,
+      env: [...env, ...this.extraEnv()],
+      resources: toRequirements(resources),
+      securityContext: restrictedContainer(),
+      volumeMounts: this.volumeMounts(withUi),
+    };
+  }
+
+  private serverPodTemplate(): k8s.PodTemplateSpec {
+    const args = ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(this.port)];
+    if (this.highlyAvailable) args.push('--no-services');
+    const server: k8s.Container = {
+      ...this.container('prefect-server', args, [...this.sharedEnv(), ...this.serverOnlyEnv()],
+        mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), true),
+      ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
+      startupProbe: httpProbe('/api/health',
+        Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),
+      livenessProbe: httpProbe('/api/health', 3),
+      readinessProbe: httpProbe('/api/ready', 3),
+    };
+    const spread: Partial<k8s.PodSpec> = this.highlyAvailable ? {
+      topologySpreadConstraints: [{
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) },
+      }],
+    } : {};
+    return {
+      metadata: { labels: this.labels(COMPONENT_SERVER) },
+      spec: this.podSpec([server], this.volumes(true), spread),
+    };
+  }
+
+  private sqliteStatefulSet(): ApiObject {
+    const sqlite = this.database._sqlite!;
+    return new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
+      spec: {
+        // SQLite is single-writer: one pod, and a StatefulSet never runs two pods with one identity,
+        // so a rollout or node failure cannot put two servers on the database file.
+        replicas: 1,
+        serviceName: this.service.name,
+        podManagementPolicy: 'OrderedReady',
+        updateStrategy: { type: 'RollingUpdate' },
+        selector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) },
+        // Deleting or scaling the StatefulSet keeps the database claim.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        template: this.serverPodTemplate(),
+        volumeClaimTemplates: [{
+          // Claim templates are immutable: only labels that never change (no version).
+          metadata: { name: 'data', labels: selectorLabels(this.name, COMPONENT_SERVER) },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: sqlite.storageClassName,
+            resources: { requests: { storage: k8s.Quantity.fromString((sqlite.size ?? Size.gibibytes(5)).asString()) } },
+          },
+        }],
+      },
+    });
+  }
+
+  private serverDeployment(): ApiObject {
+    return new k8s.KubeDeployment(this, 'Resource', {
+      metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
+      spec: {
+        replicas: this.replicas,
+        selector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) },
+        // A new pod is ready before an old one goes, so a rollout never drops the API.
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+        },
+        template: this.serverPodTemplate(),
+      },
+    });
+  }
+
+  private servicesDeployment(): ApiObject {
+    const container = this.container('prefect-services', ['prefect', 'server', 'services', 'start'], this.sharedEnv(),
+      mergeResources(DEFAULT_SERVICES_RESOURCES, this.props.servicesResources), false);
+    return new k8s.KubeDeployment(this, 'Services', {
+      metadata: { name: `${this.name}-services`, labels: this.labels(COMPONENT_SERVICES) },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVICES) },
+        // The loop services (scheduler, late runs, ...) must not run twice at once.
+        strategy: { type: 'Recreate' },
+        template: {
+          metadata: { labels: this.labels(COMPONENT_SERVICES) },
+          spec: this.podSpec([container], this.volumes(false)),
+        },
+      },
+    });
+  }
+
+  private migration(): ApiObject {
+    const container = this.container('prefect-migrate', ['prefect', 'server', 'database', 'upgrade', '-y'], this.sharedEnv(),
+      mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), false);
+    const template: k8s.PodTemplateSpec = {
+      metadata: { labels: this.labels(COMPONENT_MIGRATION) },
+      spec: this.podSpec([container], this.volumes(false), { restartPolicy: 'Never' }),
+    };
+    // A Job's pod template is immutable: a new image or database gets a Job of its own name.
+    const digest = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 8);
+    return new k8s.KubeJob(this, 'Migration', {
+      metadata: { name: `${this.name}-migrate-${digest}`, labels: this.labels(COMPONENT_MIGRATION) },
+      spec: {
+        backoffLimit: 3,
+        activeDeadlineSeconds: 3600,
+        ttlSecondsAfterFinished: 86400,
+        template,
+      },
+    });
+  }
+}
+
+function secretEnv(name: string, secret: SecretKeyReference): k8s.EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secret.secretName, key: secret.key } } };
+}
+
+function httpProbe(path: string, failureThreshold: number): k8s.Probe {
+  return {
+    httpGet: { path, port: k8s.IntOrString.fromString(PORT_NAME) },
+    periodSeconds: PROBE_PERIOD_SECONDS,
+    timeoutSeconds: 5,
+    successThreshold: 1,
+    failureThreshold,
+  };
+}
+
+function mergeResources(defaults: ContainerResources, overrides: ContainerResources | undefined): ContainerResources {
+  return {
+    cpu: overrides?.cpu ?? defaults.cpu,
+    memory: overrides?.memory ?? defaults.memory,
+    ephemeralStorage: overrides?.ephemeralStorage ?? defaults.ephemeralStorage,
+  };
+}
+
+function toRequirements(resources: ContainerResources): k8s.ResourceRequirements {
+  const requests: Record<string, k8s.Quantity> = {};
+  const limits: Record<string, k8s.Quantity> = {};
+  if (resources.cpu?.request) requests.cpu = k8s.Quantity.fromString(resources.cpu.request.amount);
+  if (resources.cpu?.limit) limits.cpu = k8s.Quantity.fromString(resources.cpu.limit.amount);
+  if (resources.memory?.request) requests.memory = k8s.Quantity.fromString(resources.memory.request.asString());
+  if (resources.memory?.limit) limits.memory = k8s.Quantity.fromString(resources.memory.limit.asString());
+  if (resources.ephemeralStorage?.request) requests['ephemeral-storage'] = k8s.Quantity.fromString(resources.ephemeralStorage.request.asString());
+  if (resources.ephemeralStorage?.limit) limits['ephemeral-storage'] = k8s.Quantity.fromString(resources.ephemeralStorage.limit.asString());
+  return { requests, limits };
+}

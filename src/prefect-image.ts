@@ -1,0 +1,106 @@
+import { PrefectVersion } from './prefect-version';
+
+/** The variant of an official Prefect image. */
+export enum PrefectImageFlavor {
+  /** Prefect alone. */
+  STANDARD = 'STANDARD',
+  /** Prefect with prefect-kubernetes and prefect-redis (needed by Kubernetes workers and by a highly available server). */
+  KUBERNETES = 'KUBERNETES',
+  /** Prefect on a conda base. */
+  CONDA = 'CONDA',
+}
+
+const FLAVOR_SUFFIX: Record<PrefectImageFlavor, string> = {
+  [PrefectImageFlavor.STANDARD]: '',
+  [PrefectImageFlavor.KUBERNETES]: '-kubernetes',
+  [PrefectImageFlavor.CONDA]: '-conda',
+};
+
+/** Options for an official `prefecthq/prefect` image. */
+export interface OfficialPrefectImageOptions {
+  /**
+   * The Prefect release.
+   * @default PrefectVersion.V3_8_3
+   */
+  readonly version?: PrefectVersion;
+
+  /**
+   * The Python version of the image, `3.MINOR`.
+   * @default "3.12"
+   */
+  readonly pythonVersion?: string;
+
+  /**
+   * The image flavor.
+   * @default PrefectImageFlavor.STANDARD, or KUBERNETES where the deployment needs prefect-redis or prefect-kubernetes
+   */
+  readonly flavor?: PrefectImageFlavor;
+}
+
+const PYTHON_VERSION = /^3\.\d{1,2}$/;
+// registry[:port]/path[:tag][@sha256:digest]
+const IMAGE_REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
+/**
+ * A pinned container image with Prefect in it, and the Prefect release it contains (which decides
+ * the settings names and commands the constructs emit).
+ */
+export class PrefectImage {
+  /**
+   * An official `prefecthq/prefect:<version>-python<python><flavor>` image.
+   */
+  public static official(options: OfficialPrefectImageOptions = {}): PrefectImage {
+    const version = options.version ?? PrefectVersion.V3_8_3;
+    const python = options.pythonVersion ?? '3.12';
+    if (!PYTHON_VERSION.test(python)) {
+      throw new Error(`PrefectImage.official: pythonVersion ${JSON.stringify(python)} is not accepted: a Python version as 3.MINOR, such as "3.12"`);
+    }
+    const flavor = options.flavor ?? PrefectImageFlavor.STANDARD;
+    return new PrefectImage(`prefecthq/prefect:${version.version}-python${python}${FLAVOR_SUFFIX[flavor]}`,
+      version, flavor, options.flavor === undefined);
+  }
+
+  /**
+   * Any image, e.g. a mirror of the official one or an image with your flow dependencies.
+   * It must be pinned: a tag naming an exact build (not `latest` or `<major>-latest`) or a digest.
+   * @param reference the image reference, e.g. `registry.example.com/prefect:3.8.3-python3.12-kubernetes`
+   * @param version the Prefect release the image contains
+   */
+  public static fromRegistry(reference: string, version: PrefectVersion): PrefectImage {
+    const match = IMAGE_REFERENCE.exec(reference);
+    if (!match) {
+      throw new Error(`PrefectImage.fromRegistry: ${JSON.stringify(reference)} is not accepted: an image reference such as "registry.example.com/team/prefect:3.8.3-python3.12"`);
+    }
+    const [, tag, digest] = match;
+    if (!digest && (!tag || tag === 'latest' || tag.endsWith('-latest'))) {
+      throw new Error(`PrefectImage.fromRegistry: ${JSON.stringify(reference)} is not accepted: the image must be pinned, by a tag naming an exact build (not "latest" or "<major>-latest") or by a digest (@sha256:...)`);
+    }
+    return new PrefectImage(reference, version, undefined, false);
+  }
+
+  /** The image reference. */
+  public readonly reference: string;
+  /** The Prefect release in the image. */
+  public readonly version: PrefectVersion;
+  /** The flavor of an official image; undefined for other images. */
+  public readonly flavor?: PrefectImageFlavor;
+  private readonly flavorIsDefault: boolean;
+
+  private constructor(reference: string, version: PrefectVersion, flavor: PrefectImageFlavor | undefined, flavorIsDefault: boolean) {
+    this.reference = reference;
+    this.version = version;
+    this.flavor = flavor;
+    this.flavorIsDefault = flavorIsDefault;
+  }
+
+  /**
+   * This image, or for an official image whose flavor was not chosen explicitly, the same release
+   * in the given flavor. Lets a construct pick the flavor it needs while a user's explicit choice stands.
+   * @internal
+   */
+  public _withDefaultFlavor(flavor: PrefectImageFlavor): PrefectImage {
+    // A defaulted flavor is STANDARD, whose tag has no suffix.
+    if (!this.flavorIsDefault || flavor === this.flavor) return this;
+    return new PrefectImage(this.reference + FLAVOR_SUFFIX[flavor], this.version, flavor, false);
+  }
+}

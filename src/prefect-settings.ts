@@ -1,0 +1,43 @@
+import { PrefectVersion } from './prefect-version';
+
+/**
+ * Server settings renamed in Prefect 3.0.11, with the name they had before. Prefect 3 still
+ * accepts the old names as aliases, and they are the only names Prefect 2 knows. A name Prefect
+ * does not know is silently ignored, so every server setting goes through `serverSetting`.
+ */
+const LEGACY_NAMES: Record<string, string> = {
+  PREFECT_SERVER_DATABASE_CONNECTION_URL: 'PREFECT_API_DATABASE_CONNECTION_URL',
+  PREFECT_SERVER_DATABASE_MIGRATE_ON_START: 'PREFECT_API_DATABASE_MIGRATE_ON_START',
+  PREFECT_SERVER_DATABASE_DRIVER: 'PREFECT_API_DATABASE_DRIVER',
+  PREFECT_SERVER_DATABASE_HOST: 'PREFECT_API_DATABASE_HOST',
+  PREFECT_SERVER_DATABASE_PORT: 'PREFECT_API_DATABASE_PORT',
+  PREFECT_SERVER_DATABASE_USER: 'PREFECT_API_DATABASE_USER',
+  PREFECT_SERVER_DATABASE_PASSWORD: 'PREFECT_API_DATABASE_PASSWORD',
+  PREFECT_SERVER_DATABASE_NAME: 'PREFECT_API_DATABASE_NAME',
+  PREFECT_SERVER_UI_API_URL: 'PREFECT_UI_API_URL',
+  PREFECT_SERVER_UI_STATIC_DIRECTORY: 'PREFECT_UI_STATIC_DIRECTORY',
+  PREFECT_SERVER_LOGGING_LEVEL: 'PREFECT_LOGGING_SERVER_LEVEL',
+};
+
+/** The name `version` reads for the server setting known since 3.0.11 as `name`. */
+export function serverSetting(version: PrefectVersion, name: string): string {
+  return version.isAtLeast('3.0.11') ? name : LEGACY_NAMES[name] ?? name;
+}
+
+/** Releases that introduced what the constructs rely on. */
+export const SINCE = {
+  /** `GET /api/ready`, the readiness endpoint. */
+  READY_ENDPOINT: '2.14.0',
+  /** `PREFECT_SERVER_DATABASE_{DRIVER,HOST,...}`: the database connection in parts. */
+  DATABASE_COMPONENTS: '3.0.0',
+  /** `PREFECT_SERVER_API_AUTH_STRING`: basic auth on the server. */
+  BASIC_AUTH: '3.1.8',
+  /** `prefect server start --no-services` and `prefect server services start`. */
+  SEPARATE_SERVICES: '3.1.13',
+  /** `PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE`. */
+  LEASE_STORAGE: '3.4.9',
+  /** `PREFECT_SERVER_EVENTS_CAUSAL_ORDERING`. */
+  CAUSAL_ORDERING: '3.4.12',
+  /** `PREFECT_SERVER_DOCKET_URL`. */
+  DOCKET: '3.6.0',
+};

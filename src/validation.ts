@@ -1,0 +1,84 @@
+import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+
+/**
+ * An input error: names the construct, the prop, the offending value and what is accepted.
+ * Thrown at construction for what is wrong up front, and returned from node validations for
+ * what is only known at synth time.
+ */
+export function propError(scope: IConstruct, prop: string, value: unknown, accepted: string): Error {
+  return new Error(`${scope.constructor.name} '${scope.node.path}': ${prop} ${show(value)} is not accepted: ${accepted}`);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '(unset)';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Size) return value.asString();
+  if (value instanceof Cpu) return value.amount;
+  return String(value);
+}
+
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+export function checkDns1035Label(scope: IConstruct, prop: string, value: string, maxLength = 63): void {
+  if (!DNS1035_LABEL.test(value) || value.length > maxLength) {
+    throw propError(scope, prop, value,
+      `a DNS-1035 label of at most ${maxLength} characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit`);
+  }
+}
+
+export function checkDns1123Subdomain(scope: IConstruct, prop: string, value: string): void {
+  if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253) {
+    throw propError(scope, prop, value,
+      'a DNS-1123 subdomain of at most 253 characters: lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit');
+  }
+}
+
+export function checkSecretKey(scope: IConstruct, prop: string, value: string): void {
+  if (!SECRET_KEY.test(value) || value.length > 253) {
+    throw propError(scope, prop, value, 'a Secret data key: letters, digits, \'-\', \'_\' and \'.\'');
+  }
+}
+
+export function checkEnvName(scope: IConstruct, prop: string, value: string): void {
+  if (!ENV_NAME.test(value)) {
+    throw propError(scope, prop, value, 'an environment variable name: letters, digits, \'_\', \'-\' and \'.\', not starting with a digit');
+  }
+}
+
+export function checkInteger(scope: IConstruct, prop: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw propError(scope, prop, value, `a whole number from ${min} to ${max}`);
+  }
+}
+
+export function checkNonEmpty(scope: IConstruct, prop: string, value: string): void {
+  if (value.trim() === '' || /\s/.test(value)) {
+    throw propError(scope, prop, value, 'a non-empty value without white space');
+  }
+}
+
+/** Millicores of a CPU quantity ("500m", "2", "0.5"); NaN when it is not a quantity. */
+export function cpuMillis(cpu: Cpu): number {
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(cpu.amount);
+  if (!match) return NaN;
+  return match[2] === 'm' ? Number(match[1]) : Number(match[1]) * 1000;
+}
+
+export function checkCpu(scope: IConstruct, prop: string, cpu: Cpu): void {
+  const millis = cpuMillis(cpu);
+  if (!(millis >= 1) || !Number.isInteger(millis)) {
+    throw propError(scope, prop, cpu, 'a CPU quantity of at least 1m, such as Cpu.millis(250) or Cpu.units(1)');
+  }
+}
+
+export function checkSize(scope: IConstruct, prop: string, size: Size, minMebibytes: number): void {
+  const mebibytes = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (!(mebibytes >= minMebibytes)) {
+    throw propError(scope, prop, size, `a size of at least ${minMebibytes}Mi, such as Size.mebibytes(512) or Size.gibibytes(1)`);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The checkers the other tests rely on must be able to fail: each is shown a broken object and
+ * must name what is wrong.
+ */
+import { apiServerRuleErrors, kubernetes127Errors } from './support/kubernetes-schema';
+import { restrictedViolations } from './support/pod-security';
+import { danglingReferences } from './support/references';
+
+const restrictedPod = () => ({
+  securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: 'RuntimeDefault' } },
+  containers: [{
+    name: 'app',
+    image: 'busybox:1.36',
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    ports: [{ name: 'http', containerPort: 8080 }],
+  }],
+});
+
+const deployment = (spec: any = restrictedPod()) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'app', namespace: 'ns', labels: { app: 'a' } },
+  spec: { selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'a' } }, spec } },
+});
+
+describe('Kubernetes 1.27 schema check', () => {
+  test('accepts a valid object', () => {
+    expect(kubernetes127Errors(deployment())).toEqual([]);
+  });
+  test('rejects wrong types and missing required fields', () => {
+    const bad: any = deployment();
+    bad.spec.template.spec.containers[0].ports[0].containerPort = 'http';
+    delete bad.spec.selector;
+    const errors = kubernetes127Errors(bad).join('\n');
+    expect(errors).toMatch(/containerPort must be integer/);
+    expect(errors).toMatch(/spec must have required property selector/);
+  });
+  test('rejects unknown fields, at any depth', () => {
+    const bad: any = deployment();
+    bad.spec.template.spec.containers[0].securityContext.runAsRoot = false;
+    bad.metadata.label = {};
+    expect(kubernetes127Errors(bad)).toEqual([
+      'Deployment/app.metadata.label: unknown field',
+      'Deployment/app.spec.template.spec.containers[0].securityContext.runAsRoot: unknown field',
+    ]);
+  });
+  test('rejects API versions 1.27 no longer serves', () => {
+    expect(kubernetes127Errors({ apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'x' }, spec: {} }))
+      .toEqual(['PodDisruptionBudget/x: policy/v1beta1/PodDisruptionBudget is not served by Kubernetes 1.27']);
+  });
+  test('API server rules: names, labels, container and port names', () => {
+    const bad: any = deployment();
+    bad.metadata.name = 'App_1';
+    bad.metadata.labels = { 'app.kubernetes.io/version': 'not valid!' };
+    bad.spec.template.spec.containers[0].ports[0].name = 'much-too-long-port-name';
+    expect(apiServerRuleErrors(bad)).toEqual([
+      'Deployment/App_1: invalid name',
+      'Deployment/App_1: invalid label value app.kubernetes.io/version=not valid!',
+      'Deployment/App_1: invalid port name much-too-long-port-name',
+    ]);
+    expect(apiServerRuleErrors({ kind: 'StatefulSet', metadata: { name: 'x'.repeat(53) }, spec: { template: { spec: { containers: [] } } } }))
+      .toEqual([`StatefulSet/${'x'.repeat(53)}: invalid name`]);
+  });
+});
+
+describe('Pod Security "restricted" check', () => {
+  test('accepts a restricted pod', () => {
+    expect(restrictedViolations(restrictedPod())).toEqual([]);
+  });
+  test('names each violation', () => {
+    const pod: any = restrictedPod();
+    pod.hostNetwork = true;
+    pod.securityContext = {};
+    pod.volumes = [{ name: 'host', hostPath: { path: '/' } }];
+    pod.containers[0].securityContext = { privileged: true, capabilities: { add: ['SYS_ADMIN'] }, runAsUser: 0 };
+    expect(restrictedViolations(pod)).toEqual([
+      'host namespaces',
+      'volume host: hostPath',
+      'volume host: type hostPath is not allowed',
+      'container app: privileged',
+      'container app: adds capability SYS_ADMIN (baseline)',
+      'container app: adds capability SYS_ADMIN',
+      'container app: does not drop ALL capabilities',
+      'container app: allowPrivilegeEscalation is not false',
+      'container app: runAsNonRoot is not true',
+      'container app: runAsUser 0',
+      'container app: seccomp profile unset',
+    ]);
+  });
+  test('checks init containers too', () => {
+    const pod: any = restrictedPod();
+    pod.initContainers = [{ name: 'init', image: 'busybox:1.36' }];
+    expect(restrictedViolations(pod)).toEqual([
+      'container init: does not drop ALL capabilities',
+      'container init: allowPrivilegeEscalation is not false',
+    ]);
+  });
+});
+
+describe('reference check', () => {
+  const service = (selector: any, targetPort: any) => ({
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: 'ns' },
+    spec: { selector, ports: [{ name: 'http', port: 80, targetPort }] },
+  });
+  test('accepts a Service that selects pods and targets a declared port', () => {
+    expect(danglingReferences([deployment(), service({ app: 'a' }, 'http')])).toEqual([]);
+  });
+  test('finds selectors without pods, undeclared ports and missing volumes', () => {
+    const d: any = deployment();
+    d.spec.template.spec.containers[0].volumeMounts = [{ name: 'data', mountPath: '/data' }];
+    expect(danglingReferences([d, service({ app: 'b' }, 'http'), service({ app: 'a' }, 9090)])).toEqual([
+      'Service/svc: selects no pods',
+      'Service/svc: port http targets 9090, which Deployment/app does not declare',
+      'Deployment/app: container app mounts unknown volume data',
+    ]);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Cross-reference checks over a set of synthesized objects: what one object names must exist
+ * among the others (or in the pod itself), so nothing applies and then dangles.
+ */
+import { podTemplates } from './pod-security';
+
+type Json = any;
+
+function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+function podTemplatesWithLabels(objects: Json[]): Array<{ owner: Json; labels: Record<string, string>; spec: Json }> {
+  return objects.flatMap(o => podTemplates(o).map(t => ({
+    owner: o,
+    spec: t.spec,
+    labels: (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.metadata?.labels : o.spec.template?.metadata?.labels) ?? {},
+  })));
+}
+
+export function danglingReferences(objects: Json[]): string[] {
+  const problems: string[] = [];
+  const pods = podTemplatesWithLabels(objects);
+  const ns = (o: Json) => o.metadata.namespace ?? '';
+  const id = (o: Json) => `${o.kind}/${o.metadata.name}`;
+
+  for (const o of objects) {
+    // Workload selectors select their own pod template.
+    const selector = o.spec?.selector?.matchLabels;
+    if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].includes(o.kind)) {
+      if (!selector || Object.keys(selector).length === 0) problems.push(`${id(o)}: empty selector`);
+      else if (!matches(selector, o.spec.template.metadata?.labels)) problems.push(`${id(o)}: selector does not match its pod template`);
+    }
+    if (o.kind === 'StatefulSet') {
+      if (!objects.some(s => s.kind === 'Service' && s.metadata.name === o.spec.serviceName && ns(s) === ns(o))) {
+        problems.push(`${id(o)}: serviceName ${o.spec.serviceName} is not a Service here`);
+      }
+    }
+    if (o.kind === 'PodDisruptionBudget') {
+      const selected = pods.filter(p => ns(p.owner) === ns(o) && matches(o.spec.selector.matchLabels, p.labels));
+      if (selected.length === 0) problems.push(`${id(o)}: selects no pods`);
+    }
+    if (o.kind === 'Service' && o.spec.selector) {
+      const selected = pods.filter(p => ns(p.owner) === ns(o) && matches(o.spec.selector, p.labels));
+      if (selected.length === 0) problems.push(`${id(o)}: selects no pods`);
+      for (const port of o.spec.ports ?? []) {
+        const target = port.targetPort ?? port.port;
+        for (const p of selected) {
+          const declared = p.spec.containers.flatMap((c: Json) => c.ports ?? []);
+          if (!declared.some((d: Json) => d.containerPort === target || d.name === target)) {
+            problems.push(`${id(o)}: port ${port.name ?? port.port} targets ${target}, which ${id(p.owner)} does not declare`);
+          }
+        }
+      }
+    }
+  }
+
+  for (const { owner, spec } of pods) {
+    const volumes = new Set<string>((spec.volumes ?? []).map((v: Json) => v.name));
+    for (const claim of owner.spec?.volumeClaimTemplates ?? []) volumes.add(claim.metadata.name);
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      for (const mount of c.volumeMounts ?? []) {
+        if (!volumes.has(mount.name)) problems.push(`${id(owner)}: container ${c.name} mounts unknown volume ${mount.name}`);
+      }
+      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
+        const port = probe?.httpGet?.port;
+        if (port !== undefined && !(c.ports ?? []).some((d: Json) => d.containerPort === port || d.name === port)) {
+          problems.push(`${id(owner)}: container ${c.name} probes undeclared port ${port}`);
+        }
+      }
+    }
+    for (const v of spec.volumes ?? []) {
+      const cm = v.configMap?.name;
+      if (cm && !objects.some(o => o.kind === 'ConfigMap' && o.metadata.name === cm && ns(o) === ns(owner))) {
+        problems.push(`${id(owner)}: volume ${v.name} names missing ConfigMap ${cm}`);
+      }
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (claim && !objects.some(o => o.kind === 'PersistentVolumeClaim' && o.metadata.name === claim && ns(o) === ns(owner))) {
+        problems.push(`${id(owner)}: volume ${v.name} names missing claim ${claim}`);
+      }
+    }
+  }
+  return problems;
+}
