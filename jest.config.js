@@ -1,10 +1,10 @@
-/** Tests run from TypeScript sources, transpiled by SWC (type-checking is `npm run typecheck`). */
+/** Tests run from TypeScript sources, transpiled without type-checking (that is `npm run typecheck`). */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' } }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.dev.json', isolatedModules: true }],
   },
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
 };
