@@ -7,7 +7,7 @@ import { EnvironmentVariable } from './environment-variable';
 import { PrefectDatabase } from './prefect-database';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
 import { PrefectRedisOptions } from './prefect-redis';
-import { serverSetting, SINCE } from './prefect-settings';
+import { serverSetting, settingAliases, SINCE } from './prefect-settings';
 import { SecretKeyReference } from './secret-key-reference';
 import { restrictedContainer, restrictedPod } from './security';
 import {
@@ -270,10 +270,12 @@ export class PrefectApi extends Construct {
         throw propError(this, 'startupTimeout', `${seconds}s`, 'a duration from 10 seconds to 1 hour');
       }
     }
-    const ownNames = new Set(this.sharedEnv().concat(this.serverOnlyEnv()).map(e => e.name));
+    // The host and port are set by flags; the rest as variables, under either alias.
+    const ownNames = new Set(['PREFECT_SERVER_API_HOST', 'PREFECT_SERVER_API_PORT',
+      ...this.sharedEnv().concat(this.serverOnlyEnv()).flatMap(e => settingAliases(e.name))]);
     for (const variable of props.env ?? []) {
       checkEnvName(this, 'env', variable.name);
-      if (ownNames.has(variable.name) || variable.name === 'PREFECT_SERVER_API_HOST' || variable.name === 'PREFECT_SERVER_API_PORT') {
+      if (ownNames.has(variable.name)) {
         throw propError(this, 'env', variable.name,
           'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone)');
       }
@@ -587,6 +589,10 @@ export class PrefectApi extends Construct {
     });
   }
 
+  /**
+   * `prefect server services start` opens no port and has no health endpoint, so its container has
+   * no probes: it exits (and is restarted) when a service fails fatally.
+   */
   private servicesDeployment(): ApiObject {
     const container = this.container('prefect-services', ['prefect', 'server', 'services', 'start'], this.sharedEnv(),
       mergeResources(DEFAULT_SERVICES_RESOURCES, this.props.servicesResources), false);

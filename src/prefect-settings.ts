@@ -24,6 +24,13 @@ export function serverSetting(version: PrefectVersion, name: string): string {
   return version.isAtLeast('3.0.11') ? name : LEGACY_NAMES[name] ?? name;
 }
 
+/** Every name Prefect may read the same setting from: `name` and its old or new alias. */
+export function settingAliases(name: string): string[] {
+  const legacy = LEGACY_NAMES[name];
+  const modern = Object.keys(LEGACY_NAMES).find(key => LEGACY_NAMES[key] === name);
+  return [name, ...(legacy ? [legacy] : []), ...(modern ? [modern] : [])];
+}
+
 /** Releases that introduced what the constructs rely on. */
 export const SINCE = {
   /** `GET /api/ready`, the readiness endpoint. */
