@@ -201,6 +201,7 @@ export class PrefectApi extends Construct {
     this.basicAuth = props.basicAuth;
     this.namespace = Chart.of(this).namespace;
     this.validate();
+    this.node.addValidation({ validate: () => this.nameCollisions() });
 
     const host = this.namespace ? `${this.name}.${this.namespace}.svc.cluster.local` : this.name;
     this.serviceUrl = `http://${host}:${this.port}/api`;
@@ -285,6 +286,17 @@ export class PrefectApi extends Construct {
     if (duplicate) {
       throw propError(this, 'env', duplicate, 'each variable name once');
     }
+  }
+
+  /**
+   * Two servers with one name in one chart would overwrite each other's objects. Charts of one app
+   * are often alternatives (environments, clusters), so only the chart is checked.
+   */
+  private nameCollisions(): string[] {
+    const clash = Chart.of(this).node.findAll().find(c => c !== this && c instanceof PrefectApi && c.name === this.name);
+    return clash
+      ? [propError(this, 'name', this.name, `a name no other PrefectApi in this chart uses (${clash.node.path} has it)`).message]
+      : [];
   }
 
   private validateDatabase(): void {

@@ -439,6 +439,16 @@ describe('errors', () => {
   });
 });
 
+test('two servers with one name in one chart are rejected at synth time', () => {
+  const app = Testing.app();
+  const chart = new Chart(app, 'a', { namespace: 'prefect' });
+  new PrefectApi(chart, 'one');
+  new PrefectApi(chart, 'two');
+  new PrefectApi(chart, 'three', { name: 'prefect-other' });
+  expect(() => app.synth()).toThrow(
+    "PrefectApi 'a/one': name \"prefect-server\" is not accepted: a name no other PrefectApi in this chart uses (a/two has it)");
+});
+
 describe('value class errors', () => {
   test('PrefectVersion.of rejects what is not a release', () => {
     expect(() => PrefectVersion.of('3.8')).toThrow('PrefectVersion.of: "3.8" is not accepted: an exact Prefect release as MAJOR.MINOR.PATCH');
