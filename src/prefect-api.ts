@@ -51,7 +51,7 @@ export interface PrefectApiProps {
   readonly database?: PrefectDatabase;
 
   /**
-   * Number of API server pods. More than one makes the server highly available (Prefect 3.1.13+):
+   * Number of API server pods. More than one makes the server highly available (Prefect 3.4.16+):
    * it needs PostgreSQL and `redis`; the background services then run in their own Deployment,
    * migrations run once in a Job, and a PodDisruptionBudget protects the API.
    * @default 1
@@ -90,7 +90,7 @@ export interface PrefectApiProps {
   readonly logLevel?: PrefectLogLevel;
 
   /**
-   * Basic auth for the UI and API (Prefect 3.1.8+): a Secret key holding `user:password`. Clients
+   * Basic auth for the UI and API (Prefect 3.1.13+): a Secret key holding `user:password`. Clients
    * must then send the same string as `PREFECT_API_AUTH_STRING`. The health endpoints stay open.
    * @default no authentication
    */
@@ -237,9 +237,9 @@ export class PrefectApi extends Construct {
     const props = this.props;
     const version = this.image.version;
     checkDns1035Label(this, 'name', this.name, MAX_NAME_LENGTH);
-    if (version.major < 2 || !version.isAtLeast(SINCE.READY_ENDPOINT)) {
+    if (!version.isAtLeast(SINCE.WRITABLE_UI_DIRECTORY)) {
       throw propError(this, 'image', `${this.image.reference} (Prefect ${version})`,
-        `Prefect ${SINCE.READY_ENDPOINT} or newer (Prefect 1 has no \`prefect server start\`; older 2.x releases have no readiness endpoint)`);
+        `Prefect ${SINCE.WRITABLE_UI_DIRECTORY} or newer (Prefect 1 has no \`prefect server start\`; older 2.x releases write the UI into the image, which a read-only root filesystem forbids)`);
     }
     checkInteger(this, 'replicas', this.replicas, 1, 100);
     checkInteger(this, 'port', this.port, 1024, 65535);
@@ -253,7 +253,7 @@ export class PrefectApi extends Construct {
       this.basicAuth._validate(this, 'basicAuth');
       if (!version.isAtLeast(SINCE.BASIC_AUTH)) {
         throw propError(this, 'basicAuth', `Secret ${this.basicAuth.secretName} with Prefect ${version}`,
-          `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth; put authentication in front of the server instead`);
+          `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth, or also guard the health endpoints the probes use; put authentication in front of the server instead`);
       }
     }
     if (props.timeZone !== undefined && !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(props.timeZone)) {
@@ -334,9 +334,9 @@ export class PrefectApi extends Construct {
       throw propError(this, 'replicas', this.replicas,
         '1 with SQLite, which allows a single writer; for more replicas use PostgreSQL (database: PrefectDatabase.postgres(...) or PrefectDatabase.postgresUrl(...)) and redis');
     }
-    if (!version.isAtLeast(SINCE.SEPARATE_SERVICES)) {
+    if (!version.isAtLeast(SINCE.HIGH_AVAILABILITY)) {
       throw propError(this, 'replicas', `${this.replicas} with Prefect ${version}`,
-        `1, or Prefect ${SINCE.SEPARATE_SERVICES} or newer: running several API pods needs the background services in a process of their own`);
+        `1, or Prefect ${SINCE.HIGH_AVAILABILITY} or newer: several API pods need \`--no-services\` to keep every loop service out of them, and Redis lease storage and event ordering`);
     }
     const redis = this.props.redis;
     if (!redis) {
@@ -457,19 +457,13 @@ export class PrefectApi extends Construct {
     const env: k8s.EnvVar[] = [
       { name: 'PREFECT_MESSAGING_BROKER', value: 'prefect_redis.messaging' },
       { name: 'PREFECT_MESSAGING_CACHE', value: 'prefect_redis.messaging' },
-    ];
-    if (version.isAtLeast(SINCE.CAUSAL_ORDERING)) {
-      env.push({ name: 'PREFECT_SERVER_EVENTS_CAUSAL_ORDERING', value: 'prefect_redis.ordering' });
-    }
-    if (version.isAtLeast(SINCE.LEASE_STORAGE)) {
-      env.push({ name: 'PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', value: 'prefect_redis.lease_storage' });
-    }
-    env.push(
+      { name: 'PREFECT_SERVER_EVENTS_CAUSAL_ORDERING', value: 'prefect_redis.ordering' },
+      { name: 'PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', value: 'prefect_redis.lease_storage' },
       { name: 'PREFECT_REDIS_MESSAGING_HOST', value: redis.host },
       { name: 'PREFECT_REDIS_MESSAGING_PORT', value: String(port) },
       { name: 'PREFECT_REDIS_MESSAGING_DB', value: String(db) },
       { name: 'PREFECT_REDIS_MESSAGING_SSL', value: String(redis.ssl ?? false) },
-    );
+    ];
     if (redis.username) env.push({ name: 'PREFECT_REDIS_MESSAGING_USERNAME', value: redis.username });
     if (redis.password) env.push(secretEnv('PREFECT_REDIS_MESSAGING_PASSWORD', redis.password));
     if (version.isAtLeast(SINCE.DOCKET)) {

@@ -33,18 +33,24 @@ export function settingAliases(name: string): string[] {
 
 /** Releases that introduced what the constructs rely on. */
 export const SINCE = {
-  /** `GET /api/ready`, the readiness endpoint. */
-  READY_ENDPOINT: '2.14.0',
+  /**
+   * `PREFECT_UI_STATIC_DIRECTORY`: the UI bundle is prepared in a writable directory instead of
+   * inside the (read-only) image.
+   */
+  WRITABLE_UI_DIRECTORY: '2.14.16',
   /** `PREFECT_SERVER_DATABASE_{DRIVER,HOST,...}`: the database connection in parts. */
   DATABASE_COMPONENTS: '3.0.0',
-  /** `PREFECT_SERVER_API_AUTH_STRING`: basic auth on the server. */
-  BASIC_AUTH: '3.1.8',
-  /** `prefect server start --no-services` and `prefect server services start`. */
-  SEPARATE_SERVICES: '3.1.13',
-  /** `PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE`. */
-  LEASE_STORAGE: '3.4.9',
-  /** `PREFECT_SERVER_EVENTS_CAUSAL_ORDERING`. */
-  CAUSAL_ORDERING: '3.4.12',
+  /**
+   * `PREFECT_SERVER_API_AUTH_STRING` with the health endpoints exempt (3.1.8 to 3.1.12 guard them
+   * too, so the probes would fail).
+   */
+  BASIC_AUTH: '3.1.13',
+  /**
+   * `prefect server start --no-services` that really starts no loop services, beside
+   * `prefect server services start` (both exist since 3.1.13; before 3.4.16 the API pods still ran
+   * some services), with Redis lease storage and causal ordering.
+   */
+  HIGH_AVAILABILITY: '3.4.16',
   /** `PREFECT_SERVER_DOCKET_URL`. */
   DOCKET: '3.6.0',
 };

@@ -262,17 +262,9 @@ describe('Redis settings follow the release', () => {
     ...ha, redis, image: PrefectImage.official({ version: PrefectVersion.of(version), flavor: PrefectImageFlavor.KUBERNETES }),
   }).objects, 'Deployment', 'prefect-server'), 'prefect-server'));
 
-  test('before 3.4.9 there are no leases, causal ordering or docket', () => {
-    const env = envFor('3.2.0');
-    expect(env).toHaveProperty('PREFECT_MESSAGING_BROKER');
-    expect(env).not.toHaveProperty('PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE');
-    expect(env).not.toHaveProperty('PREFECT_SERVER_EVENTS_CAUSAL_ORDERING');
-    expect(env).not.toHaveProperty('PREFECT_SERVER_DOCKET_URL');
-  });
-
-  test('3.4.12 adds leases and causal ordering, 3.6.0 the docket', () => {
-    expect(envFor('3.4.12')).toHaveProperty('PREFECT_SERVER_EVENTS_CAUSAL_ORDERING', 'prefect_redis.ordering');
-    expect(envFor('3.4.12')).not.toHaveProperty('PREFECT_SERVER_DOCKET_URL');
+  test('the docket queue exists from 3.6.0', () => {
+    expect(envFor('3.5.9')).toHaveProperty('PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', 'prefect_redis.lease_storage');
+    expect(envFor('3.5.9')).not.toHaveProperty('PREFECT_SERVER_DOCKET_URL');
     expect(envFor('3.6.0')).toHaveProperty('PREFECT_SERVER_DOCKET_URL');
   });
 
@@ -380,18 +372,18 @@ describe('errors', () => {
   test.each<[string, PrefectApiProps, string]>([
     ['name not DNS-1035', { name: 'Prefect_Server' }, `${path}: name "Prefect_Server" is not accepted: a DNS-1035 label of at most 46 characters`],
     ['name too long', { name: 'p'.repeat(47) }, `${path}: name "${'p'.repeat(47)}" is not accepted: a DNS-1035 label of at most 46`],
-    ['Prefect 1', { image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }) }, `${path}: image "prefecthq/prefect:1.4.1-python3.12 (Prefect 1.4.1)" is not accepted: Prefect 2.14.0 or newer`],
-    ['Prefect 2 before 2.14', { image: PrefectImage.official({ version: PrefectVersion.of('2.13.8') }) }, 'is not accepted: Prefect 2.14.0 or newer'],
+    ['Prefect 1', { image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }) }, `${path}: image "prefecthq/prefect:1.4.1-python3.12 (Prefect 1.4.1)" is not accepted: Prefect 2.14.16 or newer`],
+    ['Prefect 2 before 2.14.16', { image: PrefectImage.official({ version: PrefectVersion.of('2.14.15') }) }, 'is not accepted: Prefect 2.14.16 or newer'],
     ['zero replicas', { replicas: 0 }, `${path}: replicas 0 is not accepted: a whole number from 1 to 100`],
     ['fractional replicas', { replicas: 1.5 }, `${path}: replicas 1.5 is not accepted: a whole number from 1 to 100`],
     ['privileged port', { port: 80 }, `${path}: port 80 is not accepted: a whole number from 1024 to 65535`],
     ['SQLite with replicas', { replicas: 2 }, `${path}: replicas 2 is not accepted: 1 with SQLite, which allows a single writer; for more replicas use PostgreSQL`],
     ['HA without Redis', { replicas: 2, database: postgres }, `${path}: redis (unset) is not accepted: Redis connection options when replicas is 2`],
     ['Redis without HA', { database: postgres, redis: { host: 'redis' } }, `${path}: redis "redis" is not accepted: only with replicas > 1`],
-    ['HA before 3.1.13', { ...ha, image: PrefectImage.official({ version: PrefectVersion.of('3.1.12'), flavor: PrefectImageFlavor.KUBERNETES }) },
-      `${path}: replicas "3 with Prefect 3.1.12" is not accepted: 1, or Prefect 3.1.13 or newer`],
+    ['HA before 3.4.16', { ...ha, image: PrefectImage.official({ version: PrefectVersion.of('3.4.15'), flavor: PrefectImageFlavor.KUBERNETES }) },
+      `${path}: replicas "3 with Prefect 3.4.15" is not accepted: 1, or Prefect 3.4.16 or newer`],
     ['HA on Prefect 2', { ...ha, database: PrefectDatabase.postgresUrl(secret('pg', 'url')), image: PrefectImage.official({ version: PrefectVersion.V2_20_25 }) },
-      'replicas "3 with Prefect 2.20.25" is not accepted: 1, or Prefect 3.1.13 or newer'],
+      'replicas "3 with Prefect 2.20.25" is not accepted: 1, or Prefect 3.4.16 or newer'],
     ['HA with an image without prefect-redis', { ...ha, image: PrefectImage.official({ flavor: PrefectImageFlavor.STANDARD }) },
       `${path}: image "prefecthq/prefect:3.8.3-python3.12" is not accepted: an image with prefect-redis when replicas > 1`],
     ['empty Redis host', { ...ha, redis: { host: '' } }, `${path}: redis.host "" is not accepted: a non-empty value`],
@@ -411,8 +403,8 @@ describe('errors', () => {
     ['bad storage class', { database: PrefectDatabase.sqlite({ storageClassName: 'Fast SSD' }) }, `${path}: database.storageClassName "Fast SSD" is not accepted`],
     ['UI URL on 0.0.0.0', { uiApiUrl: 'http://0.0.0.0:4200/api' }, `${path}: uiApiUrl "http://0.0.0.0:4200/api" is not accepted: an absolute http(s) URL`],
     ['relative UI URL', { uiApiUrl: '/api' }, `${path}: uiApiUrl "/api" is not accepted`],
-    ['basic auth before 3.1.8', { basicAuth: secret('a', 'b'), image: PrefectImage.official({ version: PrefectVersion.of('3.1.7') }) },
-      `${path}: basicAuth "Secret a with Prefect 3.1.7" is not accepted: Prefect 3.1.8 or newer`],
+    ['basic auth before 3.1.13 (earlier releases guard the health endpoints too)', { basicAuth: secret('a', 'b'), image: PrefectImage.official({ version: PrefectVersion.of('3.1.12') }) },
+      `${path}: basicAuth "Secret a with Prefect 3.1.12" is not accepted: Prefect 3.1.13 or newer`],
     ['bad time zone', { timeZone: 'Berlin time' }, `${path}: timeZone "Berlin time" is not accepted: an IANA time zone name`],
     ['no memory limit', { resources: { memory: { request: Size.gibibytes(1) } } }, `${path}: resources.memory.limit (unset) is not accepted: a memory limit`],
     ['request above limit', { resources: { memory: { request: Size.gibibytes(2), limit: Size.gibibytes(1) } } },

@@ -1,8 +1,10 @@
 /**
  * Validation of synthesized objects against what a Kubernetes 1.27 API server accepts:
- * - the 1.27 OpenAPI schema as compiled by kubernetes-models 4.5.x (types, required fields, enums);
- * - unknown fields, which kubernetes-models ignores but `kubectl apply` (strict field validation)
- *   rejects, checked against the field lists of cdk8s-plus-27's generated 1.27 serializers;
+ * - the OpenAPI schema as compiled by kubernetes-models 4.5.x (types, required fields, enums);
+ *   it merges Kubernetes releases, so on its own it neither pins 1.27 nor rejects unknown fields;
+ * - unknown fields, which `kubectl apply` (strict field validation) rejects, checked against the
+ *   field lists of cdk8s-plus-27's serializers, generated from the 1.27 schema: a field newer
+ *   than 1.27 is unknown there;
  * - the API version is one a 1.27 server serves (and not an alpha API, off by default).
  */
 import { readFileSync } from 'fs';
