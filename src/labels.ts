@@ -9,12 +9,16 @@ export function selectorLabels(instance: string, component: string): Record<stri
   };
 }
 
-/** The Kubernetes recommended labels (`app.kubernetes.io/*`) for an object or pod template. */
-export function recommendedLabels(instance: string, component: string, version: PrefectVersion): Record<string, string> {
+/** The recommended labels that never change: for immutable places such as claim templates. */
+export function stableLabels(instance: string, component: string): Record<string, string> {
   return {
     ...selectorLabels(instance, component),
     'app.kubernetes.io/part-of': 'prefect',
     'app.kubernetes.io/managed-by': 'cdk8s-prefect',
-    'app.kubernetes.io/version': version.version,
   };
+}
+
+/** The Kubernetes recommended labels (`app.kubernetes.io/*`) for an object or pod template. */
+export function recommendedLabels(instance: string, component: string, version: PrefectVersion): Record<string, string> {
+  return { ...stableLabels(instance, component), 'app.kubernetes.io/version': version.version };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { recommendedLabels, selectorLabels } from './labels';
+import { recommendedLabels, selectorLabels, stableLabels } from './labels';
 import { EnvironmentVariable } from './environment-variable';
 import { PrefectDatabase } from './prefect-database';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
@@ -148,6 +148,14 @@ const DEFAULT_SERVICES_RESOURCES: ContainerResources = {
   memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
 };
 
+const RESERVED_ENV = [
+  'PREFECT_SERVER_API_HOST', 'PREFECT_SERVER_API_PORT', 'PREFECT_SERVER_API_AUTH_STRING',
+  ...['CONNECTION_URL', 'DRIVER', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'MIGRATE_ON_START'].map(p => `PREFECT_SERVER_DATABASE_${p}`),
+  'PREFECT_MESSAGING_BROKER', 'PREFECT_MESSAGING_CACHE', 'PREFECT_SERVER_EVENTS_CAUSAL_ORDERING',
+  'PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', 'PREFECT_SERVER_DOCKET_URL',
+  ...['HOST', 'PORT', 'DB', 'USERNAME', 'PASSWORD', 'SSL', 'URL'].map(p => `PREFECT_REDIS_MESSAGING_${p}`),
+];
+
 // Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
 const MAX_NAME_LENGTH = 46;
 
@@ -271,8 +279,9 @@ export class PrefectApi extends Construct {
         throw propError(this, 'startupTimeout', `${seconds}s`, 'a duration from 10 seconds to 1 hour');
       }
     }
-    // The host and port are set by flags; the rest as variables, under either alias.
-    const ownNames = new Set(['PREFECT_SERVER_API_HOST', 'PREFECT_SERVER_API_PORT',
+    // The host and port are set by flags; database and messaging belong to their props whatever
+    // the mode (a stray connection URL would override them); the rest as set, under either alias.
+    const ownNames = new Set([...RESERVED_ENV, ...RESERVED_ENV.flatMap(settingAliases),
       ...this.sharedEnv().concat(this.serverOnlyEnv()).flatMap(e => settingAliases(e.name))]);
     for (const variable of props.env ?? []) {
       checkEnvName(this, 'env', variable.name);
@@ -374,6 +383,10 @@ export class PrefectApi extends Construct {
     if (cpu?.limit) checkCpu(this, `${prop}.cpu.limit`, cpu.limit);
     if (cpu?.request && cpu.limit && cpuMillis(cpu.request) > cpuMillis(cpu.limit)) {
       throw propError(this, `${prop}.cpu.request`, cpu.request, `at most the limit (${cpu.limit.amount})`);
+    }
+    const storage = resources.ephemeralStorage;
+    if (storage?.request && storage.limit && storage.request.toMebibytes() > storage.limit.toMebibytes()) {
+      throw propError(this, `${prop}.ephemeralStorage.request`, storage.request, `at most the limit (${storage.limit.asString()})`);
     }
     const memory = resources.memory;
     if (memory) {
@@ -568,7 +581,7 @@ export class PrefectApi extends Construct {
         template: this.serverPodTemplate(),
         volumeClaimTemplates: [{
           // Claim templates are immutable: only labels that never change (no version).
-          metadata: { name: 'data', labels: selectorLabels(this.name, COMPONENT_SERVER) },
+          metadata: { name: 'data', labels: stableLabels(this.name, COMPONENT_SERVER) },
           spec: {
             accessModes: ['ReadWriteOnce'],
             storageClassName: sqlite.storageClassName,

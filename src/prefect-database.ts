@@ -4,13 +4,14 @@ import { SecretKeyReference } from './secret-key-reference';
 /** Options for the embedded SQLite database. */
 export interface SqliteDatabaseOptions {
   /**
-   * Size of the persistent volume claim that holds the database file.
+   * Size of the persistent volume claim that holds the database file. Fixed at the first apply
+   * (StatefulSet claim templates are immutable): grow it later by resizing the claim itself.
    * @default Size.gibibytes(5)
    */
   readonly size?: Size;
 
   /**
-   * Storage class of the claim.
+   * Storage class of the claim. Fixed at the first apply.
    * @default the cluster's default storage class
    */
   readonly storageClassName?: string;

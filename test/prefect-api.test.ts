@@ -43,7 +43,10 @@ describe('SQLite (the default)', () => {
     expect(sts.spec.volumeClaimTemplates).toEqual([{
       metadata: {
         name: 'data',
-        labels: { 'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/instance': 'prefect-server', 'app.kubernetes.io/component': 'server' },
+        labels: {
+          'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/instance': 'prefect-server', 'app.kubernetes.io/component': 'server',
+          'app.kubernetes.io/part-of': 'prefect', 'app.kubernetes.io/managed-by': 'cdk8s-prefect',
+        },
       },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
     }]);
@@ -283,7 +286,8 @@ describe('basic auth', () => {
 
   test('the server reads its auth string from the Secret; probes stay on the exempt health endpoints', () => {
     expect(envOf(container).PREFECT_SERVER_API_AUTH_STRING).toBe('secret:prefect-auth/auth-string');
-    expect(container.livenessProbe.httpGet.path).toBe('/api/health');
+    expect([container.startupProbe, container.livenessProbe, container.readinessProbe].map(p => p.httpGet.path))
+      .toEqual(['/api/health', '/api/health', '/api/ready']);
     expect(server.basicAuth?.secretName).toBe('prefect-auth');
   });
 
@@ -421,6 +425,22 @@ describe('errors', () => {
       `${path}: env "PREFECT_API_DATABASE_CONNECTION_URL" is not accepted: a variable the construct does not set itself`],
     ['env overriding a Prefect 2 setting by its new name', { image: PrefectImage.official({ version: PrefectVersion.V2_20_25 }), env: [EnvironmentVariable.fromValue('PREFECT_SERVER_UI_API_URL', 'x')] },
       'env "PREFECT_SERVER_UI_API_URL" is not accepted'],
+    ['env with a connection URL beside database parts', { database: postgres, env: [EnvironmentVariable.fromValue('PREFECT_SERVER_DATABASE_CONNECTION_URL', 'postgresql+asyncpg://u:pw@h/d')] },
+      'env "PREFECT_SERVER_DATABASE_CONNECTION_URL" is not accepted: a variable the construct does not set itself'],
+    ['env with Redis messaging on a single server', { env: [EnvironmentVariable.fromValue('PREFECT_MESSAGING_BROKER', 'prefect_redis.messaging')] },
+      'env "PREFECT_MESSAGING_BROKER" is not accepted'],
+    ['empty database user', { database: PrefectDatabase.postgres({ host: 'h', user: '', databaseName: 'd', password: secret('s', 'k') }) },
+      `${path}: database.user "" is not accepted: a non-empty value`],
+    ['empty database name', { database: PrefectDatabase.postgres({ host: 'h', user: 'u', databaseName: '', password: secret('s', 'k') }) },
+      `${path}: database.databaseName "" is not accepted: a non-empty value`],
+    ['empty Redis user', { ...ha, redis: { host: 'r', username: '' } }, `${path}: redis.username "" is not accepted: a non-empty value`],
+    ['bad Redis password Secret', { ...ha, redis: { host: 'r', password: secret('redis', 'a b') } }, `${path}: redis.password.key "a b" is not accepted: a Secret data key`],
+    ['bad basic auth Secret', { basicAuth: secret('Auth', 'k') }, `${path}: basicAuth.secretName "Auth" is not accepted: a DNS-1123 subdomain`],
+    ['startup timeout too long', { startupTimeout: Duration.hours(2) }, `${path}: startupTimeout "7200s" is not accepted: a duration from 10 seconds to 1 hour`],
+    ['tiny memory limit', { resources: { memory: { limit: Size.mebibytes(32) } } }, `${path}: resources.memory.limit 32Mi is not accepted: a size of at least 64Mi`],
+    ['zero CPU limit', { resources: { cpu: { limit: Cpu.millis(0) } } }, `${path}: resources.cpu.limit 0m is not accepted: a CPU quantity of at least 1m`],
+    ['ephemeral storage request above limit', { resources: { memory: { limit: Size.gibibytes(1) }, ephemeralStorage: { request: Size.gibibytes(4), limit: Size.gibibytes(1) } } },
+      `${path}: resources.ephemeralStorage.request 4Gi is not accepted: at most the limit (1Gi)`],
     ['env overriding the host', { env: [EnvironmentVariable.fromValue('PREFECT_SERVER_API_HOST', '127.0.0.1')] }, 'env "PREFECT_SERVER_API_HOST" is not accepted'],
     ['env set twice', { env: [EnvironmentVariable.fromValue('A', '1'), EnvironmentVariable.fromValue('A', '2')] }, `${path}: env "A" is not accepted: each variable name once`],
     ['bad env name', { env: [EnvironmentVariable.fromValue('1BAD', 'x')] }, `${path}: env "1BAD" is not accepted: an environment variable name`],

@@ -87,6 +87,12 @@ describe('Pod Security "restricted" check', () => {
       'container app: seccomp profile unset',
     ]);
   });
+  test('an explicit pod-level runAsNonRoot false fails even when every container sets true', () => {
+    const pod: any = restrictedPod();
+    pod.securityContext.runAsNonRoot = false;
+    pod.containers[0].securityContext.runAsNonRoot = true;
+    expect(restrictedViolations(pod)).toEqual(['pod: runAsNonRoot false']);
+  });
   test('checks init containers too', () => {
     const pod: any = restrictedPod();
     pod.initContainers = [{ name: 'init', image: 'busybox:1.36' }];

@@ -30,6 +30,7 @@ export function restrictedViolations(podSpec: Json, podAnnotations: Record<strin
   checkSeLinux(pod.seLinuxOptions, 'pod', v);
   if (pod.seccompProfile?.type === 'Unconfined') v.push('pod: seccomp Unconfined');
   if (pod.runAsUser === 0) v.push('pod: runAsUser 0');
+  if (pod.runAsNonRoot === false) v.push('pod: runAsNonRoot false');
   for (const [key, value] of Object.entries(podAnnotations)) {
     if (key.startsWith('container.apparmor.security.beta.kubernetes.io/') && value !== 'runtime/default' && !value.startsWith('localhost/')) {
       v.push(`AppArmor ${key}=${value}`);
