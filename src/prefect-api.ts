@@ -3,16 +3,17 @@ import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { recommendedLabels, selectorLabels, stableLabels } from './labels';
+import { secretEnv, toEnvVars } from './env';
 import { EnvironmentVariable } from './environment-variable';
 import { PrefectDatabase } from './prefect-database';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
 import { PrefectRedisOptions } from './prefect-redis';
 import { serverSetting, settingAliases, SINCE } from './prefect-settings';
 import { SecretKeyReference } from './secret-key-reference';
+import { checkContainerResources, mergeResources, toRequirements } from './resources';
 import { restrictedContainer, restrictedPod } from './security';
 import {
-  checkCpu, checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger,
-  checkNonEmpty, checkSize, cpuMillis, propError,
+  checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkNonEmpty, checkSize, propError,
 } from './validation';
 
 /** Log levels of the Prefect server. */
@@ -267,12 +268,12 @@ export class PrefectApi extends Construct {
     if (props.timeZone !== undefined && !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(props.timeZone)) {
       throw propError(this, 'timeZone', props.timeZone, 'an IANA time zone name such as "UTC" or "Europe/Berlin"');
     }
-    this.validateResources('resources', props.resources);
+    checkContainerResources(this, 'resources', props.resources);
     if (props.servicesResources && !this.highlyAvailable) {
       throw propError(this, 'servicesResources', 'set',
         'only with replicas > 1: a single server runs its background services in the API container (use resources)');
     }
-    this.validateResources('servicesResources', props.servicesResources);
+    checkContainerResources(this, 'servicesResources', props.servicesResources);
     if (props.startupTimeout !== undefined) {
       const seconds = props.startupTimeout.toSeconds();
       if (seconds < PROBE_PERIOD_SECONDS || seconds > 3600) {
@@ -376,33 +377,6 @@ export class PrefectApi extends Construct {
     }
   }
 
-  private validateResources(prop: string, resources: ContainerResources | undefined): void {
-    if (!resources) return;
-    const cpu = resources.cpu;
-    if (cpu?.request) checkCpu(this, `${prop}.cpu.request`, cpu.request);
-    if (cpu?.limit) checkCpu(this, `${prop}.cpu.limit`, cpu.limit);
-    if (cpu?.request && cpu.limit && cpuMillis(cpu.request) > cpuMillis(cpu.limit)) {
-      throw propError(this, `${prop}.cpu.request`, cpu.request, `at most the limit (${cpu.limit.amount})`);
-    }
-    const storage = resources.ephemeralStorage;
-    if (storage?.request && storage.limit && storage.request.toMebibytes() > storage.limit.toMebibytes()) {
-      throw propError(this, `${prop}.ephemeralStorage.request`, storage.request, `at most the limit (${storage.limit.asString()})`);
-    }
-    const memory = resources.memory;
-    if (memory) {
-      if (!memory.limit) {
-        throw propError(this, `${prop}.memory.limit`, undefined, 'a memory limit, such as Size.gibibytes(1): a server without one can exhaust its node');
-      }
-      checkSize(this, `${prop}.memory.limit`, memory.limit, 64);
-      if (memory.request) {
-        checkSize(this, `${prop}.memory.request`, memory.request, 64);
-        if (memory.request.toMebibytes() > memory.limit.toMebibytes()) {
-          throw propError(this, `${prop}.memory.request`, memory.request, `at most the limit (${memory.limit.asString()})`);
-        }
-      }
-    }
-  }
-
   private labels(component: string): Record<string, string> {
     return recommendedLabels(this.name, component, this.image.version);
   }
@@ -441,7 +415,7 @@ export class PrefectApi extends Construct {
   }
 
   private extraEnv(): k8s.EnvVar[] {
-    return (this.props.env ?? []).map(v => v.secret ? secretEnv(v.name, v.secret) : { name: v.name, value: v.value });
+    return toEnvVars(this.props.env ?? []);
   }
 
   private databaseEnv(): k8s.EnvVar[] {
@@ -651,10 +625,6 @@ export class PrefectApi extends Construct {
   }
 }
 
-function secretEnv(name: string, secret: SecretKeyReference): k8s.EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: secret.secretName, key: secret.key } } };
-}
-
 function httpProbe(path: string, failureThreshold: number): k8s.Probe {
   return {
     httpGet: { path, port: k8s.IntOrString.fromString(PORT_NAME) },
@@ -663,24 +633,4 @@ function httpProbe(path: string, failureThreshold: number): k8s.Probe {
     successThreshold: 1,
     failureThreshold,
   };
-}
-
-function mergeResources(defaults: ContainerResources, overrides: ContainerResources | undefined): ContainerResources {
-  return {
-    cpu: overrides?.cpu ?? defaults.cpu,
-    memory: overrides?.memory ?? defaults.memory,
-    ephemeralStorage: overrides?.ephemeralStorage ?? defaults.ephemeralStorage,
-  };
-}
-
-function toRequirements(resources: ContainerResources): k8s.ResourceRequirements {
-  const requests: Record<string, k8s.Quantity> = {};
-  const limits: Record<string, k8s.Quantity> = {};
-  if (resources.cpu?.request) requests.cpu = k8s.Quantity.fromString(resources.cpu.request.amount);
-  if (resources.cpu?.limit) limits.cpu = k8s.Quantity.fromString(resources.cpu.limit.amount);
-  if (resources.memory?.request) requests.memory = k8s.Quantity.fromString(resources.memory.request.asString());
-  if (resources.memory?.limit) limits.memory = k8s.Quantity.fromString(resources.memory.limit.asString());
-  if (resources.ephemeralStorage?.request) requests['ephemeral-storage'] = k8s.Quantity.fromString(resources.ephemeralStorage.request.asString());
-  if (resources.ephemeralStorage?.limit) limits['ephemeral-storage'] = k8s.Quantity.fromString(resources.ephemeralStorage.limit.asString());
-  return { requests, limits };
 }

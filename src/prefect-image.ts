@@ -26,7 +26,7 @@ export interface OfficialPrefectImageOptions {
 
   /**
    * The Python version of the image, `3.MINOR`.
-   * @default "3.12"
+   * @default "3.12" ("3.10" for Prefect 1)
    */
   readonly pythonVersion?: string;
 
@@ -51,11 +51,19 @@ export class PrefectImage {
    */
   public static official(options: OfficialPrefectImageOptions = {}): PrefectImage {
     const version = options.version ?? PrefectVersion.V3_8_3;
-    const python = options.pythonVersion ?? '3.12';
+    // Prefect 1 images were built for Python 3.7 to 3.10, in the standard flavor only.
+    const prefect1 = version.major === 1;
+    const python = options.pythonVersion ?? (prefect1 ? '3.10' : '3.12');
     if (!PYTHON_VERSION.test(python)) {
       throw new Error(`PrefectImage.official: pythonVersion ${JSON.stringify(python)} is not accepted: a Python version as 3.MINOR, such as "3.12"`);
     }
+    if (prefect1 && !['3.7', '3.8', '3.9', '3.10'].includes(python)) {
+      throw new Error(`PrefectImage.official: pythonVersion ${JSON.stringify(python)} with Prefect ${version} is not accepted: Prefect 1 images exist for Python 3.7 to 3.10`);
+    }
     const flavor = options.flavor ?? PrefectImageFlavor.STANDARD;
+    if (prefect1 && flavor !== PrefectImageFlavor.STANDARD) {
+      throw new Error(`PrefectImage.official: flavor ${flavor} with Prefect ${version} is not accepted: Prefect 1 images come in the standard flavor only`);
+    }
     return new PrefectImage(`prefecthq/prefect:${version.version}-python${python}${FLAVOR_SUFFIX[flavor]}`,
       version, flavor, options.flavor === undefined);
   }
@@ -99,8 +107,8 @@ export class PrefectImage {
    * @internal
    */
   public _withDefaultFlavor(flavor: PrefectImageFlavor): PrefectImage {
-    // A defaulted flavor is STANDARD, whose tag has no suffix.
-    if (!this.flavorIsDefault || flavor === this.flavor) return this;
+    // A defaulted flavor is STANDARD, whose tag has no suffix. Prefect 1 has no other flavor.
+    if (!this.flavorIsDefault || flavor === this.flavor || this.version.major === 1) return this;
     return new PrefectImage(this.reference + FLAVOR_SUFFIX[flavor], this.version, flavor, false);
   }
 }

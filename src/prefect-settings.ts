@@ -53,4 +53,25 @@ export const SINCE = {
   HIGH_AVAILABILITY: '3.4.16',
   /** `PREFECT_SERVER_DOCKET_URL`. */
   DOCKET: '3.6.0',
+  /** `prefect worker start --with-healthcheck`: `GET /health` on port 8080. */
+  WORKER_HEALTHCHECK: '2.10.12',
+  /** `prefect worker start --install-policy`. */
+  WORKER_INSTALL_POLICY: '2.10.18',
+  /** `prefect work-pool update --base-job-template` (and `--base-job-template` at all). */
+  WORK_POOL_UPDATE: '2.13.3',
+  /**
+   * `PREFECT_INTEGRATIONS_KUBERNETES_WORKER_API_KEY_SECRET_{NAME,KEY}`: flow-run Jobs read the API
+   * key from the worker's Secret instead of carrying it in plain text.
+   */
+  JOB_API_KEY_SECRET: '3.2.12',
+  /** The same for the basic auth string (`..._API_AUTH_STRING_SECRET_{NAME,KEY}`). */
+  JOB_AUTH_STRING_SECRET: '3.4.11',
+  /**
+   * prefect-kubernetes 0.6: the observer (watching flow-run pods and Jobs, limited by
+   * `PREFECT_INTEGRATIONS_KUBERNETES_OBSERVER_NAMESPACES`), and no more reading of the `kube-system`
+   * namespace for a cluster id.
+   */
+  KUBERNETES_OBSERVER: '3.4.1',
+  /** `prefect api`, to change an existing queue's priority. */
+  API_COMMAND: '3.4.23',
 };

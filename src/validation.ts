@@ -82,3 +82,23 @@ export function checkSize(scope: IConstruct, prop: string, size: Size, minMebiby
     throw propError(scope, prop, size, `a size of at least ${minMebibytes}Mi, such as Size.mebibytes(512) or Size.gibibytes(1)`);
   }
 }
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** A label or annotation key: an optional DNS-1123 subdomain prefix and a name of at most 63 characters. */
+export function checkLabelKey(scope: IConstruct, prop: string, key: string): void {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = key.slice(slash + 1);
+  if (!LABEL_NAME.test(name) || (prefix !== undefined && (!DNS1123_SUBDOMAIN.test(prefix) || prefix.length > 253))) {
+    throw propError(scope, prop, key,
+      'a label or annotation key: an optional DNS subdomain prefix and "/", then at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+  }
+}
+
+/** A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit. */
+export function checkLabelValue(scope: IConstruct, prop: string, value: string): void {
+  if (value !== '' && !LABEL_NAME.test(value)) {
+    throw propError(scope, prop, value, 'a label value: at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+  }
+}

@@ -1,16 +1,24 @@
 import { App, Chart, ChartProps, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PrefectApi, PrefectDatabase, PrefectLogLevel, SecretKeyReference } from '..';
+import {
+  PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectLogLevel, PrefectVersion, PrefectWorkerPool,
+  QueueDeployments, SecretKeyReference, WorkerRuntime,
+} from '..';
 
 /**
  * The embedded default: a Prefect 3 server on SQLite, reached with
- * `kubectl port-forward svc/prefect-server 4200:4200`.
+ * `kubectl port-forward svc/prefect-server 4200:4200`, and a kubernetes work pool whose worker
+ * runs each flow run as a Job in the same namespace.
  */
 export class MinimalChart extends Chart {
   public constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'prefect', ...props });
-    new PrefectApi(this, 'Server');
+    const server = new PrefectApi(this, 'Server');
+    new PrefectWorkerPool(this, 'Kubernetes', {
+      connection: PrefectConnection.inCluster(server),
+      poolName: 'kubernetes',
+    });
   }
 }
 
@@ -21,7 +29,7 @@ export class MinimalChart extends Chart {
 export class ProductionChart extends Chart {
   public constructor(scope: Construct, id: string, props: ChartProps = {}) {
     super(scope, id, { namespace: 'prefect', ...props });
-    new PrefectApi(this, 'Server', {
+    const server = new PrefectApi(this, 'Server', {
       replicas: 3,
       database: PrefectDatabase.postgres({
         host: 'prefect-postgres-rw.prefect.svc.cluster.local',
@@ -41,6 +49,109 @@ export class ProductionChart extends Chart {
         memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
       },
     });
+    // The main pipelines: one Deployment per queue, so a stuck queue does not starve the other;
+    // flow runs go to their own namespace.
+    new PrefectWorkerPool(this, 'Etl', {
+      connection: PrefectConnection.inCluster(server),
+      poolName: 'etl',
+      queues: [
+        { name: 'prod-main', priority: 1, concurrencyLimit: 20 },
+        { name: 'prod-secondary', priority: 2, concurrencyLimit: 5 },
+      ],
+      queueDeployments: QueueDeployments.PER_QUEUE,
+      replicas: 2,
+      jobTemplate: {
+        namespace: 'prefect-runs',
+        image: PrefectImage.fromRegistry('registry.example.com/data/etl-flows:2026.11.3', PrefectVersion.V3_8_3),
+        resources: {
+          cpu: { request: Cpu.units(1) },
+          memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
+        },
+        labels: { team: 'data' },
+      },
+    });
+    // Ad-hoc and reporting flows: one worker polling every queue of the pool.
+    new PrefectWorkerPool(this, 'Reports', {
+      connection: PrefectConnection.inCluster(server),
+      poolName: 'reports',
+      limit: 10,
+      jobTemplate: { namespace: 'prefect-runs' },
+    });
+  }
+}
+
+/** Workers in this cluster for a Prefect Cloud workspace: no server. */
+export class CloudWorkersChart extends Chart {
+  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, { namespace: 'prefect', ...props });
+    new PrefectWorkerPool(this, 'Cloud', {
+      connection: PrefectConnection.cloud({
+        accountId: '9b2c5d6e-1f3a-4b7c-8d9e-0a1b2c3d4e5f',
+        workspaceId: '4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8',
+        apiKey: SecretKeyReference.fromSecret('prefect-cloud', 'api-key'),
+      }),
+      poolName: 'k8s-cluster-a',
+      queues: [{ name: 'default' }, { name: 'gpu', priority: 1, concurrencyLimit: 2 }],
+      replicas: 2,
+    });
+  }
+}
+
+/**
+ * A Prefect 2 server on PostgreSQL with agents, one per queue of the pool `production`, from a
+ * private registry, with Kerberos configured, in Warsaw time.
+ */
+export class Prefect2AgentsChart extends Chart {
+  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, { namespace: 'prefect', ...props });
+    const image = PrefectImage.official({ version: PrefectVersion.V2_20_25, pythonVersion: '3.11' });
+    const server = new PrefectApi(this, 'Server', {
+      image,
+      database: PrefectDatabase.postgresUrl(SecretKeyReference.fromSecret('prefect-postgres', 'connection-url')),
+      imagePullSecrets: ['regcred'],
+      timeZone: 'Europe/Warsaw',
+    });
+    new PrefectWorkerPool(this, 'Agents', {
+      connection: PrefectConnection.inCluster(server),
+      runtime: WorkerRuntime.prefect2Agent(),
+      image,
+      poolName: 'production',
+      queues: [{ name: 'prod-main' }, { name: 'prod-secondary' }],
+      queueDeployments: QueueDeployments.PER_QUEUE,
+      imagePullSecrets: ['regcred'],
+      timeZone: 'Europe/Warsaw',
+      configFiles: [{ path: '/etc/krb5.conf', content: KRB5_CONF }],
+    });
+  }
+}
+
+const KRB5_CONF = `[libdefaults]
+  default_realm = COMPANY.LOCAL
+  dns_lookup_kdc = true
+  dns_lookup_realm = false
+
+[realms]
+  COMPANY.LOCAL = {
+    kdc = kdc.company.local
+    admin_server = kdc.company.local
+  }
+
+[domain_realm]
+  .company.local = COMPANY.LOCAL
+`;
+
+/**
+ * The Prefect 1 Kubernetes agent for a Prefect Server running elsewhere: flows labelled `dev`
+ * and `staging` run as Jobs in the agent's namespace.
+ */
+export class Prefect1AgentChart extends Chart {
+  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, { namespace: 'prefect', ...props });
+    new PrefectWorkerPool(this, 'Agent', {
+      connection: PrefectConnection.url('http://prefect-apollo.prefect-server.svc.cluster.local:4200/graphql'),
+      runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ['dev', 'staging'] }),
+      image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
+    });
   }
 }
 
@@ -49,5 +160,8 @@ export function buildVariants(app: App): Chart[] {
   return [
     new MinimalChart(app, 'minimal'),
     new ProductionChart(app, 'production'),
+    new CloudWorkersChart(app, 'cloud-workers'),
+    new Prefect2AgentsChart(app, 'prefect2-agents'),
+    new Prefect1AgentChart(app, 'prefect1-agent'),
   ];
 }

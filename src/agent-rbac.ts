@@ -1,0 +1,183 @@
+import { Chart } from 'cdk8s';
+import { k8s, ServiceAccount } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { recommendedLabels } from './labels';
+import { PrefectVersion } from './prefect-version';
+import { checkDns1123Subdomain, propError } from './validation';
+
+/** What launches the flow runs, which decides the Kubernetes permissions it needs. */
+export enum RunLauncher {
+  /** A Prefect 2.10+ or 3 worker of a `kubernetes` work pool (prefect-kubernetes). */
+  KUBERNETES_WORKER = 'KUBERNETES_WORKER',
+  /** A Prefect 2 agent running `KubernetesJob` infrastructure. */
+  PREFECT2_AGENT = 'PREFECT2_AGENT',
+  /** The Prefect 1 Kubernetes agent. */
+  PREFECT1_KUBERNETES_AGENT = 'PREFECT1_KUBERNETES_AGENT',
+}
+
+/** Properties of an `AgentRbac`. */
+export interface AgentRbacProps {
+  /**
+   * What launches the runs.
+   * @default RunLauncher.KUBERNETES_WORKER
+   */
+  readonly launcher?: RunLauncher;
+
+  /**
+   * Name of the ServiceAccount, and of the Role and RoleBinding in each job namespace.
+   * @default "prefect-worker"
+   */
+  readonly name?: string;
+
+  /**
+   * Namespaces where flow-run Jobs are created: each gets a Role and a RoleBinding.
+   * @default the chart's namespace
+   */
+  readonly jobNamespaces?: string[];
+
+  /**
+   * Let a Kubernetes worker manage Secrets in the job namespaces, which it needs only when it creates
+   * a Secret for the API key of its runs (`PREFECT_INTEGRATIONS_KUBERNETES_WORKER_CREATE_SECRET_FOR_API_KEY=true`).
+   * @default false
+   */
+  readonly manageApiKeySecrets?: boolean;
+
+  /**
+   * Grant the permissions in every namespace, with a ClusterRole and ClusterRoleBinding, instead
+   * of a Role per job namespace. Only for workers whose runs may go to any namespace.
+   * @default false
+   */
+  readonly clusterWide?: boolean;
+
+  /**
+   * The Prefect release of the worker or agent, for the `app.kubernetes.io/version` label.
+   * @default 3.8.3 for workers, 2.20.25 for Prefect 2 agents, 1.4.1 for the Prefect 1 agent
+   */
+  readonly version?: PrefectVersion;
+}
+
+const READ = ['get', 'list', 'watch'];
+const LAUNCH_JOBS = ['get', 'list', 'watch', 'create', 'delete'];
+
+/**
+ * The least-privilege rules of each launcher, from the Kubernetes calls of its source: Prefect
+ * 2.10 to 3.8 workers (Jobs created, watched, read and deleted on cancellation; pods watched and
+ * their logs read; events listed by Prefect 2), Prefect 2's `KubernetesJob` infrastructure, and the
+ * Prefect 1.4 agent. Nothing patches or updates Jobs or reads `pods/status`.
+ */
+function rulesFor(launcher: RunLauncher, manageApiKeySecrets: boolean): k8s.PolicyRule[] {
+  switch (launcher) {
+    case RunLauncher.KUBERNETES_WORKER:
+      return [
+        { apiGroups: [''], resources: ['pods'], verbs: READ },
+        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: LAUNCH_JOBS },
+        ...(manageApiKeySecrets ? [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'delete'] }] : []),
+      ];
+    case RunLauncher.PREFECT2_AGENT:
+      return [
+        { apiGroups: [''], resources: ['pods'], verbs: READ },
+        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: LAUNCH_JOBS },
+      ];
+    case RunLauncher.PREFECT1_KUBERNETES_AGENT:
+      return [
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'list', 'delete'] },
+        { apiGroups: [''], resources: ['pods', 'events'], verbs: ['list'] },
+      ];
+  }
+}
+
+const DEFAULT_VERSION: Record<RunLauncher, PrefectVersion> = {
+  [RunLauncher.KUBERNETES_WORKER]: PrefectVersion.V3_8_3,
+  [RunLauncher.PREFECT2_AGENT]: PrefectVersion.V2_20_25,
+  [RunLauncher.PREFECT1_KUBERNETES_AGENT]: PrefectVersion.V1_4_1,
+};
+
+/**
+ * The identity of a worker or agent that launches flow runs as Kubernetes Jobs: a ServiceAccount,
+ * and in every namespace where runs are launched a Role with exactly the permissions the launcher
+ * uses and a RoleBinding to the ServiceAccount. No wildcards, no Secrets access unless asked for,
+ * no cluster-wide grant unless asked for.
+ */
+export class AgentRbac extends Construct {
+  /** The ServiceAccount the worker or agent pods run as. */
+  public readonly serviceAccount: ServiceAccount;
+  /** The ServiceAccount's name. */
+  public readonly serviceAccountName: string;
+  /** The namespace of the ServiceAccount (the chart's). */
+  public readonly namespace: string;
+  /** The namespaces with a Role and RoleBinding (empty when cluster-wide). */
+  public readonly jobNamespaces: string[];
+  /** What the permissions are for. */
+  public readonly launcher: RunLauncher;
+  /** Whether the permissions hold in every namespace. */
+  public readonly clusterWide: boolean;
+
+  public constructor(scope: Construct, id: string, props: AgentRbacProps = {}) {
+    super(scope, id);
+    const name = props.name ?? 'prefect-worker';
+    this.launcher = props.launcher ?? RunLauncher.KUBERNETES_WORKER;
+    this.clusterWide = props.clusterWide ?? false;
+    const manageSecrets = props.manageApiKeySecrets ?? false;
+    const namespace = Chart.of(this).namespace;
+    if (!namespace) {
+      throw propError(this, 'namespace', undefined,
+        'a chart with a namespace: the RoleBindings name the ServiceAccount by namespace (new Chart(app, id, { namespace }))');
+    }
+    this.namespace = namespace;
+    checkDns1123Subdomain(this, 'name', name);
+    if (name.length > 63) {
+      throw propError(this, 'name', name, 'at most 63 characters');
+    }
+    if (manageSecrets && this.launcher !== RunLauncher.KUBERNETES_WORKER) {
+      throw propError(this, 'manageApiKeySecrets', true, `false for ${this.launcher}: only the Kubernetes worker stores API keys in Secrets`);
+    }
+    if (this.clusterWide && props.jobNamespaces !== undefined) {
+      throw propError(this, 'jobNamespaces', props.jobNamespaces.join(','), 'unset when clusterWide is true (the grant covers every namespace)');
+    }
+    const jobNamespaces = this.clusterWide ? [] : props.jobNamespaces ?? [namespace];
+    if (!this.clusterWide && jobNamespaces.length === 0) {
+      throw propError(this, 'jobNamespaces', '', 'at least one namespace');
+    }
+    for (const ns of jobNamespaces) {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) {
+        throw propError(this, 'jobNamespaces', ns, 'namespace names: DNS-1123 labels of at most 63 characters');
+      }
+    }
+    const duplicate = jobNamespaces.find((n, i) => jobNamespaces.indexOf(n) !== i);
+    if (duplicate) throw propError(this, 'jobNamespaces', duplicate, 'each namespace once');
+    this.jobNamespaces = jobNamespaces;
+
+    const labels = recommendedLabels(name, 'rbac', props.version ?? DEFAULT_VERSION[this.launcher]);
+    this.serviceAccount = new ServiceAccount(this, 'Resource', {
+      metadata: { name, labels },
+      // The token is mounted by the pods that use it, not by every pod of the namespace.
+      automountToken: false,
+    });
+    this.serviceAccountName = this.serviceAccount.name;
+
+    const rules = rulesFor(this.launcher, manageSecrets);
+    const subjects: k8s.Subject[] = [{ kind: 'ServiceAccount', name, namespace }];
+    if (this.clusterWide) {
+      new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: `${namespace}-${name}`, labels }, rules });
+      new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+        metadata: { name: `${namespace}-${name}`, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${namespace}-${name}` },
+        subjects,
+      });
+      return;
+    }
+    for (const ns of jobNamespaces) {
+      // The chart's namespace keeps the plain ids, so adding job namespaces never renames them.
+      const suffix = ns === namespace ? '' : `-${ns}`;
+      new k8s.KubeRole(this, `Role${suffix}`, { metadata: { name, namespace: ns, labels }, rules });
+      new k8s.KubeRoleBinding(this, `RoleBinding${suffix}`, {
+        metadata: { name, namespace: ns, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects,
+      });
+    }
+  }
+}

@@ -1,0 +1,247 @@
+import { Duration, Size } from 'cdk8s';
+import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { toEnvVars } from './env';
+import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
+import { PrefectImage } from './prefect-image';
+import { checkContainerResources } from './resources';
+import { restrictedContainer, restrictedPod } from './security';
+import { checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabelValue, propError } from './validation';
+
+/**
+ * Rendering of the job templates: the base job template of a Prefect 2.10+ or 3 kubernetes work
+ * pool, and the job template file of the Prefect 1 agent.
+ */
+
+/** What the pool contributes to its job template beyond the user's options. */
+export interface JobTemplateContext {
+  readonly namespace: string;
+  readonly image: PrefectImage;
+  readonly imagePullSecrets: string[];
+  readonly podLabels: Record<string, string>;
+  readonly env: k8s.EnvVar[];
+  readonly volumes: k8s.Volume[];
+  readonly volumeMounts: k8s.VolumeMount[];
+}
+
+const DEFAULT_RUN_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(500) },
+  memory: { request: Size.mebibytes(512), limit: Size.gibibytes(2) },
+};
+export const RUN_HOME = '/home/prefect';
+export const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
+
+/** Checks the options, reporting errors against the pool that holds them. */
+export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTemplateOptions): void {
+  const prop = 'jobTemplate';
+  if (options.namespace !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace) || options.namespace.length > 63)) {
+    throw propError(scope, `${prop}.namespace`, options.namespace, 'a namespace name: a DNS-1123 label of at most 63 characters');
+  }
+  if (options.serviceAccountName !== undefined) checkDns1123Subdomain(scope, `${prop}.serviceAccountName`, options.serviceAccountName);
+  for (const secret of options.imagePullSecrets ?? []) checkDns1123Subdomain(scope, `${prop}.imagePullSecrets`, secret);
+  checkContainerResources(scope, `${prop}.resources`, options.resources);
+  const names = (options.env ?? []).map(v => v.name);
+  for (const variable of options.env ?? []) {
+    checkEnvName(scope, `${prop}.env`, variable.name);
+    if (/^PREFECT_API_(URL|KEY|AUTH_STRING)$/.test(variable.name) || variable.name === 'HOME') {
+      throw propError(scope, `${prop}.env`, variable.name, 'a variable the worker or the template does not set itself (the API connection comes from the pool\'s connection)');
+    }
+    variable.secret?._validate(scope, `${prop}.env[${variable.name}]`);
+  }
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) throw propError(scope, `${prop}.env`, duplicate, 'each variable name once');
+  for (const [key, value] of Object.entries(options.labels ?? {})) {
+    checkLabelKey(scope, `${prop}.labels`, key);
+    checkLabelValue(scope, `${prop}.labels[${key}]`, value);
+  }
+  for (const key of Object.keys(options.annotations ?? {})) checkLabelKey(scope, `${prop}.annotations`, key);
+  if (options.finishedJobTtl !== undefined) {
+    checkInteger(scope, `${prop}.finishedJobTtl`, options.finishedJobTtl.toSeconds(), 0, 365 * 86400);
+  }
+  if (options.backoffLimit !== undefined) checkInteger(scope, `${prop}.backoffLimit`, options.backoffLimit, 0, 100);
+  if (options.podWatchTimeout !== undefined) {
+    checkInteger(scope, `${prop}.podWatchTimeout`, options.podWatchTimeout.toSeconds(), 10, 86400);
+  }
+}
+
+function quantity(resources: ContainerResources) {
+  return {
+    cpuRequest: resources.cpu?.request?.amount,
+    cpuLimit: resources.cpu?.limit?.amount,
+    memoryRequest: resources.memory?.request?.asString(),
+    memoryLimit: resources.memory?.limit?.asString(),
+  };
+}
+
+function runResources(options: KubernetesJobTemplateOptions): ContainerResources {
+  const overrides = options.resources;
+  return {
+    cpu: overrides?.cpu ?? DEFAULT_RUN_RESOURCES.cpu,
+    memory: overrides?.memory ?? DEFAULT_RUN_RESOURCES.memory,
+  };
+}
+
+function annotations(options: KubernetesJobTemplateOptions): Record<string, string> {
+  return { [SAFE_TO_EVICT]: 'false', ...options.annotations };
+}
+
+function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateContext, container: Record<string, unknown>,
+  serviceAccount: { name: unknown; automount: unknown }): Record<string, unknown> {
+  const pullSecrets = options.imagePullSecrets ?? context.imagePullSecrets;
+  return {
+    restartPolicy: 'Never',
+    ...(serviceAccount.name !== undefined ? { serviceAccountName: serviceAccount.name } : {}),
+    automountServiceAccountToken: serviceAccount.automount,
+    enableServiceLinks: false,
+    securityContext: restrictedPod(),
+    ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map(name => ({ name })) } : {}),
+    containers: [container],
+    volumes: [
+      { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+      { name: 'home', emptyDir: { sizeLimit: '1Gi' } },
+      ...context.volumes,
+    ],
+  };
+}
+
+function runEnv(options: KubernetesJobTemplateOptions, context: JobTemplateContext): k8s.EnvVar[] {
+  return [{ name: 'HOME', value: RUN_HOME }, ...context.env, ...toEnvVars(options.env ?? [])];
+}
+
+function runMounts(context: JobTemplateContext): k8s.VolumeMount[] {
+  return [{ name: 'tmp', mountPath: '/tmp' }, { name: 'home', mountPath: RUN_HOME }, ...context.volumeMounts];
+}
+
+/**
+ * The base job template of a Prefect 2.10+ or 3 `kubernetes` work pool: the job configuration with
+ * its Job manifest, and the variables deployments may override, whose defaults are the options.
+ * @internal
+ */
+export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
+  const resources = quantity(runResources(options));
+  const image = options.image ?? context.image;
+  const container = {
+    name: 'prefect-job',
+    image: '{{ image }}',
+    imagePullPolicy: '{{ image_pull_policy }}',
+    args: '{{ command }}',
+    // A literal list keeps Secret references; the worker puts its own variables (API URL, run ids,
+    // the `env` job variable) in front and drops entries they replace.
+    env: runEnv(options, context),
+    resources: {
+      requests: { cpu: '{{ cpu_request }}', memory: '{{ memory_request }}' },
+      limits: { cpu: '{{ cpu_limit }}', memory: '{{ memory_limit }}' },
+    },
+    securityContext: restrictedContainer(),
+    volumeMounts: runMounts(context),
+  };
+  const spec = podSpec(options, context, container,
+    { name: '{{ service_account_name }}', automount: '{{ automount_service_account_token }}' });
+  const jobManifest = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      generateName: '{{ name }}-',
+      namespace: '{{ namespace }}',
+      labels: '{{ labels }}',
+      annotations: '{{ annotations }}',
+    },
+    spec: {
+      backoffLimit: '{{ backoff_limit }}',
+      ttlSecondsAfterFinished: '{{ finished_job_ttl }}',
+      template: {
+        metadata: { labels: context.podLabels, annotations: '{{ annotations }}' },
+        // The worker refuses a manifest whose pod spec lacks `parallelism: 1` and `completions: 1`
+        // (fields of the Job spec, which the API server ignores here, as in Prefect's own default).
+        spec: { parallelism: 1, completions: 1, ...spec },
+      },
+    },
+  };
+  const string = (title: string, description: string, value?: string) => ({
+    title, description, type: 'string', ...(value !== undefined ? { default: value } : {}),
+  });
+  const integer = (title: string, description: string, value: number) => ({ title, description, type: 'integer', minimum: 0, default: value });
+  const stringMap = (title: string, description: string, value: Record<string, string>) => ({
+    title, description, type: 'object', additionalProperties: { type: 'string' }, default: value,
+  });
+  const variables = {
+    type: 'object',
+    properties: {
+      name: string('Name', 'Name prefix of the flow-run Jobs.'),
+      namespace: string('Namespace', 'Namespace of the flow-run Jobs. The worker may only create Jobs in the namespaces it was given.', options.namespace ?? context.namespace),
+      image: string('Image', 'Image of the flow-run container.', image.reference),
+      image_pull_policy: { ...string('Image Pull Policy', 'When the kubelet pulls the image.', options.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT), enum: ['IfNotPresent', 'Always', 'Never'] },
+      service_account_name: string('Service Account Name', 'ServiceAccount of the flow-run pods.', options.serviceAccountName),
+      automount_service_account_token: {
+        title: 'Mount Service Account Token',
+        description: 'Whether the flow-run pods get a Kubernetes API token (only when the flow calls the Kubernetes API).',
+        type: 'boolean',
+        default: options.serviceAccountName !== undefined,
+      },
+      command: string('Command', 'Command of the flow-run container (the worker\'s default runs the flow).'),
+      env: { title: 'Environment Variables', description: 'Extra environment variables of the flow-run container.', type: 'object', additionalProperties: { type: 'string' } },
+      labels: stringMap('Labels', 'Labels of the flow-run Jobs.', options.labels ?? {}),
+      annotations: stringMap('Annotations', 'Annotations of the flow-run Jobs and pods.', annotations(options)),
+      backoff_limit: integer('Backoff Limit', 'How many times Kubernetes retries a failed flow-run pod.', options.backoffLimit ?? 0),
+      finished_job_ttl: integer('Finished Job TTL', 'Seconds a finished Job is kept before Kubernetes deletes it.', (options.finishedJobTtl ?? Duration.days(1)).toSeconds()),
+      pod_watch_timeout_seconds: integer('Pod Watch Timeout', 'Seconds the worker waits for the flow-run pod to start.', (options.podWatchTimeout ?? Duration.minutes(5)).toSeconds()),
+      stream_output: { title: 'Stream Output', description: 'Whether the worker streams the flow-run pod\'s output to its own log.', type: 'boolean', default: true },
+      cpu_request: string('CPU Request', 'CPU request of the flow-run container.', resources.cpuRequest),
+      cpu_limit: string('CPU Limit', 'CPU limit of the flow-run container.', resources.cpuLimit),
+      memory_request: string('Memory Request', 'Memory request of the flow-run container.', resources.memoryRequest),
+      memory_limit: string('Memory Limit', 'Memory limit of the flow-run container.', resources.memoryLimit),
+    },
+  };
+  return {
+    job_configuration: {
+      command: '{{ command }}',
+      env: '{{ env }}',
+      labels: '{{ labels }}',
+      name: '{{ name }}',
+      namespace: '{{ namespace }}',
+      job_manifest: jobManifest,
+      pod_watch_timeout_seconds: '{{ pod_watch_timeout_seconds }}',
+      stream_output: '{{ stream_output }}',
+    },
+    variables,
+  };
+}
+
+/**
+ * The job template file of the Prefect 1 Kubernetes agent (`--job-template`): the agent fills in
+ * the image, command, run environment and labels.
+ * @internal
+ */
+export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
+  const resources = quantity(runResources(options));
+  const container = {
+    name: 'flow',
+    image: (options.image ?? context.image).reference,
+    imagePullPolicy: options.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+    env: runEnv(options, context),
+    resources: {
+      requests: { ...(resources.cpuRequest ? { cpu: resources.cpuRequest } : {}), ...(resources.memoryRequest ? { memory: resources.memoryRequest } : {}) },
+      limits: { ...(resources.cpuLimit ? { cpu: resources.cpuLimit } : {}), ...(resources.memoryLimit ? { memory: resources.memoryLimit } : {}) },
+    },
+    securityContext: restrictedContainer(),
+    volumeMounts: runMounts(context),
+  };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: 'prefect-job',
+      labels: options.labels ?? {},
+      annotations: annotations(options),
+    },
+    spec: {
+      backoffLimit: options.backoffLimit ?? 0,
+      ttlSecondsAfterFinished: (options.finishedJobTtl ?? Duration.days(1)).toSeconds(),
+      template: {
+        metadata: { labels: { ...options.labels, ...context.podLabels }, annotations: annotations(options) },
+        spec: podSpec(options, context, container,
+          { name: options.serviceAccountName, automount: options.serviceAccountName !== undefined }),
+      },
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import { k8s } from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { secretEnv } from './env';
+import type { PrefectApi } from './prefect-api';
+import { PrefectVersion } from './prefect-version';
+import { SecretKeyReference } from './secret-key-reference';
+import { propError } from './validation';
+
+/** Options for a Prefect Cloud workspace. */
+export interface PrefectCloudOptions {
+  /** The account id (a UUID, as in the workspace URL `app.prefect.cloud/account/<id>/...`). */
+  readonly accountId: string;
+  /** The workspace id (a UUID). */
+  readonly workspaceId: string;
+  /** The Secret key holding the API key (a service account's key, `pnu_...` or `pnb_...`). */
+  readonly apiKey: SecretKeyReference;
+}
+
+/** Options for a Prefect API at any URL. */
+export interface PrefectUrlOptions {
+  /**
+   * The Secret key holding the `user:password` basic auth string of a self-hosted server (Prefect 3.1.13+),
+   * sent as `PREFECT_API_AUTH_STRING`.
+   * @default none
+   */
+  readonly authString?: SecretKeyReference;
+
+  /**
+   * The Secret key holding an API key, sent as `PREFECT_API_KEY` (Prefect 2 and 3) or
+   * `PREFECT__CLOUD__API_KEY` (Prefect 1).
+   * @default none
+   */
+  readonly apiKey?: SecretKeyReference;
+
+  /**
+   * Prefect 1 only: the Secret key holding the tenant id (`PREFECT__CLOUD__TENANT_ID`).
+   * @default the server's default tenant
+   */
+  readonly tenantId?: SecretKeyReference;
+}
+
+/** Options for the Prefect 1 Cloud backend. */
+export interface Prefect1CloudOptions {
+  /** The Secret key holding the API key. */
+  readonly apiKey: SecretKeyReference;
+
+  /**
+   * The Secret key holding the tenant id.
+   * @default the API key's default tenant
+   */
+  readonly tenantId?: SecretKeyReference;
+
+  /**
+   * The GraphQL API address.
+   * @default "https://api.prefect.io"
+   */
+  readonly url?: string;
+}
+
+/** How the Prefect 1 agent reaches its backend. */
+export enum Prefect1Backend {
+  /** Prefect Cloud (`PREFECT__BACKEND=cloud`). */
+  CLOUD = 'cloud',
+  /** A self-hosted Prefect Server (`PREFECT__BACKEND=server`). */
+  SERVER = 'server',
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Where workers and agents find the Prefect API, and how they authenticate: a server in this
+ * cluster, a Prefect Cloud workspace, or any URL. Credentials are only ever Secret references.
+ */
+export class PrefectConnection {
+  /**
+   * A `PrefectApi` of this app: the URL is its Service's and its basic auth, if any, is sent.
+   */
+  public static inCluster(api: PrefectApi): PrefectConnection {
+    return new PrefectConnection(api.serviceUrl, { authString: api.basicAuth }, api, undefined);
+  }
+
+  /**
+   * A Prefect Cloud workspace (Prefect 2 and 3).
+   */
+  public static cloud(options: PrefectCloudOptions): PrefectConnection {
+    const ids = { accountId: options.accountId, workspaceId: options.workspaceId };
+    return new PrefectConnection(
+      `https://api.prefect.cloud/api/accounts/${options.accountId}/workspaces/${options.workspaceId}`,
+      { apiKey: options.apiKey }, undefined, undefined, ids);
+  }
+
+  /**
+   * A Prefect API at any URL: a server elsewhere (`https://prefect.example.com/api`), or for the
+   * Prefect 1 agent a Prefect Server's GraphQL address (backend `server`).
+   */
+  public static url(url: string, options: PrefectUrlOptions = {}): PrefectConnection {
+    return new PrefectConnection(url, options, undefined, Prefect1Backend.SERVER);
+  }
+
+  /**
+   * Prefect 1 Cloud, for the Prefect 1 agent (backend `cloud`).
+   */
+  public static prefect1Cloud(options: Prefect1CloudOptions): PrefectConnection {
+    return new PrefectConnection(options.url ?? 'https://api.prefect.io',
+      { apiKey: options.apiKey, tenantId: options.tenantId }, undefined, Prefect1Backend.CLOUD);
+  }
+
+  /** The API URL clients are given. */
+  public readonly url: string;
+  /** The server of this app the connection points at, if it is one. */
+  public readonly api?: PrefectApi;
+  /** The Secret key of the basic auth string, if one is sent. */
+  public readonly authString?: SecretKeyReference;
+  /** The Secret key of the API key, if one is sent. */
+  public readonly apiKey?: SecretKeyReference;
+  private readonly tenantId?: SecretKeyReference;
+  private readonly prefect1Backend?: Prefect1Backend;
+  private readonly cloudIds?: { accountId: string; workspaceId: string };
+
+  private constructor(url: string, credentials: PrefectUrlOptions, api: PrefectApi | undefined,
+    prefect1Backend: Prefect1Backend | undefined, cloudIds?: { accountId: string; workspaceId: string }) {
+    this.url = url;
+    this.api = api;
+    this.authString = credentials.authString;
+    this.apiKey = credentials.apiKey;
+    this.tenantId = credentials.tenantId;
+    this.prefect1Backend = prefect1Backend;
+    this.cloudIds = cloudIds;
+  }
+
+  /**
+   * Checks the connection for a client of the given Prefect release, reporting errors against the
+   * construct and prop that hold it.
+   * @internal
+   */
+  public _validate(scope: IConstruct, prop: string, client: PrefectVersion): void {
+    if (this.cloudIds) {
+      for (const [key, value] of Object.entries(this.cloudIds)) {
+        if (!UUID.test(value)) {
+          throw propError(scope, `${prop}.${key}`, value,
+            'a Prefect Cloud id: a lower-case UUID such as "0ff44498-d380-4d7b-bd68-9b52da03823f", as in the workspace URL');
+        }
+      }
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(this.url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
+      throw propError(scope, `${prop}.url`, this.url,
+        'an absolute http(s) URL without credentials in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)');
+    }
+    this.authString?._validate(scope, `${prop}.authString`);
+    this.apiKey?._validate(scope, `${prop}.apiKey`);
+    this.tenantId?._validate(scope, `${prop}.tenantId`);
+
+    if (client.major === 1) {
+      if (this.prefect1Backend === undefined) {
+        throw propError(scope, prop, this.api ? `PrefectConnection.inCluster(${this.api.node.path})` : 'PrefectConnection.cloud()',
+          'for the Prefect 1 agent, PrefectConnection.url(<Prefect Server GraphQL address>) or PrefectConnection.prefect1Cloud(); PrefectApi and Prefect Cloud run Prefect 2 and 3, whose API Prefect 1 cannot use');
+      }
+      if (this.authString) {
+        throw propError(scope, `${prop}.authString`, this.authString.secretName, 'none for the Prefect 1 agent, which has no basic auth (use apiKey)');
+      }
+      return;
+    }
+    if (this.prefect1Backend === Prefect1Backend.CLOUD) {
+      throw propError(scope, prop, 'PrefectConnection.prefect1Cloud()',
+        `a connection for Prefect ${client.major}: PrefectConnection.cloud({ accountId, workspaceId, apiKey }) for Prefect Cloud`);
+    }
+    if (this.tenantId) {
+      throw propError(scope, `${prop}.tenantId`, this.tenantId.secretName, 'none: tenants exist only in Prefect 1');
+    }
+    if (this.api) {
+      const server = this.api.image.version;
+      if (server.major !== client.major) {
+        throw propError(scope, prop, `PrefectConnection.inCluster(${this.api.node.path}) running Prefect ${server} for a Prefect ${client} client`,
+          `a server of the same major release as its workers (Prefect ${client.major}): the client and server APIs of different majors are incompatible`);
+      }
+    }
+  }
+
+  /**
+   * The environment of a Prefect 2 or 3 client: URL, basic auth and API key.
+   * @internal
+   */
+  public _clientEnv(): k8s.EnvVar[] {
+    const env: k8s.EnvVar[] = [{ name: 'PREFECT_API_URL', value: this.url }];
+    if (this.authString) env.push(secretEnv('PREFECT_API_AUTH_STRING', this.authString));
+    if (this.apiKey) env.push(secretEnv('PREFECT_API_KEY', this.apiKey));
+    return env;
+  }
+
+  /**
+   * The environment of the Prefect 1 agent: backend, API address, API key and tenant.
+   * @internal
+   */
+  public _prefect1Env(): k8s.EnvVar[] {
+    const env: k8s.EnvVar[] = [
+      { name: 'PREFECT__BACKEND', value: this.prefect1Backend ?? Prefect1Backend.SERVER },
+      { name: 'PREFECT__CLOUD__API', value: this.url },
+    ];
+    if (this.apiKey) env.push(secretEnv('PREFECT__CLOUD__API_KEY', this.apiKey));
+    if (this.tenantId) env.push(secretEnv('PREFECT__CLOUD__TENANT_ID', this.tenantId));
+    return env;
+  }
+}

@@ -1,0 +1,57 @@
+import { ContainerResources } from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { checkCpu, checkSize, cpuMillis, propError } from './validation';
+
+/**
+ * Checks container resources: valid quantities, requests at most the limits, and a memory limit
+ * whenever memory is given (a container without one can exhaust its node).
+ */
+export function checkContainerResources(scope: IConstruct, prop: string, resources: ContainerResources | undefined): void {
+  if (!resources) return;
+  const cpu = resources.cpu;
+  if (cpu?.request) checkCpu(scope, `${prop}.cpu.request`, cpu.request);
+  if (cpu?.limit) checkCpu(scope, `${prop}.cpu.limit`, cpu.limit);
+  if (cpu?.request && cpu.limit && cpuMillis(cpu.request) > cpuMillis(cpu.limit)) {
+    throw propError(scope, `${prop}.cpu.request`, cpu.request, `at most the limit (${cpu.limit.amount})`);
+  }
+  const storage = resources.ephemeralStorage;
+  if (storage?.request && storage.limit && storage.request.toMebibytes() > storage.limit.toMebibytes()) {
+    throw propError(scope, `${prop}.ephemeralStorage.request`, storage.request, `at most the limit (${storage.limit.asString()})`);
+  }
+  const memory = resources.memory;
+  if (memory) {
+    if (!memory.limit) {
+      throw propError(scope, `${prop}.memory.limit`, undefined, 'a memory limit, such as Size.gibibytes(1): a container without one can exhaust its node');
+    }
+    checkSize(scope, `${prop}.memory.limit`, memory.limit, 64);
+    if (memory.request) {
+      checkSize(scope, `${prop}.memory.request`, memory.request, 64);
+      if (memory.request.toMebibytes() > memory.limit.toMebibytes()) {
+        throw propError(scope, `${prop}.memory.request`, memory.request, `at most the limit (${memory.limit.asString()})`);
+      }
+    }
+  }
+}
+
+/** The defaults, with each of cpu, memory and ephemeral storage replaced where given. */
+export function mergeResources(defaults: ContainerResources, overrides: ContainerResources | undefined): ContainerResources {
+  return {
+    cpu: overrides?.cpu ?? defaults.cpu,
+    memory: overrides?.memory ?? defaults.memory,
+    ephemeralStorage: overrides?.ephemeralStorage ?? defaults.ephemeralStorage,
+  };
+}
+
+/** Container resources as a Kubernetes `resources` block. */
+export function toRequirements(resources: ContainerResources): k8s.ResourceRequirements {
+  const requests: Record<string, k8s.Quantity> = {};
+  const limits: Record<string, k8s.Quantity> = {};
+  if (resources.cpu?.request) requests.cpu = k8s.Quantity.fromString(resources.cpu.request.amount);
+  if (resources.cpu?.limit) limits.cpu = k8s.Quantity.fromString(resources.cpu.limit.amount);
+  if (resources.memory?.request) requests.memory = k8s.Quantity.fromString(resources.memory.request.asString());
+  if (resources.memory?.limit) limits.memory = k8s.Quantity.fromString(resources.memory.limit.asString());
+  if (resources.ephemeralStorage?.request) requests['ephemeral-storage'] = k8s.Quantity.fromString(resources.ephemeralStorage.request.asString());
+  if (resources.ephemeralStorage?.limit) limits['ephemeral-storage'] = k8s.Quantity.fromString(resources.ephemeralStorage.limit.asString());
+  return { requests, limits };
+}
