@@ -6,7 +6,7 @@ import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
 import { PrefectImage } from './prefect-image';
 import { checkContainerResources } from './resources';
 import { restrictedContainer, restrictedPod } from './security';
-import { checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabelValue, propError } from './validation';
+import { checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabelValue, checkSeconds, propError } from './validation';
 
 /**
  * Rendering of the job templates: the base job template of a Prefect 2.10+ or 3 kubernetes work
@@ -55,13 +55,9 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
     checkLabelValue(scope, `${prop}.labels[${key}]`, value);
   }
   for (const key of Object.keys(options.annotations ?? {})) checkLabelKey(scope, `${prop}.annotations`, key);
-  if (options.finishedJobTtl !== undefined) {
-    checkInteger(scope, `${prop}.finishedJobTtl`, options.finishedJobTtl.toSeconds(), 0, 365 * 86400);
-  }
+  if (options.finishedJobTtl !== undefined) checkSeconds(scope, `${prop}.finishedJobTtl`, options.finishedJobTtl, 0, 365 * 86400);
   if (options.backoffLimit !== undefined) checkInteger(scope, `${prop}.backoffLimit`, options.backoffLimit, 0, 100);
-  if (options.podWatchTimeout !== undefined) {
-    checkInteger(scope, `${prop}.podWatchTimeout`, options.podWatchTimeout.toSeconds(), 10, 86400);
-  }
+  if (options.podWatchTimeout !== undefined) checkSeconds(scope, `${prop}.podWatchTimeout`, options.podWatchTimeout, 10, 86400);
 }
 
 function quantity(resources: ContainerResources) {
@@ -115,7 +111,6 @@ function runMounts(context: JobTemplateContext): k8s.VolumeMount[] {
 /**
  * The base job template of a Prefect 2.10+ or 3 `kubernetes` work pool: the job configuration with
  * its Job manifest, and the variables deployments may override, whose defaults are the options.
- * @internal
  */
 export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
   const resources = quantity(runResources(options));
@@ -210,7 +205,6 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
 /**
  * The job template file of the Prefect 1 Kubernetes agent (`--job-template`): the agent fills in
  * the image, command, run environment and labels.
- * @internal
  */
 export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
   const resources = quantity(runResources(options));

@@ -13,7 +13,7 @@ import { SecretKeyReference } from './secret-key-reference';
 import { checkContainerResources, mergeResources, toRequirements } from './resources';
 import { restrictedContainer, restrictedPod } from './security';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkNonEmpty, checkSize, propError,
+  checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkNonEmpty, checkSeconds, checkSize, propError,
 } from './validation';
 
 /** Log levels of the Prefect server. */
@@ -274,12 +274,7 @@ export class PrefectApi extends Construct {
         'only with replicas > 1: a single server runs its background services in the API container (use resources)');
     }
     checkContainerResources(this, 'servicesResources', props.servicesResources);
-    if (props.startupTimeout !== undefined) {
-      const seconds = props.startupTimeout.toSeconds();
-      if (seconds < PROBE_PERIOD_SECONDS || seconds > 3600) {
-        throw propError(this, 'startupTimeout', `${seconds}s`, 'a duration from 10 seconds to 1 hour');
-      }
-    }
+    if (props.startupTimeout !== undefined) checkSeconds(this, 'startupTimeout', props.startupTimeout, PROBE_PERIOD_SECONDS, 3600);
     // The host and port are set by flags; database and messaging belong to their props whatever
     // the mode (a stray connection URL would override them); the rest as set, under either alias.
     const ownNames = new Set([...RESERVED_ENV, ...RESERVED_ENV.flatMap(settingAliases),

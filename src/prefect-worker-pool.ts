@@ -16,7 +16,7 @@ import { checkContainerResources, mergeResources, toRequirements } from './resou
 import { restrictedContainer, restrictedPod } from './security';
 import { WorkerRuntime, WorkerRuntimeKind } from './worker-runtime';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabelValue, propError,
+  checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabelValue, checkSeconds, propError,
 } from './validation';
 
 /** The kind of infrastructure a work pool runs flows on. */
@@ -405,7 +405,9 @@ export class PrefectWorkerPool extends Construct {
       }
       for (const [prop, value] of Object.entries({ poolName: props.poolName, queues: props.queues, queueDeployments: props.queueDeployments, managePool: props.managePool, limit: props.limit, prefetch: props.prefetch, queryInterval: props.queryInterval, pipPackages: props.pipPackages })) {
         if (value !== undefined) {
-          throw propError(this, prop, Array.isArray(value) ? value.join(',') : value instanceof Duration ? `${value.toSeconds()}s` : value,
+          const shown = Array.isArray(value) ? value.map(v => typeof v === 'string' ? v : v.name).join(',')
+            : value instanceof Duration ? `${value.toMilliseconds() / 1000}s` : value;
+          throw propError(this, prop, shown,
             'unset for the Prefect 1 agent, which has no work pools or queues (it selects flows by labels: WorkerRuntime.prefect1KubernetesAgent({ labels }))');
         }
       }
@@ -444,7 +446,7 @@ export class PrefectWorkerPool extends Construct {
       }
     }
     for (const [prop, value] of [['prefetch', props.prefetch], ['queryInterval', props.queryInterval]] as const) {
-      if (value !== undefined) checkInteger(this, prop, value.toSeconds(), 1, 3600);
+      if (value !== undefined) checkSeconds(this, prop, value, 1, 3600);
     }
     for (const secret of props.imagePullSecrets ?? []) checkDns1123Subdomain(this, 'imagePullSecrets', secret);
     if (props.timeZone !== undefined && !TIME_ZONE.test(props.timeZone)) {

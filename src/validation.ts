@@ -1,4 +1,4 @@
-import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 
@@ -101,4 +101,13 @@ export function checkLabelValue(scope: IConstruct, prop: string, value: string):
   if (value !== '' && !LABEL_NAME.test(value)) {
     throw propError(scope, prop, value, 'a label value: at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
   }
+}
+
+/** A duration of whole seconds within bounds; returns the seconds. */
+export function checkSeconds(scope: IConstruct, prop: string, duration: Duration, min: number, max: number): number {
+  const seconds = duration.toMilliseconds() / 1000;
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw propError(scope, prop, `${seconds}s`, `a whole number of seconds from ${min} to ${max}`);
+  }
+  return seconds;
 }

@@ -1,14 +1,16 @@
 import { Testing } from 'cdk8s';
+import { PrefectWorkerPool } from '../src';
 import { buildVariants } from '../src/examples/variants';
 import { problems } from './support/checks';
-import { kinds, synthApp } from './support/synth';
+import { jobAsApplied, renderWithDefaults } from './support/job-template';
+import { containerOf, envOf, kinds, synthApp } from './support/synth';
 
 const app = Testing.app();
-buildVariants(app);
+const charts = buildVariants(app);
 const variants = synthApp(app);
 
 test('the example app has the documented variants', () => {
-  expect([...variants.keys()]).toEqual(['minimal', 'production']);
+  expect([...variants.keys()]).toEqual(['minimal', 'production', 'cloud-workers', 'prefect2-agents', 'prefect1-agent']);
 });
 
 describe.each([...variants.keys()])('variant %s', (variant) => {
@@ -29,18 +31,92 @@ describe.each([...variants.keys()])('variant %s', (variant) => {
   test('matches the snapshot', () => {
     expect(objects).toMatchSnapshot();
   });
+
+  test('workers reach the Service this chart creates, when the chart has a server', () => {
+    const service = objects.find(o => o.kind === 'Service');
+    const workers = objects.filter(o => o.kind === 'Deployment' && ['worker', 'agent'].includes(o.metadata.labels['app.kubernetes.io/component']));
+    expect(workers.length).toBeGreaterThan(0);
+    for (const deployment of workers) {
+      const container = deployment.spec.template.spec.containers[0];
+      const env = envOf(container);
+      if (!service) continue;
+      const url = `http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${service.spec.ports[0].port}/api`;
+      expect(env.PREFECT_API_URL).toBe(url);
+    }
+  });
+
+  test('every RoleBinding binds a ServiceAccount its worker pods run as, and flow-run Jobs are valid', () => {
+    const pools = charts.find(c => c.node.id === variant)!.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);
+    for (const pool of pools) {
+      for (const deployment of pool.deployments) {
+        const pod = deployment.toJson().spec.template.spec;
+        expect(pod.serviceAccountName).toBe(pool.rbac?.serviceAccountName);
+      }
+      if (pool.baseJobTemplate) expect(problems([jobAsApplied(renderWithDefaults(pool.baseJobTemplate))])).toEqual([]);
+    }
+  });
 });
 
-test('minimal: the SQLite server and nothing else', () => {
-  expect(kinds(variants.get('minimal')!)).toEqual(['Service/prefect-server', 'StatefulSet/prefect-server']);
+test('minimal: the SQLite server and a kubernetes pool with its worker', () => {
+  expect(kinds(variants.get('minimal')!)).toEqual([
+    'ConfigMap/kubernetes-worker-pool', 'Deployment/kubernetes-worker', 'Role/kubernetes-worker', 'RoleBinding/kubernetes-worker',
+    'Service/prefect-server', 'ServiceAccount/kubernetes-worker', 'StatefulSet/prefect-server',
+  ]);
 });
 
 test('production: the highly available server on PostgreSQL', () => {
   expect(kinds(variants.get('production')!)).toEqual([
+    'ConfigMap/etl-worker-pool', 'ConfigMap/reports-worker-pool',
+    'Deployment/etl-worker-prod-main', 'Deployment/etl-worker-prod-secondary',
     'Deployment/prefect-server',
     'Deployment/prefect-server-services',
+    'Deployment/reports-worker',
     expect.stringMatching(/^Job\/prefect-server-migrate-[0-9a-f]{8}$/),
     'PodDisruptionBudget/prefect-server',
+    'Role/etl-worker', 'Role/reports-worker', 'RoleBinding/etl-worker', 'RoleBinding/reports-worker',
     'Service/prefect-server',
+    'ServiceAccount/etl-worker', 'ServiceAccount/reports-worker',
   ]);
+  const objects = variants.get('production')!;
+  // Runs go to their own namespace; the workers' permissions are there, their identities here.
+  expect(objects.filter(o => o.kind === 'Role').map(o => o.metadata.namespace)).toEqual(['prefect-runs', 'prefect-runs']);
+  expect(objects.filter(o => o.kind === 'ServiceAccount').map(o => o.metadata.namespace)).toEqual(['prefect', 'prefect']);
+  // The workers send the server's basic auth string, and the Jobs reference the same Secret.
+  const worker = envOf(containerOf(objects.find(o => o.metadata.name === 'etl-worker-prod-main'), 'prefect-worker'));
+  expect(worker.PREFECT_API_AUTH_STRING).toBe('secret:prefect-basic-auth/auth-string');
+  expect(worker.PREFECT_INTEGRATIONS_KUBERNETES_WORKER_API_AUTH_STRING_SECRET_NAME).toBe('prefect-basic-auth');
+});
+
+test('cloud-workers: a pool for Prefect Cloud, and no server', () => {
+  expect(kinds(variants.get('cloud-workers')!)).toEqual([
+    'ConfigMap/k8s-cluster-a-worker-pool', 'Deployment/k8s-cluster-a-worker', 'Role/k8s-cluster-a-worker',
+    'RoleBinding/k8s-cluster-a-worker', 'ServiceAccount/k8s-cluster-a-worker',
+  ]);
+});
+
+test('prefect2-agents: a Prefect 2 server on PostgreSQL and one agent per queue, with Kerberos and Warsaw time', () => {
+  const objects = variants.get('prefect2-agents')!;
+  expect(kinds(objects)).toEqual([
+    'ConfigMap/production-agent-files', 'ConfigMap/production-agent-pool',
+    'Deployment/prefect-server', 'Deployment/production-agent-prod-main', 'Deployment/production-agent-prod-secondary',
+    'Role/production-agent', 'RoleBinding/production-agent', 'Service/prefect-server', 'ServiceAccount/production-agent',
+  ]);
+  for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) {
+    const deployment = objects.find(o => o.metadata.name === name);
+    const agent = containerOf(deployment, 'prefect-agent');
+    expect(agent.image).toBe('prefecthq/prefect:2.20.25-python3.11');
+    expect(agent.args.slice(0, 5)).toEqual(['prefect', 'agent', 'start', '--pool', 'production']);
+    expect(envOf(agent).TZ).toBe('Europe/Warsaw');
+    expect(agent.volumeMounts).toContainEqual({ name: 'config-files', mountPath: '/etc/krb5.conf', subPath: '0-krb5.conf', readOnly: true });
+    expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+  }
+  expect(envOf(containerOf(objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'prefect-server'), 'prefect-server')).TZ).toBe('Europe/Warsaw');
+});
+
+test('prefect1-agent: the Prefect 1 agent with labels dev and staging', () => {
+  const objects = variants.get('prefect1-agent')!;
+  expect(kinds(objects)).toEqual([
+    'ConfigMap/prefect-agent-pool', 'Deployment/prefect-agent', 'Role/prefect-agent', 'RoleBinding/prefect-agent', 'ServiceAccount/prefect-agent',
+  ]);
+  expect(envOf(containerOf(objects.find(o => o.kind === 'Deployment'), 'prefect-agent')).PREFECT__CLOUD__AGENT__LABELS).toBe("['dev', 'staging']");
 });

@@ -1,6 +1,6 @@
 import { apiServerRuleErrors, kubernetes127Errors } from './kubernetes-schema';
 import { podTemplates, restrictedViolations } from './pod-security';
-import { danglingReferences } from './references';
+import { danglingReferences, rbacWildcards } from './references';
 
 type Json = any;
 
@@ -19,5 +19,5 @@ export function problems(objects: Json[]): string[] {
     if (seen.has(key)) found.push(`${key}: defined twice`);
     seen.add(key);
   }
-  return [...found, ...danglingReferences(objects)];
+  return [...found, ...danglingReferences(objects), ...rbacWildcards(objects)];
 }

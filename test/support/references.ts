@@ -69,6 +69,10 @@ export function danglingReferences(objects: Json[]): string[] {
         }
       }
     }
+    const account = spec.serviceAccountName;
+    if (account && !objects.some(o => o.kind === 'ServiceAccount' && o.metadata.name === account && ns(o) === ns(owner))) {
+      problems.push(`${id(owner)}: runs as missing ServiceAccount ${account}`);
+    }
     for (const v of spec.volumes ?? []) {
       const cm = v.configMap?.name;
       if (cm && !objects.some(o => o.kind === 'ConfigMap' && o.metadata.name === cm && ns(o) === ns(owner))) {
@@ -80,5 +84,29 @@ export function danglingReferences(objects: Json[]): string[] {
       }
     }
   }
+  for (const o of objects.filter(x => x.kind === 'RoleBinding' || x.kind === 'ClusterRoleBinding')) {
+    const roleKind = o.roleRef.kind;
+    const role = objects.find(r => r.kind === roleKind && r.metadata.name === o.roleRef.name && (roleKind === 'ClusterRole' || ns(r) === ns(o)));
+    if (!role) problems.push(`${id(o)}: binds missing ${roleKind} ${o.roleRef.name}`);
+    for (const subject of o.subjects ?? []) {
+      if (subject.kind !== 'ServiceAccount') continue;
+      if (!objects.some(a => a.kind === 'ServiceAccount' && a.metadata.name === subject.name && ns(a) === subject.namespace)) {
+        problems.push(`${id(o)}: binds missing ServiceAccount ${subject.namespace}/${subject.name}`);
+      }
+      if (!pods.some(p => p.spec.serviceAccountName === subject.name && ns(p.owner) === subject.namespace)) {
+        problems.push(`${id(o)}: binds ServiceAccount ${subject.name}, which no pod here runs as`);
+      }
+    }
+  }
   return problems;
+}
+
+/** RBAC rules that grant more than named verbs on named resources. */
+export function rbacWildcards(objects: Json[]): string[] {
+  return objects
+    .filter(o => o.kind === 'Role' || o.kind === 'ClusterRole')
+    .flatMap(o => (o.rules ?? []).flatMap((rule: Json, i: number) =>
+      [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...(rule.verbs ?? [])]
+        .filter((v: string) => v.includes('*'))
+        .map((v: string) => `${o.kind}/${o.metadata.name}: rule ${i} has wildcard ${v}`)));
 }
