@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import {
-  EnvironmentVariable, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectLogLevel, PrefectVersion,
+  EnvironmentVariable, PrefectApi, PrefectConnection, PrefectImage, PrefectLogLevel, PrefectVersion,
   PrefectWorkerPool, PrefectWorkerPoolProps, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
 } from '../src';
 import { problems } from './support/checks';
