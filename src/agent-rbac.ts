@@ -3,7 +3,7 @@ import { k8s, ServiceAccount } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { recommendedLabels } from './labels';
 import { PrefectVersion } from './prefect-version';
-import { checkDns1123Subdomain, propError } from './validation';
+import { checkDns1123Subdomain, checkNamespaceName, propError } from './validation';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */
 export enum RunLauncher {
@@ -141,11 +141,7 @@ export class AgentRbac extends Construct {
     if (!this.clusterWide && jobNamespaces.length === 0) {
       throw propError(this, 'jobNamespaces', '', 'at least one namespace');
     }
-    for (const ns of jobNamespaces) {
-      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) {
-        throw propError(this, 'jobNamespaces', ns, 'namespace names: DNS-1123 labels of at most 63 characters');
-      }
-    }
+    for (const ns of jobNamespaces) checkNamespaceName(this, 'jobNamespaces', ns);
     const duplicate = jobNamespaces.find((n, i) => jobNamespaces.indexOf(n) !== i);
     if (duplicate) throw propError(this, 'jobNamespaces', duplicate, 'each namespace once');
     this.jobNamespaces = jobNamespaces;

@@ -4,9 +4,11 @@ import { IConstruct } from 'constructs';
 import { toEnvVars } from './env';
 import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
 import { PrefectImage } from './prefect-image';
-import { checkContainerResources } from './resources';
-import { restrictedContainer, restrictedPod } from './security';
-import { checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabelValue, checkSeconds, propError } from './validation';
+import { checkContainerResources, mergeResources } from './resources';
+import { HOME, restrictedContainer, restrictedPod } from './security';
+import {
+  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds,
+} from './validation';
 
 /**
  * Rendering of the job templates: the base job template of a Prefect 2.10+ or 3 kubernetes work
@@ -28,28 +30,18 @@ const DEFAULT_RUN_RESOURCES: ContainerResources = {
   cpu: { request: Cpu.millis(500) },
   memory: { request: Size.mebibytes(512), limit: Size.gibibytes(2) },
 };
-export const RUN_HOME = '/home/prefect';
-export const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
+const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
 
 /** Checks the options, reporting errors against the pool that holds them. */
 export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTemplateOptions): void {
   const prop = 'jobTemplate';
-  if (options.namespace !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.namespace) || options.namespace.length > 63)) {
-    throw propError(scope, `${prop}.namespace`, options.namespace, 'a namespace name: a DNS-1123 label of at most 63 characters');
-  }
+  if (options.namespace !== undefined) checkNamespaceName(scope, `${prop}.namespace`, options.namespace);
   if (options.serviceAccountName !== undefined) checkDns1123Subdomain(scope, `${prop}.serviceAccountName`, options.serviceAccountName);
   for (const secret of options.imagePullSecrets ?? []) checkDns1123Subdomain(scope, `${prop}.imagePullSecrets`, secret);
   checkContainerResources(scope, `${prop}.resources`, options.resources);
-  const names = (options.env ?? []).map(v => v.name);
-  for (const variable of options.env ?? []) {
-    checkEnvName(scope, `${prop}.env`, variable.name);
-    if (/^PREFECT_API_(URL|KEY|AUTH_STRING)$/.test(variable.name) || variable.name === 'HOME') {
-      throw propError(scope, `${prop}.env`, variable.name, 'a variable the worker or the template does not set itself (the API connection comes from the pool\'s connection)');
-    }
-    variable.secret?._validate(scope, `${prop}.env[${variable.name}]`);
-  }
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate) throw propError(scope, `${prop}.env`, duplicate, 'each variable name once');
+  checkExtraEnv(scope, `${prop}.env`, options.env ?? [], name => /^PREFECT_API_(URL|KEY|AUTH_STRING)$/.test(name) || name === 'HOME'
+    ? 'a variable the worker or the template does not set itself (the API connection comes from the pool\'s connection)'
+    : undefined);
   for (const [key, value] of Object.entries(options.labels ?? {})) {
     checkLabelKey(scope, `${prop}.labels`, key);
     checkLabelValue(scope, `${prop}.labels[${key}]`, value);
@@ -70,11 +62,7 @@ function quantity(resources: ContainerResources) {
 }
 
 function runResources(options: KubernetesJobTemplateOptions): ContainerResources {
-  const overrides = options.resources;
-  return {
-    cpu: overrides?.cpu ?? DEFAULT_RUN_RESOURCES.cpu,
-    memory: overrides?.memory ?? DEFAULT_RUN_RESOURCES.memory,
-  };
+  return mergeResources(DEFAULT_RUN_RESOURCES, options.resources);
 }
 
 function annotations(options: KubernetesJobTemplateOptions): Record<string, string> {
@@ -101,11 +89,11 @@ function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateCont
 }
 
 function runEnv(options: KubernetesJobTemplateOptions, context: JobTemplateContext): k8s.EnvVar[] {
-  return [{ name: 'HOME', value: RUN_HOME }, ...context.env, ...toEnvVars(options.env ?? [])];
+  return [{ name: 'HOME', value: HOME }, ...context.env, ...toEnvVars(options.env ?? [])];
 }
 
 function runMounts(context: JobTemplateContext): k8s.VolumeMount[] {
-  return [{ name: 'tmp', mountPath: '/tmp' }, { name: 'home', mountPath: RUN_HOME }, ...context.volumeMounts];
+  return [{ name: 'tmp', mountPath: '/tmp' }, { name: 'home', mountPath: HOME }, ...context.volumeMounts];
 }
 
 /**

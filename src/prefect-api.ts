@@ -11,9 +11,10 @@ import { PrefectRedisOptions } from './prefect-redis';
 import { serverSetting, settingAliases, SINCE } from './prefect-settings';
 import { SecretKeyReference } from './secret-key-reference';
 import { checkContainerResources, mergeResources, toRequirements } from './resources';
-import { restrictedContainer, restrictedPod } from './security';
+import { httpGetProbe, PROBE_PERIOD_SECONDS } from './probes';
+import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from './security';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkNonEmpty, checkSeconds, checkSize, propError,
+  checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkNonEmpty, checkSeconds, checkSize, checkTimeZone, propError,
 } from './validation';
 
 /** Log levels of the Prefect server. */
@@ -134,11 +135,9 @@ const COMPONENT_SERVER = 'server';
 const COMPONENT_SERVICES = 'background-services';
 const COMPONENT_MIGRATION = 'database-migration';
 
-const HOME = '/home/prefect';
 const UI_DIRECTORY = '/var/cache/prefect-ui';
 const DATA_DIRECTORY = '/var/lib/prefect';
 const PORT_NAME = 'http';
-const PROBE_PERIOD_SECONDS = 10;
 
 const DEFAULT_SERVER_RESOURCES: ContainerResources = {
   cpu: { request: Cpu.millis(500) },
@@ -265,9 +264,7 @@ export class PrefectApi extends Construct {
           `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth, or also guard the health endpoints the probes use; put authentication in front of the server instead`);
       }
     }
-    if (props.timeZone !== undefined && !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(props.timeZone)) {
-      throw propError(this, 'timeZone', props.timeZone, 'an IANA time zone name such as "UTC" or "Europe/Berlin"');
-    }
+    if (props.timeZone !== undefined) checkTimeZone(this, 'timeZone', props.timeZone);
     checkContainerResources(this, 'resources', props.resources);
     if (props.servicesResources && !this.highlyAvailable) {
       throw propError(this, 'servicesResources', 'set',
@@ -279,18 +276,9 @@ export class PrefectApi extends Construct {
     // the mode (a stray connection URL would override them); the rest as set, under either alias.
     const ownNames = new Set([...RESERVED_ENV, ...RESERVED_ENV.flatMap(settingAliases),
       ...this.sharedEnv().concat(this.serverOnlyEnv()).flatMap(e => settingAliases(e.name))]);
-    for (const variable of props.env ?? []) {
-      checkEnvName(this, 'env', variable.name);
-      if (ownNames.has(variable.name)) {
-        throw propError(this, 'env', variable.name,
-          'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone)');
-      }
-      variable.secret?._validate(this, `env[${variable.name}]`);
-    }
-    const duplicate = (props.env ?? []).map(e => e.name).find((n, i, all) => all.indexOf(n) !== i);
-    if (duplicate) {
-      throw propError(this, 'env', duplicate, 'each variable name once');
-    }
+    checkExtraEnv(this, 'env', props.env ?? [], name => ownNames.has(name)
+      ? 'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone)'
+      : undefined);
   }
 
   /**
@@ -460,19 +448,13 @@ export class PrefectApi extends Construct {
   }
 
   private volumes(withUi: boolean): k8s.Volume[] {
-    const volumes: k8s.Volume[] = [
-      { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
-      { name: 'home', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
-    ];
+    const volumes = writableVolumes();
     if (withUi) volumes.push({ name: 'ui', emptyDir: { sizeLimit: k8s.Quantity.fromString('512Mi') } });
     return volumes;
   }
 
   private volumeMounts(withUi: boolean): k8s.VolumeMount[] {
-    const mounts: k8s.VolumeMount[] = [
-      { name: 'tmp', mountPath: '/tmp' },
-      { name: 'home', mountPath: HOME },
-    ];
+    const mounts = writableMounts();
     if (withUi) mounts.push({ name: 'ui', mountPath: UI_DIRECTORY });
     if (this.database.isSqlite) mounts.push({ name: 'data', mountPath: DATA_DIRECTORY });
     return mounts;
@@ -514,10 +496,10 @@ export class PrefectApi extends Construct {
       ...this.container('prefect-server', args, [...this.sharedEnv(), ...this.serverOnlyEnv()],
         mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), true),
       ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
-      startupProbe: httpProbe('/api/health',
+      startupProbe: httpGetProbe('/api/health', PORT_NAME,
         Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),
-      livenessProbe: httpProbe('/api/health', 3),
-      readinessProbe: httpProbe('/api/ready', 3),
+      livenessProbe: httpGetProbe('/api/health', PORT_NAME, 3),
+      readinessProbe: httpGetProbe('/api/ready', PORT_NAME, 3),
     };
     const spread: Partial<k8s.PodSpec> = this.highlyAvailable ? {
       topologySpreadConstraints: [{
@@ -618,14 +600,4 @@ export class PrefectApi extends Construct {
       },
     });
   }
-}
-
-function httpProbe(path: string, failureThreshold: number): k8s.Probe {
-  return {
-    httpGet: { path, port: k8s.IntOrString.fromString(PORT_NAME) },
-    periodSeconds: PROBE_PERIOD_SECONDS,
-    timeoutSeconds: 5,
-    successThreshold: 1,
-    failureThreshold,
-  };
 }

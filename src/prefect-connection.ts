@@ -58,7 +58,7 @@ export interface Prefect1CloudOptions {
 }
 
 /** How the Prefect 1 agent reaches its backend. */
-export enum Prefect1Backend {
+enum Prefect1Backend {
   /** Prefect Cloud (`PREFECT__BACKEND=cloud`). */
   CLOUD = 'cloud',
   /** A self-hosted Prefect Server (`PREFECT__BACKEND=server`). */

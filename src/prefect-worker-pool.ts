@@ -13,10 +13,12 @@ import { PrefectConnection } from './prefect-connection';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
 import { SINCE } from './prefect-settings';
 import { checkContainerResources, mergeResources, toRequirements } from './resources';
-import { restrictedContainer, restrictedPod } from './security';
+import { httpGetProbe } from './probes';
+import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from './security';
 import { WorkerRuntime, WorkerRuntimeKind } from './worker-runtime';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabelValue, checkSeconds, propError,
+  checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
+  checkSeconds, checkTimeZone, propError,
 } from './validation';
 
 /** The kind of infrastructure a work pool runs flows on. */
@@ -231,12 +233,10 @@ export interface PrefectWorkerPoolProps {
 
 const COMPONENT_WORKER = 'worker';
 const COMPONENT_AGENT = 'agent';
-const HOME = '/home/prefect';
 const POOL_CONFIG_DIRECTORY = '/etc/prefect-pool';
 const PACKAGES_DIRECTORY = '/opt/prefect-packages';
 const HEALTH_PORT = 8080;
 const HEALTH_PORT_NAME = 'health';
-const PROBE_PERIOD_SECONDS = 10;
 const MAX_NAME_LENGTH = 40;
 
 const DEFAULT_WORKER_RESOURCES: ContainerResources = {
@@ -258,7 +258,6 @@ const RESERVED_ENV = new Set([
 ]);
 
 const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
-const TIME_ZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
 
 /** Kubernetes-safe form of a Prefect name: lower case, other characters as '-'. */
 function slug(name: string): string {
@@ -299,7 +298,6 @@ export class PrefectWorkerPool extends Construct {
   private readonly queues: WorkQueue[];
   private readonly component: string;
   private readonly jobNamespaces: string[];
-  private readonly filesConfig?: ApiObject;
   private readonly configHash: string;
 
   public constructor(scope: Construct, id: string, props: PrefectWorkerPoolProps) {
@@ -336,19 +334,18 @@ export class PrefectWorkerPool extends Construct {
 
     const files = props.configFiles ?? [];
     if (files.length > 0) {
-      this.filesConfig = new k8s.KubeConfigMap(this, 'Files', {
-        metadata: { name: `${this.name}-files`, labels: this.labels(this.name) },
-        data: Object.fromEntries(files.map((f, i) => [fileKey(f, i), f.content])),
-      });
-    }
-    // The flow-run pods mount the files from a ConfigMap of their own namespace.
-    for (const ns of this.jobNamespaces.filter(n => n !== this.namespace && files.length > 0)) {
-      new k8s.KubeConfigMap(this, `Files-${ns}`, {
-        metadata: { name: `${this.name}-files`, namespace: ns, labels: this.labels(this.name) },
-        data: Object.fromEntries(files.map((f, i) => [fileKey(f, i), f.content])),
-      });
+      // The flow-run pods mount the files from a ConfigMap of their own namespace.
+      for (const ns of new Set([this.namespace, ...this.jobNamespaces])) {
+        new k8s.KubeConfigMap(this, ns === this.namespace ? 'Files' : `Files-${ns}`, {
+          metadata: { name: `${this.name}-files`, ...(ns === this.namespace ? {} : { namespace: ns }), labels: this.labels(this.name) },
+          data: Object.fromEntries(files.map((f, i) => [fileKey(f, i), f.content])),
+        });
+      }
     }
 
+    if (props.managePool !== false && kind === WorkerRuntimeKind.WORKER && launchesJobs) {
+      this.baseJobTemplate = baseJobTemplate(jobTemplate, this.jobTemplateContext());
+    }
     const poolData = this.poolConfigData(jobTemplate);
     if (poolData) {
       this.poolConfig = new k8s.KubeConfigMap(this, 'PoolConfig', {
@@ -416,8 +413,6 @@ export class PrefectWorkerPool extends Construct {
           throw propError(this, 'runtime.labels', label, 'non-blank labels without quotes, backslashes or line breaks');
         }
       }
-    } else if (this.runtime.prefect1Options.labels !== undefined) {
-      throw propError(this, 'runtime.labels', this.runtime.prefect1Options.labels.join(','), 'labels only for the Prefect 1 agent');
     }
     if (this.poolName !== undefined && (this.poolName.trim() === '' || this.poolName.length > 100 || /[\n\r'"\\/%&><]/.test(this.poolName))) {
       throw propError(this, 'poolName', this.poolName, 'a work pool name of 1 to 100 characters without quotes, slashes, backslashes, %, &, < or >');
@@ -449,9 +444,7 @@ export class PrefectWorkerPool extends Construct {
       if (value !== undefined) checkSeconds(this, prop, value, 1, 3600);
     }
     for (const secret of props.imagePullSecrets ?? []) checkDns1123Subdomain(this, 'imagePullSecrets', secret);
-    if (props.timeZone !== undefined && !TIME_ZONE.test(props.timeZone)) {
-      throw propError(this, 'timeZone', props.timeZone, 'an IANA time zone name such as "UTC" or "Europe/Warsaw"');
-    }
+    if (props.timeZone !== undefined) checkTimeZone(this, 'timeZone', props.timeZone);
     for (const [key, value] of Object.entries(props.nodeSelector ?? {})) {
       checkLabelKey(this, 'nodeSelector', key);
       checkLabelValue(this, `nodeSelector[${key}]`, value);
@@ -472,6 +465,14 @@ export class PrefectWorkerPool extends Construct {
     }
     if (props.additionalJobNamespaces !== undefined && this.type !== WorkPoolType.KUBERNETES) {
       throw propError(this, 'additionalJobNamespaces', props.additionalJobNamespaces.join(','), 'unset for a process pool, which launches no Jobs');
+    }
+    const jobNamespaces = [props.jobTemplate?.namespace ?? this.namespace];
+    for (const ns of props.additionalJobNamespaces ?? []) {
+      checkNamespaceName(this, 'additionalJobNamespaces', ns);
+      if (jobNamespaces.includes(ns)) {
+        throw propError(this, 'additionalJobNamespaces', ns, 'namespaces other than the job template\'s, each once');
+      }
+      jobNamespaces.push(ns);
     }
     if (props.clusterUid !== undefined) {
       if (this.type !== WorkPoolType.KUBERNETES || kind === WorkerRuntimeKind.PREFECT1_KUBERNETES_AGENT) {
@@ -533,19 +534,13 @@ export class PrefectWorkerPool extends Construct {
   }
 
   private validateEnv(): void {
-    const env = this.props.env ?? [];
-    for (const variable of env) {
-      checkEnvName(this, 'env', variable.name);
-      if (RESERVED_ENV.has(variable.name)) {
-        const hint = variable.name === 'EXTRA_PIP_PACKAGES'
-          ? 'the pipPackages prop (the image\'s own installer cannot write to the read-only root filesystem)'
-          : 'the props that set it (connection, logLevel, queryInterval, prefetch, timeZone, clusterUid, jobTemplate)';
-        throw propError(this, 'env', variable.name, `a variable the construct does not set itself; use ${hint}`);
-      }
-      variable.secret?._validate(this, `env[${variable.name}]`);
-    }
-    const duplicate = env.map(e => e.name).find((n, i, all) => all.indexOf(n) !== i);
-    if (duplicate) throw propError(this, 'env', duplicate, 'each variable name once');
+    checkExtraEnv(this, 'env', this.props.env ?? [], name => {
+      if (!RESERVED_ENV.has(name)) return undefined;
+      const instead = name === 'EXTRA_PIP_PACKAGES'
+        ? 'the pipPackages prop (the image\'s own installer cannot write to the read-only root filesystem)'
+        : 'the props that set it (connection, logLevel, queryInterval, prefetch, timeZone, clusterUid, jobTemplate)';
+      return `a variable the construct does not set itself; use ${instead}`;
+    });
   }
 
   private validateConfigFiles(): void {
@@ -572,11 +567,8 @@ export class PrefectWorkerPool extends Construct {
     }
     if (this.props.managePool === false) return undefined;
     const data: Record<string, string> = {};
-    if (kind === WorkerRuntimeKind.WORKER && this.type === WorkPoolType.KUBERNETES) {
-      (this as { baseJobTemplate?: Record<string, unknown> }).baseJobTemplate = baseJobTemplate(jobTemplate, this.jobTemplateContext());
-      data['base-job-template.json'] = JSON.stringify(this.baseJobTemplate, undefined, 2);
-    }
-    data['apply-pool.sh'] = this.applyPoolScript(data['base-job-template.json'] !== undefined);
+    if (this.baseJobTemplate) data['base-job-template.json'] = JSON.stringify(this.baseJobTemplate, undefined, 2);
+    data['apply-pool.sh'] = this.applyPoolScript(this.baseJobTemplate !== undefined);
     return data;
   }
 
@@ -753,16 +745,9 @@ export class PrefectWorkerPool extends Construct {
     const kind = this.runtime.kind;
     const resources = toRequirements(mergeResources(DEFAULT_WORKER_RESOURCES, props.resources));
     const env = this.workerEnv();
-    const mounts: k8s.VolumeMount[] = [
-      { name: 'tmp', mountPath: '/tmp' },
-      { name: 'home', mountPath: HOME },
-      ...this.filesMounts(),
-    ];
-    const volumes: k8s.Volume[] = [
-      { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
-      { name: 'home', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
-    ];
-    if (this.filesConfig) volumes.push(this.filesVolume());
+    const mounts = [...writableMounts(), ...this.filesMounts()];
+    const volumes = writableVolumes();
+    if ((props.configFiles ?? []).length > 0) volumes.push(this.filesVolume());
     if (this.poolConfig) {
       volumes.push({ name: 'pool-config', configMap: { name: `${this.name}-pool` } });
       mounts.push({ name: 'pool-config', mountPath: POOL_CONFIG_DIRECTORY, readOnly: true });
@@ -789,8 +774,8 @@ export class PrefectWorkerPool extends Construct {
       const path = kind === WorkerRuntimeKind.WORKER ? '/health' : '/api/health';
       Object.assign(main, {
         ports: [{ name: HEALTH_PORT_NAME, containerPort: HEALTH_PORT, protocol: 'TCP' }],
-        startupProbe: healthProbe(path, 30),
-        livenessProbe: healthProbe(path, 3),
+        startupProbe: httpGetProbe(path, HEALTH_PORT_NAME, 30),
+        livenessProbe: httpGetProbe(path, HEALTH_PORT_NAME, 3),
       });
     }
 
@@ -856,14 +841,4 @@ function fileKey(file: ConfigFile, index: number): string {
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-function healthProbe(path: string, failureThreshold: number): k8s.Probe {
-  return {
-    httpGet: { path, port: k8s.IntOrString.fromString(HEALTH_PORT_NAME) },
-    periodSeconds: PROBE_PERIOD_SECONDS,
-    timeoutSeconds: 5,
-    successThreshold: 1,
-    failureThreshold,
-  };
 }

@@ -32,3 +32,22 @@ export function restrictedContainer(): k8s.SecurityContext {
     seccompProfile: { type: 'RuntimeDefault' },
   };
 }
+
+/** The home directory of the Prefect user (`HOME`; `PREFECT_HOME` lives below it). */
+export const HOME = '/home/prefect';
+
+/** The writable `emptyDir`s a read-only root filesystem needs: `/tmp` and `HOME`. */
+export function writableVolumes(): k8s.Volume[] {
+  return [
+    { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+    { name: 'home', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+  ];
+}
+
+/** Mounts of `writableVolumes()`. */
+export function writableMounts(): k8s.VolumeMount[] {
+  return [
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'home', mountPath: HOME },
+  ];
+}

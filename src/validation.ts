@@ -1,6 +1,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import type { EnvironmentVariable } from './environment-variable';
 
 /**
  * An input error: names the construct, the prop, the offending value and what is accepted.
@@ -110,4 +111,34 @@ export function checkSeconds(scope: IConstruct, prop: string, duration: Duration
     throw propError(scope, prop, `${seconds}s`, `a whole number of seconds from ${min} to ${max}`);
   }
   return seconds;
+}
+
+/** A namespace name: a DNS-1123 label of at most 63 characters. */
+export function checkNamespaceName(scope: IConstruct, prop: string, value: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
+    throw propError(scope, prop, value, 'a namespace name: a DNS-1123 label of at most 63 characters');
+  }
+}
+
+/** An IANA time zone name, e.g. `Europe/Berlin`. */
+export function checkTimeZone(scope: IConstruct, prop: string, value: string): void {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) {
+    throw propError(scope, prop, value, 'an IANA time zone name such as "UTC" or "Europe/Berlin"');
+  }
+}
+
+/**
+ * Extra environment variables: valid names, each once, valid Secret references, and none the
+ * construct sets itself (`reserved` returns what to use instead, or undefined when the name is free).
+ */
+export function checkExtraEnv(scope: IConstruct, prop: string, variables: EnvironmentVariable[],
+  reserved: (name: string) => string | undefined): void {
+  for (const variable of variables) {
+    checkEnvName(scope, prop, variable.name);
+    const instead = reserved(variable.name);
+    if (instead !== undefined) throw propError(scope, prop, variable.name, instead);
+    variable.secret?._validate(scope, `${prop}[${variable.name}]`);
+  }
+  const duplicate = variables.map(e => e.name).find((n, i, all) => all.indexOf(n) !== i);
+  if (duplicate) throw propError(scope, prop, duplicate, 'each variable name once');
 }

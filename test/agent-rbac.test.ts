@@ -70,7 +70,7 @@ test('a ClusterRole only when asked for, named after the namespace so charts do 
 describe('rejects', () => {
   test.each<[string, AgentRbacProps, string]>([
     ['a bad name', { name: 'Prefect_Worker' }, 'name "Prefect_Worker" is not accepted: a DNS-1123 subdomain'],
-    ['a bad namespace', { jobNamespaces: ['runs.a'] }, 'jobNamespaces "runs.a" is not accepted: namespace names'],
+    ['a bad namespace', { jobNamespaces: ['runs.a'] }, 'jobNamespaces "runs.a" is not accepted: a namespace name'],
     ['no namespace', { jobNamespaces: [] }, 'jobNamespaces "" is not accepted: at least one namespace'],
     ['a namespace twice', { jobNamespaces: ['a', 'a'] }, 'jobNamespaces "a" is not accepted: each namespace once'],
     ['namespaces with clusterWide', { clusterWide: true, jobNamespaces: ['a'] }, 'jobNamespaces "a" is not accepted: unset when clusterWide is true'],

@@ -32,18 +32,6 @@ describe.each([...variants.keys()])('variant %s', (variant) => {
     expect(objects).toMatchSnapshot();
   });
 
-  test('workers reach the Service this chart creates, when the chart has a server', () => {
-    const service = objects.find(o => o.kind === 'Service');
-    const workers = objects.filter(o => o.kind === 'Deployment' && ['worker', 'agent'].includes(o.metadata.labels['app.kubernetes.io/component']));
-    expect(workers.length).toBeGreaterThan(0);
-    for (const deployment of workers) {
-      const container = deployment.spec.template.spec.containers[0];
-      const env = envOf(container);
-      if (!service) continue;
-      const url = `http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${service.spec.ports[0].port}/api`;
-      expect(env.PREFECT_API_URL).toBe(url);
-    }
-  });
 
   test('every RoleBinding binds a ServiceAccount its worker pods run as, and flow-run Jobs are valid', () => {
     const pools = charts.find(c => c.node.id === variant)!.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);
@@ -55,6 +43,16 @@ describe.each([...variants.keys()])('variant %s', (variant) => {
       if (pool.baseJobTemplate) expect(problems([jobAsApplied(renderWithDefaults(pool.baseJobTemplate))])).toEqual([]);
     }
   });
+});
+
+test.each(['minimal', 'production', 'prefect2-agents'])('%s: the workers reach the Service the chart creates', (variant) => {
+  const objects = variants.get(variant)!;
+  const service = objects.filter(o => o.kind === 'Service');
+  expect(service).toHaveLength(1);
+  const url = `http://${service[0].metadata.name}.${service[0].metadata.namespace}.svc.cluster.local:${service[0].spec.ports[0].port}/api`;
+  const workers = objects.filter(o => o.kind === 'Deployment' && ['worker', 'agent'].includes(o.metadata.labels['app.kubernetes.io/component']));
+  expect(workers.length).toBeGreaterThan(0);
+  for (const deployment of workers) expect(envOf(deployment.spec.template.spec.containers[0]).PREFECT_API_URL).toBe(url);
 });
 
 test('minimal: the SQLite server and a kubernetes pool with its worker', () => {
