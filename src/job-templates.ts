@@ -58,7 +58,14 @@ function quantity(resources: ContainerResources) {
     cpuLimit: resources.cpu?.limit?.amount,
     memoryRequest: resources.memory?.request?.asString(),
     memoryLimit: resources.memory?.limit?.asString(),
+    storageRequest: resources.ephemeralStorage?.request?.asString(),
+    storageLimit: resources.ephemeralStorage?.limit?.asString(),
   };
+}
+
+/** The ephemeral-storage part of requests or limits (not a job variable: fixed by the pool). */
+function storage(value: string | undefined): Record<string, string> {
+  return value ? { 'ephemeral-storage': value } : {};
 }
 
 function runResources(options: KubernetesJobTemplateOptions): ContainerResources {
@@ -112,8 +119,8 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
     // the `env` job variable) in front and drops entries they replace.
     env: runEnv(options, context),
     resources: {
-      requests: { cpu: '{{ cpu_request }}', memory: '{{ memory_request }}' },
-      limits: { cpu: '{{ cpu_limit }}', memory: '{{ memory_limit }}' },
+      requests: { cpu: '{{ cpu_request }}', memory: '{{ memory_request }}', ...storage(resources.storageRequest) },
+      limits: { cpu: '{{ cpu_limit }}', memory: '{{ memory_limit }}', ...storage(resources.storageLimit) },
     },
     securityContext: restrictedContainer(),
     volumeMounts: runMounts(context),
@@ -202,8 +209,16 @@ export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, conte
     imagePullPolicy: options.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
     env: runEnv(options, context),
     resources: {
-      requests: { ...(resources.cpuRequest ? { cpu: resources.cpuRequest } : {}), ...(resources.memoryRequest ? { memory: resources.memoryRequest } : {}) },
-      limits: { ...(resources.cpuLimit ? { cpu: resources.cpuLimit } : {}), ...(resources.memoryLimit ? { memory: resources.memoryLimit } : {}) },
+      requests: {
+        ...(resources.cpuRequest ? { cpu: resources.cpuRequest } : {}),
+        ...(resources.memoryRequest ? { memory: resources.memoryRequest } : {}),
+        ...storage(resources.storageRequest),
+      },
+      limits: {
+        ...(resources.cpuLimit ? { cpu: resources.cpuLimit } : {}),
+        ...(resources.memoryLimit ? { memory: resources.memoryLimit } : {}),
+        ...storage(resources.storageLimit),
+      },
     },
     securityContext: restrictedContainer(),
     volumeMounts: runMounts(context),

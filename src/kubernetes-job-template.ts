@@ -41,7 +41,8 @@ export interface KubernetesJobTemplateOptions {
 
   /**
    * Resources of the flow-run container (deployments can override them, Prefect 2.20+ workers
-   * through `cpu_request`, `cpu_limit`, `memory_request` and `memory_limit`). A memory limit is required.
+   * through `cpu_request`, `cpu_limit`, `memory_request` and `memory_limit`; ephemeral storage is
+   * fixed by the pool). A memory limit is required.
    * @default requests 500m CPU and 512Mi memory, memory limit 2Gi
    */
   readonly resources?: ContainerResources;

@@ -226,6 +226,31 @@ test('the job template takes every option, and deployments can override through 
   expect(problems(objects)).toEqual([]);
 });
 
+test('ephemeral storage of flow runs is set in the template itself, for workers and the Prefect 1 agent', () => {
+  const resources = {
+    memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
+    ephemeralStorage: { request: Size.gibibytes(5), limit: Size.gibibytes(10) },
+  };
+  const { construct: p } = pool({ jobTemplate: { resources } });
+  const job = jobAsApplied(renderWithDefaults(p.baseJobTemplate));
+  expect(job.spec.template.spec.containers[0].resources).toEqual({
+    requests: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '5Gi' },
+    limits: { memory: '2Gi', 'ephemeral-storage': '10Gi' },
+  });
+  expect(problems([job])).toEqual([]);
+  const { objects } = pool({
+    connection: PrefectConnection.url('http://prefect-apollo:4200/graphql'),
+    runtime: WorkerRuntime.prefect1KubernetesAgent(),
+    image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
+    jobTemplate: { resources },
+  });
+  const template = JSON.parse(only(objects, 'ConfigMap', 'prefect-agent-pool').data['job-template.yaml']);
+  expect(template.spec.template.spec.containers[0].resources).toEqual({
+    requests: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '5Gi' },
+    limits: { memory: '2Gi', 'ephemeral-storage': '10Gi' },
+  });
+});
+
 test('additional job namespaces get RBAC and are watched', () => {
   const { objects } = pool({ additionalJobNamespaces: ['team-a', 'team-b'] });
   expect(objects.filter(o => o.kind === 'RoleBinding').map(o => o.metadata.namespace)).toEqual(['prefect', 'team-a', 'team-b']);
