@@ -5,6 +5,7 @@ export * from './prefect-api';
 export * from './prefect-connection';
 export * from './prefect-database';
 export * from './prefect-image';
+export * from './prefect-ingress';
 export * from './prefect-redis';
 export * from './prefect-version';
 export * from './prefect-worker-pool';

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, Lazy, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { recommendedLabels, selectorLabels, stableLabels } from './labels';
 import { secretEnv, toEnvVars } from './env';
 import { EnvironmentVariable } from './environment-variable';
 import { PrefectDatabase } from './prefect-database';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
+import { PrefectIngress, PrefectIngressOptions } from './prefect-ingress';
 import { PrefectRedisOptions } from './prefect-redis';
 import { serverSetting, settingAliases, SINCE } from './prefect-settings';
 import { SecretKeyReference } from './secret-key-reference';
@@ -14,7 +15,8 @@ import { checkContainerResources, mergeResources, toRequirements } from './resou
 import { httpGetProbe, PROBE_PERIOD_SECONDS } from './probes';
 import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from './security';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkNonEmpty, checkSeconds, checkSize, checkTimeZone, propError,
+  checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkNonEmpty,
+  checkSeconds, checkSize, checkTimeZone, propError,
 } from './validation';
 
 /** Log levels of the Prefect server. */
@@ -73,9 +75,10 @@ export interface PrefectApiProps {
   readonly port?: number;
 
   /**
-   * The API URL as the browser sees it: the UI calls the API there. Without an ingress the UI is
-   * reached through `kubectl port-forward`, hence the default.
-   * @default "http://localhost:<port>/api"
+   * The API URL as the browser sees it: the UI calls the API there. Leave it unset when the server
+   * has a `PrefectIngress` (which sets it) or an external Service with an `address`. Without
+   * either, the UI is reached through `kubectl port-forward`, hence the default.
+   * @default the ingress's URL, else the external Service's address, else "http://localhost:<port>/api"
    */
   readonly uiApiUrl?: string;
 
@@ -93,7 +96,9 @@ export interface PrefectApiProps {
 
   /**
    * Basic auth for the UI and API (Prefect 3.1.13+): a Secret key holding `user:password`. Clients
-   * must then send the same string as `PREFECT_API_AUTH_STRING`. The health endpoints stay open.
+   * must then send the same string as `PREFECT_API_AUTH_STRING`; the worker pools of this app that
+   * connect with `PrefectConnection.inCluster` do. The health endpoints stay open. A `PrefectIngress`
+   * with `IngressAccessControl.prefectBasicAuth` sets it too.
    * @default no authentication
    */
   readonly basicAuth?: SecretKeyReference;
@@ -129,6 +134,52 @@ export interface PrefectApiProps {
    * @default Duration.minutes(5)
    */
   readonly startupTimeout?: Duration;
+}
+
+/** How a Service exposes the API outside the cluster. */
+export enum ExternalServiceType {
+  /** A port on every node (30000-32767). */
+  NODE_PORT = 'NodePort',
+  /** A cloud or bare-metal load balancer (which also opens a node port). */
+  LOAD_BALANCER = 'LoadBalancer',
+}
+
+/** Options of `PrefectApi.exposeViaService`. */
+export interface ExternalServiceOptions {
+  /** NodePort or LoadBalancer. */
+  readonly serviceType: ExternalServiceType;
+
+  /**
+   * The base URL at which browsers reach the Service, e.g. `http://prefect.example.com:30420`: the
+   * UI then calls the API at `<address>/api`. Required unless a `PrefectIngress` or the `uiApiUrl`
+   * prop gives the browser-facing URL.
+   * @default the URL from the ingress or the uiApiUrl prop
+   */
+  readonly address?: string;
+
+  /**
+   * The Service port (for a load balancer, the port clients connect to).
+   * @default the API port (4200)
+   */
+  readonly port?: number;
+
+  /**
+   * The node port, 30000-32767.
+   * @default assigned by Kubernetes
+   */
+  readonly nodePort?: number;
+
+  /**
+   * Client address ranges a load balancer admits (CIDRs; LoadBalancer only).
+   * @default any client
+   */
+  readonly loadBalancerSourceRanges?: string[];
+
+  /**
+   * Annotations of the Service, e.g. a cloud provider's load balancer settings.
+   * @default none
+   */
+  readonly annotations?: { [key: string]: string };
 }
 
 const COMPONENT_SERVER = 'server';
@@ -175,14 +226,11 @@ export class PrefectApi extends Construct {
   public readonly service: Service;
   /** The API URL for clients inside the cluster, e.g. `http://prefect-server.prefect.svc.cluster.local:4200/api`. */
   public readonly serviceUrl: string;
-  /** The API URL as the browser sees it. */
-  public readonly uiApiUrl: string;
+
   /** Number of API pods. */
   public readonly replicas: number;
   /** Whether the server runs highly available (several API pods, separate services and migrations). */
   public readonly highlyAvailable: boolean;
-  /** The basic auth string clients must send, if the server requires one. */
-  public readonly basicAuth?: SecretKeyReference;
   /** The database the server uses. */
   public readonly database: PrefectDatabase;
   /** The API workload: a StatefulSet on SQLite, a Deployment on PostgreSQL. */
@@ -194,6 +242,9 @@ export class PrefectApi extends Construct {
 
   private readonly namespace?: string;
   private readonly props: PrefectApiProps;
+  private ingressOfApi?: PrefectIngress;
+  private ingressBasicAuth?: SecretKeyReference;
+  private external?: { service: Service; address?: string };
 
   public constructor(scope: Construct, id: string, props: PrefectApiProps = {}) {
     super(scope, id);
@@ -205,11 +256,9 @@ export class PrefectApi extends Construct {
     this.image = (props.image ?? PrefectImage.official())
       ._withDefaultFlavor(this.highlyAvailable ? PrefectImageFlavor.KUBERNETES : PrefectImageFlavor.STANDARD);
     this.port = props.port ?? 4200;
-    this.uiApiUrl = props.uiApiUrl ?? `http://localhost:${this.port}/api`;
-    this.basicAuth = props.basicAuth;
     this.namespace = Chart.of(this).namespace;
     this.validate();
-    this.node.addValidation({ validate: () => this.nameCollisions() });
+    this.node.addValidation({ validate: () => [...this.nameCollisions(), ...this.browserUrlProblems()] });
 
     const host = this.namespace ? `${this.name}.${this.namespace}.svc.cluster.local` : this.name;
     this.serviceUrl = `http://${host}:${this.port}/api`;
@@ -241,6 +290,106 @@ export class PrefectApi extends Construct {
     }
   }
 
+  /**
+   * The API URL as the browser sees it: the ingress's (`https://<host>/api`), else the external
+   * Service's address, else the `uiApiUrl` prop, else `http://localhost:<port>/api` (port-forward).
+   */
+  public get uiApiUrl(): string {
+    const address = this.external?.address;
+    return this.ingressOfApi?.uiApiUrl ?? (address ? `${address.replace(/\/$/, '')}/api` : undefined)
+      ?? this.props.uiApiUrl ?? `http://localhost:${this.port}/api`;
+  }
+
+  /** The basic auth string clients must send, if the server requires one. */
+  public get basicAuth(): SecretKeyReference | undefined {
+    return this.props.basicAuth ?? this.ingressBasicAuth;
+  }
+
+  /** The ingress in front of the server, if it has one. */
+  public get ingress(): PrefectIngress | undefined {
+    return this.ingressOfApi;
+  }
+
+  /** The NodePort or LoadBalancer Service, if the server has one. */
+  public get externalService(): Service | undefined {
+    return this.external?.service;
+  }
+
+  /**
+   * Puts an Ingress in front of the server (see `PrefectIngress`), which also sets the UI's API URL.
+   */
+  public exposeViaIngress(options: PrefectIngressOptions): PrefectIngress {
+    return new PrefectIngress(this, 'Ingress', { ...options, api: this });
+  }
+
+  /**
+   * Exposes the server through a NodePort or LoadBalancer Service named `<name>-external`, beside
+   * the ClusterIP Service that clients in the cluster use.
+   */
+  public exposeViaService(options: ExternalServiceOptions): Service {
+    const prop = (name: string) => `exposeViaService.${name}`;
+    if (this.external) {
+      throw propError(this, 'exposeViaService', options.serviceType, 'one external Service per server (it exists already)');
+    }
+    if (!Object.values(ExternalServiceType).includes(options.serviceType)) {
+      throw propError(this, prop('serviceType'), options.serviceType, 'ExternalServiceType.NODE_PORT or ExternalServiceType.LOAD_BALANCER');
+    }
+    if (options.address !== undefined) checkBrowserUrl(this, prop('address'), options.address, false);
+    const port = options.port ?? this.port;
+    checkInteger(this, prop('port'), port, 1, 65535);
+    if (options.nodePort !== undefined) checkInteger(this, prop('nodePort'), options.nodePort, 30000, 32767);
+    if (options.loadBalancerSourceRanges !== undefined) {
+      if (options.serviceType !== ExternalServiceType.LOAD_BALANCER) {
+        throw propError(this, prop('loadBalancerSourceRanges'), options.loadBalancerSourceRanges.join(','), 'unset unless serviceType is ExternalServiceType.LOAD_BALANCER');
+      }
+      for (const range of options.loadBalancerSourceRanges) checkCidr(this, prop('loadBalancerSourceRanges'), range);
+    }
+    checkAnnotations(this, prop('annotations'), options.annotations ?? {});
+    const service = new Service(this, 'ExternalService', {
+      metadata: { name: `${this.name}-external`, labels: this.labels(COMPONENT_SERVER), annotations: options.annotations },
+      type: options.serviceType === ExternalServiceType.NODE_PORT ? ServiceType.NODE_PORT : ServiceType.LOAD_BALANCER,
+      ports: [{ name: PORT_NAME, port, targetPort: this.port, nodePort: options.nodePort }],
+      loadBalancerSourceRanges: options.loadBalancerSourceRanges,
+    });
+    for (const [key, value] of Object.entries(selectorLabels(this.name, COMPONENT_SERVER))) {
+      service.selectLabel(key, value);
+    }
+    this.external = { service, address: options.address };
+    return service;
+  }
+
+  /**
+   * Registers the ingress in front of this server and, for Prefect's basic auth, the auth string it
+   * requires.
+   * @internal
+   */
+  public _attachIngress(ingress: PrefectIngress, basicAuth: SecretKeyReference | undefined): void {
+    if (this.ingressOfApi) {
+      throw propError(ingress, 'api', this.node.path,
+        `a server without an ingress (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`);
+    }
+    this.ingressOfApi = ingress;
+    this.ingressBasicAuth = basicAuth;
+  }
+
+  /** The UI can call the API at one URL only, so exactly one place may give it. */
+  private browserUrlProblems(): string[] {
+    const sources = [
+      ...(this.ingressOfApi ? [`the ingress ${this.ingressOfApi.node.path}`] : []),
+      ...(this.external?.address ? ['exposeViaService\'s address'] : []),
+      ...(this.props.uiApiUrl !== undefined ? ['the uiApiUrl prop'] : []),
+    ];
+    if (sources.length > 1) {
+      return [propError(this, 'uiApiUrl', this.uiApiUrl,
+        `one source of the browser-facing URL, not ${sources.join(' and ')}: an ingress sets it, so leave uiApiUrl and the Service address unset`).message];
+    }
+    if (this.external && sources.length === 0) {
+      return [propError(this, 'exposeViaService.address', undefined,
+        'the URL at which browsers reach the external Service (e.g. "http://prefect.example.com:30420"): without it the UI would call the API on localhost').message];
+    }
+    return [];
+  }
+
   private validate(): void {
     const props = this.props;
     const version = this.image.version;
@@ -256,14 +405,8 @@ export class PrefectApi extends Construct {
     }
     this.validateDatabase();
     this.validateHighAvailability();
-    this.validateUiApiUrl();
-    if (this.basicAuth) {
-      this.basicAuth._validate(this, 'basicAuth');
-      if (!version.isAtLeast(SINCE.BASIC_AUTH)) {
-        throw propError(this, 'basicAuth', `Secret ${this.basicAuth.secretName} with Prefect ${version}`,
-          `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth, or also guard the health endpoints the probes use; put authentication in front of the server instead`);
-      }
-    }
+    if (props.uiApiUrl !== undefined) checkBrowserUrl(this, 'uiApiUrl', props.uiApiUrl, true);
+    if (props.basicAuth) this._checkBasicAuth(this, 'basicAuth', props.basicAuth);
     if (props.timeZone !== undefined) checkTimeZone(this, 'timeZone', props.timeZone);
     checkContainerResources(this, 'resources', props.resources);
     if (props.servicesResources && !this.highlyAvailable) {
@@ -347,16 +490,17 @@ export class PrefectApi extends Construct {
     redis.password?._validate(this, 'redis.password');
   }
 
-  private validateUiApiUrl(): void {
-    let url: URL | undefined;
-    try {
-      url = new URL(this.uiApiUrl);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '0.0.0.0') {
-      throw propError(this, 'uiApiUrl', this.uiApiUrl,
-        'an absolute http(s) URL at which browsers reach the API, such as "https://prefect.example.com/api" (not 0.0.0.0)');
+  /**
+   * Checks a basic auth Secret for this server's release, reporting errors against the construct
+   * and prop that give it.
+   * @internal
+   */
+  public _checkBasicAuth(scope: IConstruct, prop: string, authString: SecretKeyReference): void {
+    authString._validate(scope, prop);
+    const version = this.image.version;
+    if (!version.isAtLeast(SINCE.BASIC_AUTH)) {
+      throw propError(scope, prop, `Secret ${authString.secretName} with Prefect ${version}`,
+        `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth, or also guard the health endpoints the probes use; put authentication in front of the server instead`);
     }
   }
 
@@ -493,8 +637,9 @@ export class PrefectApi extends Construct {
     const args = ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(this.port)];
     if (this.highlyAvailable) args.push('--no-services');
     const server: k8s.Container = {
-      ...this.container('prefect-server', args, [...this.sharedEnv(), ...this.serverOnlyEnv()],
-        mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), true),
+      ...this.container('prefect-server', args, [], mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), true),
+      // Resolved at synth: an ingress added later sets the UI's API URL and may add basic auth.
+      env: Lazy.any({ produce: () => [...this.sharedEnv(), ...this.serverOnlyEnv(), ...this.extraEnv()] }),
       ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
       startupProbe: httpGetProbe('/api/health', PORT_NAME,
         Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),

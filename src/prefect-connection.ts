@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { secretEnv } from './env';
 import type { PrefectApi } from './prefect-api';
+import { SINCE } from './prefect-settings';
 import { PrefectVersion } from './prefect-version';
 import { SecretKeyReference } from './secret-key-reference';
 import { propError } from './validation';
@@ -73,10 +74,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export class PrefectConnection {
   /**
-   * A `PrefectApi` of this app: the URL is its Service's and its basic auth, if any, is sent.
+   * A `PrefectApi` of this app: the URL is its Service's and its basic auth, if any (also when an
+   * ingress adds it later), is sent.
    */
   public static inCluster(api: PrefectApi): PrefectConnection {
-    return new PrefectConnection(api.serviceUrl, { authString: api.basicAuth }, api, undefined);
+    return new PrefectConnection(api.serviceUrl, {}, api, undefined);
   }
 
   /**
@@ -109,11 +111,10 @@ export class PrefectConnection {
   public readonly url: string;
   /** The server of this app the connection points at, if it is one. */
   public readonly api?: PrefectApi;
-  /** The Secret key of the basic auth string, if one is sent. */
-  public readonly authString?: SecretKeyReference;
   /** The Secret key of the API key, if one is sent. */
   public readonly apiKey?: SecretKeyReference;
   private readonly tenantId?: SecretKeyReference;
+  private readonly givenAuthString?: SecretKeyReference;
   private readonly prefect1Backend?: Prefect1Backend;
   private readonly cloudIds?: { accountId: string; workspaceId: string };
 
@@ -121,11 +122,16 @@ export class PrefectConnection {
     prefect1Backend: Prefect1Backend | undefined, cloudIds?: { accountId: string; workspaceId: string }) {
     this.url = url;
     this.api = api;
-    this.authString = credentials.authString;
+    this.givenAuthString = credentials.authString;
     this.apiKey = credentials.apiKey;
     this.tenantId = credentials.tenantId;
     this.prefect1Backend = prefect1Backend;
     this.cloudIds = cloudIds;
+  }
+
+  /** The Secret key of the basic auth string, if one is sent: for `inCluster`, the server's. */
+  public get authString(): SecretKeyReference | undefined {
+    return this.api ? this.api.basicAuth : this.givenAuthString;
   }
 
   /**
@@ -179,6 +185,19 @@ export class PrefectConnection {
         throw propError(scope, prop, `PrefectConnection.inCluster(${this.api.node.path}) running Prefect ${server} for a Prefect ${client} client`,
           `a server of the same major release as its workers (Prefect ${client.major}): the client and server APIs of different majors are incompatible`);
       }
+    }
+  }
+
+  /**
+   * Checks that a client of the given release can send the basic auth string. An ingress can add
+   * basic auth to an in-cluster server after the connection is made, so this runs at synth.
+   * @internal
+   */
+  public _checkClientAuth(scope: IConstruct, prop: string, client: PrefectVersion): void {
+    const auth = this.authString;
+    if (auth && client.major >= 2 && !client.isAtLeast(SINCE.CLIENT_AUTH_STRING)) {
+      throw propError(scope, prop, `basic auth from Secret ${auth.secretName} for a Prefect ${client} client`,
+        `a Prefect ${SINCE.CLIENT_AUTH_STRING} or newer client (image), the first to send PREFECT_API_AUTH_STRING`);
     }
   }
 

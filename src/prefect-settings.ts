@@ -45,6 +45,8 @@ export const SINCE = {
    * too, so the probes would fail).
    */
   BASIC_AUTH: '3.1.13',
+  /** `PREFECT_API_AUTH_STRING`: clients send basic auth. */
+  CLIENT_AUTH_STRING: '3.1.8',
   /**
    * `prefect server start --no-services` that really starts no loop services, beside
    * `prefect server services start` (both exist since 3.1.13; before 3.4.16 the API pods still ran

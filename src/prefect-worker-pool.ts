@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ApiObject, Chart, Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, Lazy, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AgentRbac, RunLauncher } from './agent-rbac';
@@ -18,7 +18,7 @@ import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolum
 import { WorkerRuntime, WorkerRuntimeKind } from './worker-runtime';
 import {
   checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
-  checkSeconds, checkTimeZone, propError,
+  checkSeconds, checkTimeZone, problemsOf, propError,
 } from './validation';
 
 /** The kind of infrastructure a work pool runs flows on. */
@@ -315,6 +315,7 @@ export class PrefectWorkerPool extends Construct {
     this.name = props.name ?? (prefect1 ? 'prefect-agent' : `${slug(this.poolName!)}-${this.component}`);
     this.image = this.defaultImage();
     this.validate();
+    this.node.addValidation({ validate: () => problemsOf(() => this.connection._checkClientAuth(this, 'connection', this.image.version)) });
 
     const launchesJobs = this.type === WorkPoolType.KUBERNETES;
     const jobTemplate = props.jobTemplate ?? {};
@@ -744,7 +745,8 @@ export class PrefectWorkerPool extends Construct {
     const props = this.props;
     const kind = this.runtime.kind;
     const resources = toRequirements(mergeResources(DEFAULT_WORKER_RESOURCES, props.resources));
-    const env = this.workerEnv();
+    // Resolved at synth: an ingress may add basic auth to an in-cluster server after this pool.
+    const env: k8s.EnvVar[] = Lazy.any({ produce: () => this.workerEnv() });
     const mounts = [...writableMounts(), ...this.filesMounts()];
     const volumes = writableVolumes();
     if ((props.configFiles ?? []).length > 0) volumes.push(this.filesVolume());

@@ -142,3 +142,70 @@ export function checkExtraEnv(scope: IConstruct, prop: string, variables: Enviro
   const duplicate = variables.map(e => e.name).find((n, i, all) => all.indexOf(n) !== i);
   if (duplicate) throw propError(scope, prop, duplicate, 'each variable name once');
 }
+
+/**
+ * An absolute http(s) URL at which browsers reach the server: `withPath` for an API URL such as
+ * `https://prefect.example.com/api`, otherwise a base URL without path, query or credentials.
+ */
+export function checkBrowserUrl(scope: IConstruct, prop: string, value: string, withPath: boolean): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const ok = url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '0.0.0.0'
+    && !url.username && !url.password && !url.search && !url.hash && (withPath || url.pathname === '/');
+  if (!ok) {
+    throw propError(scope, prop, value, withPath
+      ? 'an absolute http(s) URL at which browsers reach the API, such as "https://prefect.example.com/api" (not 0.0.0.0, no credentials)'
+      : 'an absolute http(s) base URL at which browsers reach the server, such as "http://prefect.example.com:30420" (no path, not 0.0.0.0, no credentials)');
+  }
+}
+
+/** An IPv4 or IPv6 CIDR such as `10.0.0.0/8` or `2001:db8::/32`. */
+export function checkCidr(scope: IConstruct, prop: string, value: string): void {
+  const [address, bits, ...rest] = value.split('/');
+  const v4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(address ?? '');
+  const v6 = !v4 && /^[0-9a-fA-F:.]+$/.test(address ?? '') && address!.includes(':') && isIpv6(address!);
+  const max = v4 ? 32 : 128;
+  if ((!v4 && !v6) || bits === undefined || rest.length > 0 || !/^\d{1,3}$/.test(bits) || Number(bits) > max) {
+    throw propError(scope, prop, value, 'a CIDR such as "10.0.0.0/8", "203.0.113.7/32" or "2001:db8::/32"');
+  }
+}
+
+function isIpv6(address: string): boolean {
+  try {
+    return new URL(`http://[${address}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+/** Annotations: valid keys, and none of `reserved` (keys the construct sets itself). */
+export function checkAnnotations(scope: IConstruct, prop: string, annotations: { [key: string]: string }, reserved: string[] = []): void {
+  for (const key of Object.keys(annotations)) {
+    checkLabelKey(scope, prop, key);
+    if (reserved.includes(key)) {
+      throw propError(scope, prop, key, `annotations the construct does not set itself (it sets ${reserved.join(', ')} from its props)`);
+    }
+  }
+}
+
+/** A DNS host name for a URL: a DNS-1123 subdomain with at least one dot, or a single label; no wildcard. */
+export function checkHostName(scope: IConstruct, prop: string, value: string): void {
+  if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253 || value.split('.').some(l => l.length > 63)) {
+    throw propError(scope, prop, value,
+      'a lower-case DNS host name such as "prefect.example.com" (letters, digits, \'-\' and \'.\'; no wildcard, no port)');
+  }
+}
+
+/** The message of the input error `check` throws, for a node validation. */
+export function problemsOf(check: () => void): string[] {
+  try {
+    check();
+    return [];
+  } catch (e) {
+    return [(e as Error).message];
+  }
+}
