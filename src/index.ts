@@ -6,6 +6,7 @@ export * from './prefect-connection';
 export * from './prefect-database';
 export * from './prefect-image';
 export * from './prefect-ingress';
+export * from './prefect-network-policies';
 export * from './prefect-redis';
 export * from './prefect-version';
 export * from './prefect-worker-pool';

@@ -200,7 +200,8 @@ const DEFAULT_SERVICES_RESOURCES: ContainerResources = {
 };
 
 const RESERVED_ENV = [
-  'PREFECT_SERVER_API_HOST', 'PREFECT_SERVER_API_PORT', 'PREFECT_SERVER_API_AUTH_STRING',
+  'PREFECT_SERVER_API_HOST', 'PREFECT_SERVER_API_PORT', 'PREFECT_SERVER_API_AUTH_STRING', 'PREFECT_SERVER_API_BASE_PATH',
+  'PREFECT_SERVER_UI_SERVE_BASE',
   ...['CONNECTION_URL', 'DRIVER', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'MIGRATE_ON_START'].map(p => `PREFECT_SERVER_DATABASE_${p}`),
   'PREFECT_MESSAGING_BROKER', 'PREFECT_MESSAGING_CACHE', 'PREFECT_SERVER_EVENTS_CAUSAL_ORDERING',
   'PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', 'PREFECT_SERVER_DOCKET_URL',
@@ -224,8 +225,6 @@ export class PrefectApi extends Construct {
   public readonly port: number;
   /** The ClusterIP Service in front of the API pods. */
   public readonly service: Service;
-  /** The API URL for clients inside the cluster, e.g. `http://prefect-server.prefect.svc.cluster.local:4200/api`. */
-  public readonly serviceUrl: string;
 
   /** Number of API pods. */
   public readonly replicas: number;
@@ -259,9 +258,6 @@ export class PrefectApi extends Construct {
     this.namespace = Chart.of(this).namespace;
     this.validate();
     this.node.addValidation({ validate: () => [...this.nameCollisions(), ...this.browserUrlProblems()] });
-
-    const host = this.namespace ? `${this.name}.${this.namespace}.svc.cluster.local` : this.name;
-    this.serviceUrl = `http://${host}:${this.port}/api`;
 
     this.service = new Service(this, 'Service', {
       metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
@@ -298,6 +294,20 @@ export class PrefectApi extends Construct {
     const address = this.external?.address;
     return this.ingressOfApi?.uiApiUrl ?? (address ? `${address.replace(/\/$/, '')}/api` : undefined)
       ?? this.props.uiApiUrl ?? `http://localhost:${this.port}/api`;
+  }
+
+  /**
+   * The API URL for clients inside the cluster, e.g.
+   * `http://prefect-server.prefect.svc.cluster.local:4200/api` (with an ingress's sub-path before `/api`).
+   */
+  public get serviceUrl(): string {
+    const host = this.namespace ? `${this.name}.${this.namespace}.svc.cluster.local` : this.name;
+    return `http://${host}:${this.port}${this.apiPath}`;
+  }
+
+  /** The path of the API on the server: `/api`, or `<sub-path>/api` behind an ingress at a sub-path. */
+  private get apiPath(): string {
+    return `${this.ingressOfApi?.path ?? ''}/api`;
   }
 
   /** The basic auth string clients must send, if the server requires one. */
@@ -372,6 +382,20 @@ export class PrefectApi extends Construct {
     this.ingressBasicAuth = basicAuth;
   }
 
+  /**
+   * The TCP ports the server's pods connect to outside the cluster's pods: the database, Redis,
+   * and Prefect's analytics.
+   * @internal
+   */
+  public _outboundPorts(): number[] {
+    const ports: number[] = [];
+    // A connection URL's port is in its Secret: assume PostgreSQL's default.
+    if (!this.database.isSqlite) ports.push(this.database._components?.port ?? 5432);
+    if (this.highlyAvailable) ports.push(this.props.redis!.port ?? 6379);
+    if (this.props.analytics) ports.push(443);
+    return [...new Set(ports)];
+  }
+
   /** The UI can call the API at one URL only, so exactly one place may give it. */
   private browserUrlProblems(): string[] {
     const sources = [
@@ -420,7 +444,7 @@ export class PrefectApi extends Construct {
     const ownNames = new Set([...RESERVED_ENV, ...RESERVED_ENV.flatMap(settingAliases),
       ...this.sharedEnv().concat(this.serverOnlyEnv()).flatMap(e => settingAliases(e.name))]);
     checkExtraEnv(this, 'env', props.env ?? [], name => ownNames.has(name)
-      ? 'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone)'
+      ? 'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone) or its PrefectIngress (path)'
       : undefined);
   }
 
@@ -537,6 +561,14 @@ export class PrefectApi extends Construct {
       { name: this.setting('PREFECT_SERVER_UI_API_URL'), value: this.uiApiUrl },
       { name: this.setting('PREFECT_SERVER_UI_STATIC_DIRECTORY'), value: UI_DIRECTORY },
     ];
+    const subPath = this.ingressOfApi?.path;
+    if (subPath) {
+      // Served under the ingress's sub-path as is: the UI's asset URLs are absolute.
+      env.push(
+        { name: this.setting('PREFECT_SERVER_UI_SERVE_BASE'), value: subPath },
+        { name: 'PREFECT_SERVER_API_BASE_PATH', value: this.apiPath },
+      );
+    }
     if (this.basicAuth) env.push(secretEnv('PREFECT_SERVER_API_AUTH_STRING', this.basicAuth));
     return env;
   }
@@ -641,10 +673,13 @@ export class PrefectApi extends Construct {
       // Resolved at synth: an ingress added later sets the UI's API URL and may add basic auth.
       env: Lazy.any({ produce: () => [...this.sharedEnv(), ...this.serverOnlyEnv(), ...this.extraEnv()] }),
       ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
-      startupProbe: httpGetProbe('/api/health', PORT_NAME,
-        Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),
-      livenessProbe: httpGetProbe('/api/health', PORT_NAME, 3),
-      readinessProbe: httpGetProbe('/api/ready', PORT_NAME, 3),
+      // Resolved at synth, like the env: an ingress at a sub-path moves the API.
+      startupProbe: Lazy.any({
+        produce: () => httpGetProbe(`${this.apiPath}/health`, PORT_NAME,
+          Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),
+      }),
+      livenessProbe: Lazy.any({ produce: () => httpGetProbe(`${this.apiPath}/health`, PORT_NAME, 3) }),
+      readinessProbe: Lazy.any({ produce: () => httpGetProbe(`${this.apiPath}/ready`, PORT_NAME, 3) }),
     };
     const spread: Partial<k8s.PodSpec> = this.highlyAvailable ? {
       topologySpreadConstraints: [{

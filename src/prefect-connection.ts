@@ -107,26 +107,31 @@ export class PrefectConnection {
       { apiKey: options.apiKey, tenantId: options.tenantId }, undefined, Prefect1Backend.CLOUD);
   }
 
-  /** The API URL clients are given. */
-  public readonly url: string;
+
   /** The server of this app the connection points at, if it is one. */
   public readonly api?: PrefectApi;
   /** The Secret key of the API key, if one is sent. */
   public readonly apiKey?: SecretKeyReference;
   private readonly tenantId?: SecretKeyReference;
   private readonly givenAuthString?: SecretKeyReference;
+  private readonly givenUrl: string;
   private readonly prefect1Backend?: Prefect1Backend;
   private readonly cloudIds?: { accountId: string; workspaceId: string };
 
   private constructor(url: string, credentials: PrefectUrlOptions, api: PrefectApi | undefined,
     prefect1Backend: Prefect1Backend | undefined, cloudIds?: { accountId: string; workspaceId: string }) {
-    this.url = url;
+    this.givenUrl = url;
     this.api = api;
     this.givenAuthString = credentials.authString;
     this.apiKey = credentials.apiKey;
     this.tenantId = credentials.tenantId;
     this.prefect1Backend = prefect1Backend;
     this.cloudIds = cloudIds;
+  }
+
+  /** The API URL clients are given: for `inCluster`, the server's Service URL. */
+  public get url(): string {
+    return this.api ? this.api.serviceUrl : this.givenUrl;
   }
 
   /** The Secret key of the basic auth string, if one is sent: for `inCluster`, the server's. */

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { recommendedLabels } from './labels';
 import type { PrefectApi } from './prefect-api';
+import { SINCE } from './prefect-settings';
 import { SecretKeyReference } from './secret-key-reference';
 import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from './validation';
 
@@ -209,6 +210,14 @@ export interface PrefectIngressOptions {
   readonly annotations?: { [key: string]: string };
 
   /**
+   * A sub-path of the hosts to serve the UI and the API under, e.g. `/prefect`: the UI at
+   * `/prefect/`, the API at `/prefect/api` (Prefect 3.4.13+, whose server serves both under a base
+   * path, so the ingress needs no rewrite).
+   * @default the hosts' root
+   */
+  readonly path?: string;
+
+  /**
    * Name of the Ingress; the split of `IngressAccessControl.nginxBasicAuth` adds `<name>-api`.
    * @default the server's name
    */
@@ -239,6 +248,8 @@ export class PrefectIngress extends Construct {
   public readonly name: string;
   /** The host names. */
   public readonly hosts: string[];
+  /** The sub-path the UI and API are served under, if any (e.g. `/prefect`). */
+  public readonly path?: string;
   /** The URL of the UI, e.g. `https://prefect.example.com`. */
   public readonly url: string;
   /** The API URL browsers use: `<url>/api`. */
@@ -254,8 +265,9 @@ export class PrefectIngress extends Construct {
     this.api = api;
     this.name = props.name ?? api.name;
     this.hosts = props.hosts;
+    this.path = props.path === '/' ? undefined : props.path;
     this.validate(props);
-    this.url = `${props.tls.https ? 'https' : 'http'}://${this.hosts[0]}`;
+    this.url = `${props.tls.https ? 'https' : 'http'}://${this.hosts[0]}${this.path ?? ''}`;
     this.uiApiUrl = `${this.url}${API_PATH}`;
     api._attachIngress(this, props.accessControl._authString);
 
@@ -287,11 +299,13 @@ export class PrefectIngress extends Construct {
 
     // cert-manager owns one Certificate per Secret: only one Ingress asks for it, both use it.
     const uiAnnotations = { ...extra, ...props.tls._annotations(), ...access._uiAnnotations() };
+    const uiPath = this.path ?? '/';
+    const apiPath = `${this.path ?? ''}${API_PATH}`;
     if (access._split) {
-      this.resource = ingress('Resource', this.name, ['/'], uiAnnotations);
-      this.apiResource = ingress('Api', `${this.name}-api`, [API_PATH], extra);
+      this.resource = ingress('Resource', this.name, [uiPath], uiAnnotations);
+      this.apiResource = ingress('Api', `${this.name}-api`, [apiPath], extra);
     } else {
-      this.resource = ingress('Resource', this.name, [API_PATH, '/'], uiAnnotations);
+      this.resource = ingress('Resource', this.name, [apiPath, uiPath], uiAnnotations);
     }
   }
 
@@ -310,6 +324,16 @@ export class PrefectIngress extends Construct {
     if (props.ingressClassName !== undefined) checkDns1123Subdomain(this, 'ingressClassName', props.ingressClassName);
     checkAnnotations(this, 'annotations', props.annotations ?? {}, RESERVED_ANNOTATIONS);
     props.tls._validate(this, 'tls');
+    if (this.path !== undefined) {
+      if (!/^(\/[a-z0-9][-a-z0-9_.]*)+$/.test(this.path) || this.path.length > 100) {
+        throw propError(this, 'path', this.path, 'a sub-path such as "/prefect": segments of lower-case letters, digits, \'-\', \'_\' and \'.\', no trailing slash');
+      }
+      const version = api.image.version;
+      if (!version.isAtLeast(SINCE.SUB_PATH)) {
+        throw propError(this, 'path', `${this.path} with Prefect ${version}`,
+          `the hosts' root (leave path unset), or Prefect ${SINCE.SUB_PATH} or newer: older servers mount the API at /api only, and serving the UI elsewhere would need a rewrite in the proxy that the Ingress API cannot express portably`);
+      }
+    }
     props.accessControl._validate(this, 'accessControl', api);
   }
 }

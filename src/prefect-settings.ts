@@ -74,6 +74,11 @@ export const SINCE = {
    * namespace for a cluster id.
    */
   KUBERNETES_OBSERVER: '3.4.1',
+  /**
+   * `PREFECT_SERVER_API_BASE_PATH` (3.2.7) with the server's own in-process client following it
+   * (3.4.13), beside `PREFECT_SERVER_UI_SERVE_BASE`: UI and API under a sub-path, no proxy rewrite.
+   */
+  SUB_PATH: '3.4.13',
   /** `prefect api`, to change an existing queue's priority. */
   API_COMMAND: '3.4.23',
 };

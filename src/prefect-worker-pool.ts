@@ -9,6 +9,7 @@ import { baseJobTemplate, checkJobTemplate, JobTemplateContext, prefect1JobTempl
 import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
 import { recommendedLabels, selectorLabels, stableLabels } from './labels';
 import { PrefectLogLevel } from './prefect-api';
+import { WorkerPoolNetworkProfile } from './network-profile';
 import { PrefectConnection } from './prefect-connection';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
 import { SINCE } from './prefect-settings';
@@ -233,6 +234,7 @@ export interface PrefectWorkerPoolProps {
 
 const COMPONENT_WORKER = 'worker';
 const COMPONENT_AGENT = 'agent';
+const COMPONENT_FLOW_RUN = 'flow-run';
 const POOL_CONFIG_DIRECTORY = '/etc/prefect-pool';
 const PACKAGES_DIRECTORY = '/opt/prefect-packages';
 const HEALTH_PORT = 8080;
@@ -366,6 +368,37 @@ export class PrefectWorkerPool extends Construct {
     } else {
       this.deployments.push(this.deployment('Resource', this.name, this.queues));
     }
+  }
+
+  /**
+   * What network policies need to know of the pool: its pods and whom they talk to.
+   * @internal
+   */
+  public _networkProfile(): WorkerPoolNetworkProfile {
+    const kind = this.runtime.kind;
+    const launchesJobs = this.type === WorkPoolType.KUBERNETES;
+    // Pods of Jobs from our templates carry our labels; Prefect 2 agents' KubernetesJob blocks and
+    // pools whose template is managed elsewhere only label the Job, so their pods are known by the
+    // Job controller's label alone.
+    const labelled = this.baseJobTemplate !== undefined || kind === WorkerRuntimeKind.PREFECT1_KUBERNETES_AGENT;
+    const flowRunSelector: k8s.LabelSelector = labelled
+      ? { matchLabels: selectorLabels(this.name, COMPONENT_FLOW_RUN) }
+      : {
+        matchExpressions: [
+          { key: 'job-name', operator: 'Exists' },
+          { key: 'app.kubernetes.io/managed-by', operator: 'NotIn', values: [stableLabels(this.name, COMPONENT_FLOW_RUN)['app.kubernetes.io/managed-by']] },
+        ],
+      };
+    return {
+      namespace: this.namespace,
+      workerSelector: {
+        matchLabels: { 'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/component': this.component },
+        matchExpressions: [{ key: 'app.kubernetes.io/instance', operator: 'In', values: this.deployments.map(d => d.name) }],
+      },
+      flowRuns: launchesJobs ? { namespaces: this.jobNamespaces, selector: flowRunSelector, labelled } : undefined,
+      callsKubernetesApi: launchesJobs,
+      installsPackages: (this.props.pipPackages ?? []).length > 0,
+    };
   }
 
   private defaultImage(): PrefectImage {
@@ -579,7 +612,7 @@ export class PrefectWorkerPool extends Construct {
       namespace: this.jobNamespace!,
       image: PrefectImage.official({ version: this.image.version }),
       imagePullSecrets: this.props.imagePullSecrets ?? [],
-      podLabels: stableLabels(this.name, 'flow-run'),
+      podLabels: stableLabels(this.name, COMPONENT_FLOW_RUN),
       env: this.props.timeZone ? [{ name: 'TZ', value: this.props.timeZone }] : [],
       volumes: files.length > 0 ? [this.filesVolume()] : [],
       volumeMounts: this.filesMounts(),

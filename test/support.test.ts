@@ -4,6 +4,7 @@
  */
 import { apiServerRuleErrors, kubernetes127Errors } from './support/kubernetes-schema';
 import { restrictedViolations } from './support/pod-security';
+import { allowed, Endpoint } from './support/network-policies';
 import { danglingReferences } from './support/references';
 
 const restrictedPod = () => ({
@@ -119,5 +120,68 @@ describe('reference check', () => {
       'Service/svc: port http targets 9090, which Deployment/app does not declare',
       'Deployment/app: container app mounts unknown volume data',
     ]);
+  });
+});
+
+describe('Ingress reference check', () => {
+  const ingress = (port: any, name = 'svc') => ({
+    apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'ns' },
+    spec: { rules: [{ host: 'a.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port } } }] } }] },
+  });
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: 'ns' }, spec: { selector: { app: 'a' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } };
+  test('accepts backends that name a Service port by number or name', () => {
+    expect(danglingReferences([deployment(), service, ingress({ number: 80 })])).toEqual([]);
+    expect(danglingReferences([deployment(), service, ingress({ name: 'http' })])).toEqual([]);
+  });
+  test('finds missing Services and ports', () => {
+    expect(danglingReferences([deployment(), service, ingress({ number: 8080 }), ingress({ number: 80 }, 'other')])).toEqual([
+      'Ingress/web: backend port 8080 is not a port of Service svc',
+      'Ingress/web: backend names missing Service other',
+    ]);
+  });
+});
+
+describe('NetworkPolicy evaluation', () => {
+  const web: Endpoint = { id: 'web', namespace: 'ns', labels: { app: 'web' }, ports: [{ name: 'http', containerPort: 8080 }] };
+  const client: Endpoint = { id: 'client', namespace: 'ns', labels: { app: 'client' } };
+  const stranger: Endpoint = { id: 'stranger', namespace: 'other', labels: { app: 'client' } };
+  const internet: Endpoint = { id: 'internet', ip: '203.0.113.10' };
+  const http = { port: 8080, protocol: 'TCP' as const };
+  const policy = (spec: any, namespace = 'ns') => ({ kind: 'NetworkPolicy', metadata: { name: 'p', namespace }, spec });
+
+  test('without policies everything is allowed', () => {
+    expect(allowed([], client, web, http)).toBe(true);
+  });
+  test('a policy with no rules isolates the pods it selects, in the directions it lists', () => {
+    const deny = policy({ podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] });
+    expect(allowed([deny], client, web, http)).toBe(false);
+    expect(allowed([deny], web, client, http)).toBe(true);
+  });
+  test('rules add up, match pods by namespace and labels, and ports by number or name', () => {
+    const policies = [
+      policy({ podSelector: {}, policyTypes: ['Ingress'] }),
+      policy({ podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ port: 'http' }] }] }),
+    ];
+    expect(allowed(policies, client, web, http)).toBe(true);
+    expect(allowed(policies, client, web, { port: 9090, protocol: 'TCP' })).toBe(false);
+    expect(allowed(policies, client, web, { port: 8080, protocol: 'UDP' })).toBe(false);
+    expect(allowed(policies, stranger, web, http)).toBe(false);
+    expect(allowed(policies, web, client, http)).toBe(false);
+  });
+  test('namespace selectors and selector expressions', () => {
+    const p = policy({
+      podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web'] }] },
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'other' } }, podSelector: { matchExpressions: [{ key: 'job-name', operator: 'DoesNotExist' }] } }] }],
+    });
+    expect(allowed([p], stranger, web, http)).toBe(true);
+    expect(allowed([p], client, web, http)).toBe(false);
+    expect(allowed([p], { ...stranger, labels: { 'job-name': 'x' } }, web, http)).toBe(false);
+  });
+  test('egress to addresses by CIDR, with exceptions; ipBlock never matches pods', () => {
+    const p = policy({ podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '203.0.113.0/24', except: ['203.0.113.128/25'] } }] }] });
+    expect(allowed([p], client, internet, http)).toBe(true);
+    expect(allowed([p], client, { id: 'x', ip: '203.0.113.200' }, http)).toBe(false);
+    expect(allowed([p], client, { id: 'y', ip: '198.51.100.1' }, http)).toBe(false);
+    expect(allowed([p], client, web, http)).toBe(false);
   });
 });

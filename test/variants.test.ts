@@ -62,14 +62,20 @@ test('minimal: the SQLite server and a kubernetes pool with its worker', () => {
   ]);
 });
 
-test('production: the highly available server on PostgreSQL', () => {
+test('production: the highly available server on PostgreSQL, behind an ingress with TLS and basic auth, with network policies', () => {
   expect(kinds(variants.get('production')!)).toEqual([
     'ConfigMap/etl-worker-pool', 'ConfigMap/reports-worker-pool',
     'Deployment/etl-worker-prod-main', 'Deployment/etl-worker-prod-secondary',
     'Deployment/prefect-server',
     'Deployment/prefect-server-services',
     'Deployment/reports-worker',
+    'Ingress/prefect-server',
     expect.stringMatching(/^Job\/prefect-server-migrate-[0-9a-f]{8}$/),
+    'NetworkPolicy/etl-worker-egress', 'NetworkPolicy/etl-worker-flow-runs',
+    // One per namespace: the server's and the flow runs'.
+    'NetworkPolicy/prefect-default-deny', 'NetworkPolicy/prefect-default-deny',
+    'NetworkPolicy/prefect-server-egress', 'NetworkPolicy/prefect-server-ingress',
+    'NetworkPolicy/reports-worker-egress', 'NetworkPolicy/reports-worker-flow-runs',
     'PodDisruptionBudget/prefect-server',
     'Role/etl-worker', 'Role/reports-worker', 'RoleBinding/etl-worker', 'RoleBinding/reports-worker',
     'Service/prefect-server',
@@ -83,6 +89,14 @@ test('production: the highly available server on PostgreSQL', () => {
   const worker = envOf(containerOf(objects.find(o => o.metadata.name === 'etl-worker-prod-main'), 'prefect-worker'));
   expect(worker.PREFECT_API_AUTH_STRING).toBe('secret:prefect-basic-auth/auth-string');
   expect(worker.PREFECT_INTEGRATIONS_KUBERNETES_WORKER_API_AUTH_STRING_SECRET_NAME).toBe('prefect-basic-auth');
+  // The ingress gave the server its basic auth and the UI its API URL.
+  const server = envOf(containerOf(objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'prefect-server'), 'prefect-server'));
+  expect(server.PREFECT_SERVER_API_AUTH_STRING).toBe('secret:prefect-basic-auth/auth-string');
+  expect(server.PREFECT_SERVER_UI_API_URL).toBe('https://prefect.example.com/api');
+  const ingress = objects.find(o => o.kind === 'Ingress');
+  expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+  expect(ingress.spec.tls).toEqual([{ hosts: ['prefect.example.com'], secretName: 'prefect-server-tls' }]);
+  expect(`https://${ingress.spec.rules[0].host}${ingress.spec.rules[0].http.paths[0].path}`).toBe(server.PREFECT_SERVER_UI_API_URL);
 });
 
 test('cloud-workers: a pool for Prefect Cloud, and no server', () => {
@@ -97,7 +111,7 @@ test('prefect2-agents: a Prefect 2 server on PostgreSQL and one agent per queue,
   expect(kinds(objects)).toEqual([
     'ConfigMap/production-agent-files', 'ConfigMap/production-agent-pool',
     'Deployment/prefect-server', 'Deployment/production-agent-prod-main', 'Deployment/production-agent-prod-secondary',
-    'Role/production-agent', 'RoleBinding/production-agent', 'Service/prefect-server', 'ServiceAccount/production-agent',
+    'Ingress/prefect-server', 'Ingress/prefect-server-api', 'Role/production-agent', 'RoleBinding/production-agent', 'Service/prefect-server', 'ServiceAccount/production-agent',
   ]);
   for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) {
     const deployment = objects.find(o => o.metadata.name === name);
@@ -108,7 +122,21 @@ test('prefect2-agents: a Prefect 2 server on PostgreSQL and one agent per queue,
     expect(agent.volumeMounts).toContainEqual({ name: 'config-files', mountPath: '/etc/krb5.conf', subPath: '0-krb5.conf', readOnly: true });
     expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
   }
-  expect(envOf(containerOf(objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'prefect-server'), 'prefect-server')).TZ).toBe('Europe/Warsaw');
+  const server = envOf(containerOf(objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'prefect-server'), 'prefect-server'));
+  expect(server.TZ).toBe('Europe/Warsaw');
+  // The split: nginx basic auth on the UI, /api open; the UI calls the API on the same host.
+  expect(server.PREFECT_UI_API_URL).toBe('https://prefect.company.local/api');
+  const ui = objects.find(o => o.kind === 'Ingress' && o.metadata.name === 'prefect-server');
+  const api = objects.find(o => o.kind === 'Ingress' && o.metadata.name === 'prefect-server-api');
+  expect(ui.metadata.annotations).toEqual({
+    'nginx.ingress.kubernetes.io/auth-type': 'basic',
+    'nginx.ingress.kubernetes.io/auth-secret': 'prefect-ui-htpasswd',
+    'nginx.ingress.kubernetes.io/auth-realm': 'Prefect',
+  });
+  expect(api.metadata.annotations).toBeUndefined();
+  expect(ui.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => p.path)])).toEqual([['prefect.company.local', ['/']]]);
+  expect(api.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => p.path)])).toEqual([['prefect.company.local', ['/api']]]);
+  for (const ingress of [ui, api]) expect(ingress.spec.tls).toEqual([{ hosts: ['prefect.company.local'], secretName: 'prefect-company-local-tls' }]);
 });
 
 test('prefect1-agent: the Prefect 1 agent with labels dev and staging', () => {

@@ -2,8 +2,8 @@ import { App, Chart, ChartProps, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectLogLevel, PrefectVersion, PrefectWorkerPool,
-  QueueDeployments, SecretKeyReference, WorkerRuntime,
+  IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectLogLevel,
+  PrefectNetworkPolicies, PrefectVersion, PrefectWorkerPool, QueueDeployments, SecretKeyReference, WorkerRuntime,
 } from '..';
 
 /**
@@ -24,7 +24,9 @@ export class MinimalChart extends Chart {
 
 /**
  * A highly available Prefect 3 server: three API pods on PostgreSQL (credentials in Secrets that
- * already exist in the namespace), Redis for messaging, background services and migrations apart.
+ * already exist in the namespace), Redis for messaging, background services and migrations apart;
+ * at https://prefect.example.com behind ingress-nginx with a cert-manager certificate and Prefect's
+ * basic auth; network policies around every pod.
  */
 export class ProductionChart extends Chart {
   public constructor(scope: Construct, id: string, props: ChartProps = {}) {
@@ -41,17 +43,21 @@ export class ProductionChart extends Chart {
         host: 'prefect-redis.prefect.svc.cluster.local',
         password: SecretKeyReference.fromSecret('prefect-redis', 'password'),
       },
-      basicAuth: SecretKeyReference.fromSecret('prefect-basic-auth', 'auth-string'),
-      uiApiUrl: 'https://prefect.example.com/api',
       logLevel: PrefectLogLevel.INFO,
       resources: {
         cpu: { request: Cpu.units(1) },
         memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
       },
     });
+    server.exposeViaIngress({
+      hosts: ['prefect.example.com'],
+      ingressClassName: 'nginx',
+      tls: IngressTls.certManager({ clusterIssuer: 'letsencrypt' }),
+      accessControl: IngressAccessControl.prefectBasicAuth(SecretKeyReference.fromSecret('prefect-basic-auth', 'auth-string')),
+    });
     // The main pipelines: one Deployment per queue, so a stuck queue does not starve the other;
     // flow runs go to their own namespace.
-    new PrefectWorkerPool(this, 'Etl', {
+    const etl = new PrefectWorkerPool(this, 'Etl', {
       connection: PrefectConnection.inCluster(server),
       poolName: 'etl',
       queues: [
@@ -71,11 +77,25 @@ export class ProductionChart extends Chart {
       },
     });
     // Ad-hoc and reporting flows: one worker polling every queue of the pool.
-    new PrefectWorkerPool(this, 'Reports', {
+    const reports = new PrefectWorkerPool(this, 'Reports', {
       connection: PrefectConnection.inCluster(server),
       poolName: 'reports',
       limit: 10,
       jobTemplate: { namespace: 'prefect-runs' },
+    });
+    new PrefectNetworkPolicies(this, 'NetworkPolicies', {
+      api: server,
+      workerPools: [etl, reports],
+      // The control plane's addresses (kubectl get endpoints kubernetes).
+      kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [443, 6443]),
+      // PostgreSQL (CloudNativePG) and Redis run in the namespace; some network plugins do not
+      // match pods by address, so they are named by their labels too.
+      serverEgress: [
+        NetworkDestination.namespace('prefect', [5432], { 'cnpg.io/cluster': 'prefect-postgres' }),
+        NetworkDestination.namespace('prefect', [6379], { 'app.kubernetes.io/name': 'redis' }),
+      ],
+      // Flow code and data come from git and object storage over HTTPS.
+      flowRunEgress: [NetworkDestination.anywhere([443])],
     });
   }
 }
@@ -99,7 +119,8 @@ export class CloudWorkersChart extends Chart {
 
 /**
  * A Prefect 2 server on PostgreSQL with agents, one per queue of the pool `production`, from a
- * private registry, with Kerberos configured, in Warsaw time.
+ * private registry, with Kerberos configured, in Warsaw time; at https://prefect.company.local
+ * with the UI behind nginx basic auth and `/api` open for the CLI and agents.
  */
 export class Prefect2AgentsChart extends Chart {
   public constructor(scope: Construct, id: string, props: ChartProps = {}) {
@@ -110,6 +131,12 @@ export class Prefect2AgentsChart extends Chart {
       database: PrefectDatabase.postgresUrl(SecretKeyReference.fromSecret('prefect-postgres', 'connection-url')),
       imagePullSecrets: ['regcred'],
       timeZone: 'Europe/Warsaw',
+    });
+    server.exposeViaIngress({
+      hosts: ['prefect.company.local'],
+      ingressClassName: 'nginx',
+      tls: IngressTls.fromSecret('prefect-company-local-tls'),
+      accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'prefect-ui-htpasswd' }),
     });
     new PrefectWorkerPool(this, 'Agents', {
       connection: PrefectConnection.inCluster(server),

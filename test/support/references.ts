@@ -84,6 +84,20 @@ export function danglingReferences(objects: Json[]): string[] {
       }
     }
   }
+  for (const o of objects.filter(x => x.kind === 'Ingress')) {
+    const backends = [o.spec.defaultBackend, ...(o.spec.rules ?? []).flatMap((r: Json) => (r.http?.paths ?? []).map((p: Json) => p.backend))]
+      .filter((b: Json) => b !== undefined);
+    if (backends.length === 0) problems.push(`${id(o)}: routes nowhere`);
+    for (const backend of backends) {
+      const { name, port } = backend.service;
+      const service = objects.find(s => s.kind === 'Service' && s.metadata.name === name && ns(s) === ns(o));
+      if (!service) {
+        problems.push(`${id(o)}: backend names missing Service ${name}`);
+      } else if (!service.spec.ports.some((p: Json) => (port.number !== undefined && p.port === port.number) || (port.name !== undefined && p.name === port.name))) {
+        problems.push(`${id(o)}: backend port ${port.number ?? port.name} is not a port of Service ${name}`);
+      }
+    }
+  }
   for (const o of objects.filter(x => x.kind === 'RoleBinding' || x.kind === 'ClusterRoleBinding')) {
     const roleKind = o.roleRef.kind;
     const role = objects.find(r => r.kind === roleKind && r.metadata.name === o.roleRef.name && (roleKind === 'ClusterRole' || ns(r) === ns(o)));

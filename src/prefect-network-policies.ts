@@ -1,0 +1,365 @@
+import { Chart, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { recommendedLabels, selectorLabels, stableLabels } from './labels';
+import { PrefectApi } from './prefect-api';
+import { PrefectConnection } from './prefect-connection';
+import { PrefectVersion } from './prefect-version';
+import { PrefectWorkerPool } from './prefect-worker-pool';
+import { checkCidr, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, propError } from './validation';
+
+const ANY_IPV4 = '0.0.0.0/0';
+const ANY_IPV6 = '::/0';
+
+/** Somewhere pods may connect to, beyond what the policies allow by themselves. */
+export class NetworkDestination {
+  /**
+   * Any address, on the given TCP ports: for services outside the cluster whose addresses are not
+   * known in advance (object storage, git hosts, SaaS APIs).
+   */
+  public static anywhere(ports: number[]): NetworkDestination {
+    return new NetworkDestination(ports, [{ ipBlock: { cidr: ANY_IPV4 } }, { ipBlock: { cidr: ANY_IPV6 } }]);
+  }
+
+  /** The addresses of a CIDR, e.g. `10.20.0.0/16`, minus `except`, on the given TCP ports. */
+  public static cidr(cidr: string, ports: number[], except?: string[]): NetworkDestination {
+    return new NetworkDestination(ports, [{ ipBlock: { cidr, except } }]);
+  }
+
+  /**
+   * Pods of a namespace (all, or those with `podLabels`), on the given TCP ports: for services in
+   * the cluster such as a database.
+   */
+  public static namespace(namespace: string, ports: number[], podLabels?: { [key: string]: string }): NetworkDestination {
+    return new NetworkDestination(ports, [namespacePeer(namespace, podLabels)], namespace, podLabels);
+  }
+
+  private constructor(
+    private readonly ports: number[],
+    private readonly peers: k8s.NetworkPolicyPeer[],
+    private readonly namespaceName?: string,
+    private readonly podLabels?: { [key: string]: string },
+  ) {}
+
+  /** @internal */
+  public _validate(scope: IConstruct, prop: string): void {
+    if (this.ports.length === 0) throw propError(scope, `${prop}.ports`, '(none)', 'at least one TCP port');
+    for (const port of this.ports) checkInteger(scope, `${prop}.ports`, port, 1, 65535);
+    for (const peer of this.peers) {
+      if (peer.ipBlock) {
+        checkCidr(scope, `${prop}.cidr`, peer.ipBlock.cidr);
+        for (const except of peer.ipBlock.except ?? []) checkCidr(scope, `${prop}.except`, except);
+      }
+    }
+    if (this.namespaceName !== undefined) checkNamespaceName(scope, `${prop}.namespace`, this.namespaceName);
+    checkLabels(scope, `${prop}.podLabels`, this.podLabels);
+  }
+
+  /** @internal */
+  public _rule(): k8s.NetworkPolicyEgressRule {
+    return { to: this.peers, ports: tcp(this.ports) };
+  }
+}
+
+/** Properties of `PrefectNetworkPolicies`. */
+export interface PrefectNetworkPoliciesProps {
+  /**
+   * The server whose pods the policies cover.
+   * @default none (workers of a server elsewhere, or of Prefect Cloud)
+   */
+  readonly api?: PrefectApi;
+
+  /**
+   * Worker pools whose workers and flow runs the policies cover. More can be added with
+   * `addWorkerPool`. Every pool and server of the chart must be covered.
+   * @default none
+   */
+  readonly workerPools?: PrefectWorkerPool[];
+
+  /**
+   * Namespace of the ingress controller, the only one from which a server with a `PrefectIngress`
+   * accepts outside traffic.
+   * @default "ingress-nginx"
+   */
+  readonly ingressControllerNamespace?: string;
+
+  /**
+   * Labels of the ingress controller's pods, to admit only them from its namespace.
+   * @default every pod of the ingress controller's namespace
+   */
+  readonly ingressControllerPodLabels?: { [key: string]: string };
+
+  /**
+   * Namespace of the cluster DNS.
+   * @default "kube-system"
+   */
+  readonly dnsNamespace?: string;
+
+  /**
+   * Labels of the cluster DNS pods.
+   * @default { "k8s-app": "kube-dns" } (CoreDNS and kube-dns)
+   */
+  readonly dnsPodLabels?: { [key: string]: string };
+
+  /**
+   * Where the Kubernetes API server is, for the workers that launch Jobs and the flow runs. Policies
+   * see the API server's own address and port (often 6443), not the `kubernetes` Service's; its
+   * address is in `kubectl get endpoints kubernetes`.
+   * @default NetworkDestination.anywhere([443, 6443])
+   */
+  readonly kubernetesApiServer?: NetworkDestination;
+
+  /**
+   * More destinations for the server's pods, e.g. webhook targets of automations. The database
+   * (at its port; 5432 for a connection URL), Redis and, when on, analytics are allowed already.
+   * @default none
+   */
+  readonly serverEgress?: NetworkDestination[];
+
+  /**
+   * More destinations for the worker pods (e.g. a package index other than HTTPS on 443).
+   * @default none
+   */
+  readonly workerEgress?: NetworkDestination[];
+
+  /**
+   * More destinations for flow runs (Job pods, and the workers of process pools, which run flows
+   * themselves). Most flows need some: object storage or git for their code, their data sources.
+   * @default none: flow runs reach only the Prefect API, DNS and the Kubernetes API
+   */
+  readonly flowRunEgress?: NetworkDestination[];
+}
+
+const DEFAULT_DENY = 'prefect-default-deny';
+
+/**
+ * NetworkPolicies for a server and its worker pools: every pod this library creates in their
+ * namespaces accepts and opens no connection but those it needs. The API accepts traffic only from
+ * the ingress controller (when it has a `PrefectIngress`), from an external Service's clients (when
+ * it has one), from the pools' workers and from their flow runs; workers and flow runs reach the
+ * API, DNS and the Kubernetes API; the server reaches its database and Redis. On clusters whose
+ * network plugin ignores NetworkPolicies nothing changes.
+ */
+export class PrefectNetworkPolicies extends Construct {
+  private readonly props: PrefectNetworkPoliciesProps;
+  private readonly namespace: string;
+  private readonly pools: PrefectWorkerPool[] = [];
+  private readonly deniedNamespaces = new Set<string>();
+
+  public constructor(scope: Construct, id: string, props: PrefectNetworkPoliciesProps = {}) {
+    super(scope, id);
+    this.props = props;
+    const namespace = Chart.of(this).namespace;
+    if (!namespace) {
+      throw propError(this, 'namespace', undefined, 'a chart with a namespace (new Chart(app, id, { namespace })): the policies are namespaced');
+    }
+    this.namespace = namespace;
+    this.validate();
+    this.node.addValidation({ validate: () => this.uncovered() });
+
+    const api = props.api;
+    if (api) {
+      if (Chart.of(api).namespace !== namespace) {
+        throw propError(this, 'api', api.node.path, `a server in this chart's namespace (${namespace})`);
+      }
+      this.denyAll(namespace, api.image.version);
+      this.policy('Server', `${api.name}-egress`, namespace, {
+        podSelector: {
+          matchLabels: { 'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/instance': api.name },
+          matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: ['server', 'background-services', 'database-migration'] }],
+        },
+        policyTypes: ['Egress'],
+        egress: [
+          this.dns(),
+          ...(api._outboundPorts().length > 0 ? [NetworkDestination.anywhere(api._outboundPorts())._rule()] : []),
+          ...(props.serverEgress ?? []).map(d => d._rule()),
+        ],
+      }, api.image.version);
+      this.policy('Api', `${api.name}-ingress`, namespace, {
+        podSelector: { matchLabels: selectorLabels(api.name, 'server') },
+        policyTypes: ['Ingress'],
+        // Resolved at synth: the ingress, the external Service and the pools may come later.
+        ingress: Lazy.any({ produce: () => [{ from: this.apiClients(api), ports: tcp([api.port]) }] }),
+      }, api.image.version);
+    }
+    for (const pool of props.workerPools ?? []) this.addWorkerPool(pool);
+  }
+
+  /** Covers a worker pool of this chart: its workers and its flow runs. */
+  public addWorkerPool(pool: PrefectWorkerPool): void {
+    if (this.pools.includes(pool)) throw propError(this, 'workerPools', pool.node.path, 'each pool once');
+    const profile = pool._networkProfile();
+    if (profile.namespace !== this.namespace) {
+      throw propError(this, 'workerPools', pool.node.path, `pools in this chart's namespace (${this.namespace})`);
+    }
+    this.pools.push(pool);
+    const props = this.props;
+    const kubernetes = profile.callsKubernetesApi ? [this.kubernetesApiServer()._rule()] : [];
+    const flowRunExtra = (props.flowRunEgress ?? []).map(d => d._rule());
+    const version = pool.image.version;
+    this.denyAll(this.namespace, version);
+    this.policy(`Workers-${pool.name}`, `${pool.name}-egress`, this.namespace, {
+      podSelector: profile.workerSelector,
+      policyTypes: ['Egress'],
+      egress: [
+        this.dns(), ...this.connectionRules(pool.connection, this.namespace), ...kubernetes,
+        ...(profile.installsPackages ? [NetworkDestination.anywhere([443])._rule()] : []),
+        ...(props.workerEgress ?? []).map(d => d._rule()),
+        // A process pool runs its flows in the worker pods.
+        ...(profile.flowRuns ? [] : flowRunExtra),
+      ],
+    }, version);
+    // Only pods with this library's labels are "Prefect pods" to deny by default; Jobs from
+    // templates kept elsewhere stay as their owners made them.
+    if (profile.flowRuns?.labelled) {
+      for (const ns of profile.flowRuns.namespaces) {
+        this.denyAll(ns, version);
+        this.policy(`FlowRuns-${pool.name}-${ns}`, `${pool.name}-flow-runs`, ns, {
+          podSelector: profile.flowRuns.selector,
+          policyTypes: ['Egress'],
+          egress: [this.dns(), ...this.connectionRules(pool.connection, ns), this.kubernetesApiServer()._rule(), ...flowRunExtra],
+        }, version);
+      }
+    }
+  }
+
+  private validate(): void {
+    const props = this.props;
+    if (props.ingressControllerNamespace !== undefined) checkNamespaceName(this, 'ingressControllerNamespace', props.ingressControllerNamespace);
+    checkLabels(this, 'ingressControllerPodLabels', props.ingressControllerPodLabels);
+    if (props.dnsNamespace !== undefined) checkNamespaceName(this, 'dnsNamespace', props.dnsNamespace);
+    checkLabels(this, 'dnsPodLabels', props.dnsPodLabels);
+    if (props.dnsPodLabels !== undefined && Object.keys(props.dnsPodLabels).length === 0) {
+      throw propError(this, 'dnsPodLabels', '{}', 'at least one label of the DNS pods, such as { "k8s-app": "kube-dns" }');
+    }
+    props.kubernetesApiServer?._validate(this, 'kubernetesApiServer');
+    for (const [prop, list] of [['serverEgress', props.serverEgress], ['workerEgress', props.workerEgress], ['flowRunEgress', props.flowRunEgress]] as const) {
+      (list ?? []).forEach((d, i) => d._validate(this, `${prop}[${i}]`));
+    }
+    if (props.serverEgress !== undefined && !props.api) {
+      throw propError(this, 'serverEgress', `${props.serverEgress.length} destinations`, 'unset without an api');
+    }
+  }
+
+  /** Every pod of the chart's servers and pools is denied all traffic unless covered here. */
+  private uncovered(): string[] {
+    const problems: string[] = [];
+    if (!this.props.api && this.pools.length === 0) {
+      problems.push(propError(this, 'api', undefined, 'a server or at least one worker pool (workerPools, addWorkerPool) to protect').message);
+    }
+    for (const c of Chart.of(this).node.findAll()) {
+      if (c instanceof PrefectApi && c !== this.props.api) {
+        problems.push(propError(this, 'api', this.props.api?.node.path, `${c.node.path}, the server of this chart: its pods would be denied all traffic`).message);
+      }
+      if (c instanceof PrefectWorkerPool && !this.pools.includes(c)) {
+        problems.push(propError(this, 'workerPools', this.pools.map(p => p.node.path).join(',') || undefined,
+          `every pool of this chart, with ${c.node.path} (addWorkerPool): its pods would be denied all traffic`).message);
+      }
+      if (c instanceof PrefectNetworkPolicies && c !== this) {
+        problems.push(propError(this, 'chart', Chart.of(this).node.path, `one PrefectNetworkPolicies per chart (${c.node.path} is another)`).message);
+      }
+    }
+    return problems;
+  }
+
+  /** Who may call the API: the ingress controller, an external Service's clients, workers and flow runs. */
+  private apiClients(api: PrefectApi): k8s.NetworkPolicyPeer[] {
+    const props = this.props;
+    const peers: k8s.NetworkPolicyPeer[] = [];
+    if (api.ingress) {
+      peers.push(namespacePeer(props.ingressControllerNamespace ?? 'ingress-nginx', props.ingressControllerPodLabels));
+    }
+    if (api.externalService) {
+      // Node ports and load balancers forward clients from anywhere (often from a node's address).
+      peers.push({ ipBlock: { cidr: ANY_IPV4 } }, { ipBlock: { cidr: ANY_IPV6 } });
+    }
+    // Every pool of the app that connects to this server, in whatever namespace.
+    const pools = this.node.root.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool && c.connection.api === api);
+    for (const pool of pools) {
+      const profile = pool._networkProfile();
+      peers.push(podPeer(this.namespace, profile.namespace!, profile.workerSelector));
+      for (const ns of profile.flowRuns?.namespaces ?? []) peers.push(podPeer(this.namespace, ns, profile.flowRuns!.selector));
+    }
+    return peers;
+  }
+
+  /**
+   * The API a worker or flow run (of a policy in `policyNamespace`) talks to: the server's pods, or
+   * any address at the URL's port.
+   */
+  private connectionRules(connection: PrefectConnection, policyNamespace: string): k8s.NetworkPolicyEgressRule[] {
+    const api = connection.api;
+    if (api) {
+      const peer = podPeer(policyNamespace, Chart.of(api).namespace!, { matchLabels: selectorLabels(api.name, 'server') });
+      return [{ to: [peer], ports: tcp([api.port]) }];
+    }
+    const url = new URL(connection.url);
+    return [NetworkDestination.anywhere([Number(url.port || (url.protocol === 'https:' ? 443 : 80))])._rule()];
+  }
+
+  private dns(): k8s.NetworkPolicyEgressRule {
+    const props = this.props;
+    return {
+      to: [namespacePeer(props.dnsNamespace ?? 'kube-system', props.dnsPodLabels ?? { 'k8s-app': 'kube-dns' })],
+      ports: [53, 53].map((port, i) => ({ port: k8s.IntOrString.fromNumber(port), protocol: i === 0 ? 'UDP' : 'TCP' })),
+    };
+  }
+
+  private kubernetesApiServer(): NetworkDestination {
+    return this.props.kubernetesApiServer ?? NetworkDestination.anywhere([443, 6443]);
+  }
+
+  private denyAll(namespace: string, version: PrefectVersion): void {
+    if (this.deniedNamespaces.has(namespace)) return;
+    this.deniedNamespaces.add(namespace);
+    const labels = stableLabels(DEFAULT_DENY, 'network-policy');
+    this.policy(namespace === this.namespace ? 'Resource' : `Resource-${namespace}`, DEFAULT_DENY, namespace, {
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/part-of': labels['app.kubernetes.io/part-of'],
+          'app.kubernetes.io/managed-by': labels['app.kubernetes.io/managed-by'],
+        },
+      },
+      policyTypes: ['Ingress', 'Egress'],
+    }, version);
+  }
+
+  private policy(id: string, name: string, namespace: string, spec: k8s.NetworkPolicySpec, version: PrefectVersion): void {
+    new k8s.KubeNetworkPolicy(this, id, {
+      metadata: {
+        name,
+        ...(namespace === this.namespace ? {} : { namespace }),
+        labels: recommendedLabels(name, 'network-policy', version),
+      },
+      spec,
+    });
+  }
+}
+
+function tcp(ports: number[]): k8s.NetworkPolicyPort[] {
+  return ports.map(port => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' }));
+}
+
+/** Pods of `namespace`, for a policy in `policyNamespace` (where a bare podSelector would select). */
+function podPeer(policyNamespace: string, namespace: string, podSelector: k8s.LabelSelector): k8s.NetworkPolicyPeer {
+  return namespace === policyNamespace ? { podSelector } : { namespaceSelector: namespaceSelector(namespace), podSelector };
+}
+
+function namespaceSelector(namespace: string): k8s.LabelSelector {
+  // Set by Kubernetes (1.22+) on every namespace.
+  return { matchLabels: { 'kubernetes.io/metadata.name': namespace } };
+}
+
+function namespacePeer(namespace: string, podLabels?: { [key: string]: string }): k8s.NetworkPolicyPeer {
+  return {
+    namespaceSelector: namespaceSelector(namespace),
+    ...(podLabels && Object.keys(podLabels).length > 0 ? { podSelector: { matchLabels: podLabels } } : {}),
+  };
+}
+
+function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    checkLabelKey(scope, prop, key);
+    checkLabelValue(scope, `${prop}[${key}]`, value);
+  }
+}
