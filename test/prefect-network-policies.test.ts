@@ -183,6 +183,22 @@ describe('PrefectNetworkPolicies', () => {
     ]);
   });
 
+  test('the Prefect 1 agent and its flow runs reach their backend at its port', () => {
+    const objects = synth(chart => {
+      const pool = new PrefectWorkerPool(chart, 'Agent', {
+        connection: PrefectConnection.url('http://apollo.example.com:4200/graphql'),
+        runtime: WorkerRuntime.prefect1KubernetesAgent(),
+        image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
+      });
+      new PrefectNetworkPolicies(chart, 'Policies', { workerPools: [pool], kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [6443]) });
+    });
+    expect(policiesSelectingNothing(objects)).toEqual([]);
+    const apollo: Endpoint = { id: 'apollo', ip: '198.51.100.20' };
+    // The backend's address is not known: any address on its port.
+    expect(paths(objects, [dns, kubernetesApi, apollo])).toEqual(expand(['Deployment/prefect-agent', 'flow-run of prefect-agent'],
+      ['apollo:4200/TCP', 'kube-dns:53/TCP', 'kube-dns:53/UDP', 'kubernetes-api:4200/TCP', 'kubernetes-api:6443/TCP']));
+  });
+
   test('workers that install packages reach HTTPS anywhere', () => {
     const objects = synth(chart => {
       const api = new PrefectApi(chart, 'Server');

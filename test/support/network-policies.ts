@@ -44,16 +44,25 @@ export function podsOf(objects: Json[]): Endpoint[] {
   }));
 }
 
-/** The flow-run pods of the work pools whose base job template is among `objects` (their ConfigMaps). */
+/**
+ * The flow-run pods of the work pools whose job templates are among `objects` (their ConfigMaps):
+ * a worker's base job template, or the Prefect 1 agent's template, which the agent fills in and
+ * launches in the namespace of its `NAMESPACE` variable.
+ */
 export function flowRunPodsOf(objects: Json[]): Endpoint[] {
-  return objects.filter(o => o.kind === 'ConfigMap' && o.data?.['base-job-template.json']).map(o => {
-    const job = jobAsApplied(renderWithDefaults(JSON.parse(o.data['base-job-template.json'])));
-    return {
-      id: `flow-run of ${o.metadata.name.replace(/-pool$/, '')}`,
-      namespace: job.metadata.namespace,
-      labels: { ...job.spec.template.metadata.labels, 'job-name': job.metadata.name },
-      ports: [],
-    };
+  return objects.filter(o => o.kind === 'ConfigMap').flatMap(o => {
+    const id = `flow-run of ${o.metadata.name.replace(/-pool$/, '')}`;
+    if (o.data?.['base-job-template.json']) {
+      const job = jobAsApplied(renderWithDefaults(JSON.parse(o.data['base-job-template.json'])));
+      return [{ id, namespace: job.metadata.namespace, labels: { ...job.spec.template.metadata.labels, 'job-name': job.metadata.name }, ports: [] }];
+    }
+    if (o.data?.['job-template.yaml']) {
+      const job = JSON.parse(o.data['job-template.yaml']);
+      const agent = objects.find(d => d.kind === 'Deployment' && d.spec.template.spec.volumes?.some((v: Json) => v.configMap?.name === o.metadata.name));
+      const namespace = agent.spec.template.spec.containers[0].env.find((e: Json) => e.name === 'NAMESPACE').value;
+      return [{ id, namespace, labels: { ...job.spec.template.metadata.labels, 'job-name': 'prefect-job-1a2b3c4d' }, ports: [] }];
+    }
+    return [];
   });
 }
 
