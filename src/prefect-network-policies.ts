@@ -30,7 +30,7 @@ export class NetworkDestination {
    * Pods of a namespace (all, or those with `podLabels`), on the given TCP ports: for services in
    * the cluster such as a database.
    */
-  public static namespace(namespace: string, ports: number[], podLabels?: { [key: string]: string }): NetworkDestination {
+  public static inNamespace(namespace: string, ports: number[], podLabels?: { [key: string]: string }): NetworkDestination {
     return new NetworkDestination(ports, [namespacePeer(namespace, podLabels)], namespace, podLabels);
   }
 

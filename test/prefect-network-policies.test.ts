@@ -245,7 +245,7 @@ describe('PrefectNetworkPolicies errors', () => {
       .toThrow(/flowRunEgress\[0\]\.cidr "10\.0\.0\.0\/33" is not accepted: a CIDR/);
     expect(build({ workerEgress: [NetworkDestination.anywhere([])] })).toThrow(/workerEgress\[0\]\.ports "\(none\)" is not accepted: at least one TCP port/);
     expect(build({ serverEgress: [NetworkDestination.anywhere([70000])] })).toThrow(/serverEgress\[0\]\.ports 70000 is not accepted: a whole number from 1 to 65535/);
-    expect(build({ serverEgress: [NetworkDestination.namespace('Bad_NS', [5432])] })).toThrow(/serverEgress\[0\]\.namespace "Bad_NS" is not accepted/);
+    expect(build({ serverEgress: [NetworkDestination.inNamespace('Bad_NS', [5432])] })).toThrow(/serverEgress\[0\]\.namespace "Bad_NS" is not accepted/);
     expect(build({ ingressControllerNamespace: 'Ingress' })).toThrow(/ingressControllerNamespace "Ingress" is not accepted: a namespace name/);
     expect(build({ dnsPodLabels: {} })).toThrow(/dnsPodLabels "\{\}" is not accepted: at least one label/);
     expect(build({ ingressControllerPodLabels: { 'bad key!': 'x' } })).toThrow(/ingressControllerPodLabels "bad key!" is not accepted: a label or annotation key/);

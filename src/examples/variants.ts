@@ -91,8 +91,8 @@ export class ProductionChart extends Chart {
       // PostgreSQL (CloudNativePG) and Redis run in the namespace; some network plugins do not
       // match pods by address, so they are named by their labels too.
       serverEgress: [
-        NetworkDestination.namespace('prefect', [5432], { 'cnpg.io/cluster': 'prefect-postgres' }),
-        NetworkDestination.namespace('prefect', [6379], { 'app.kubernetes.io/name': 'redis' }),
+        NetworkDestination.inNamespace('prefect', [5432], { 'cnpg.io/cluster': 'prefect-postgres' }),
+        NetworkDestination.inNamespace('prefect', [6379], { 'app.kubernetes.io/name': 'redis' }),
       ],
       // Flow code and data come from git and object storage over HTTPS.
       flowRunEgress: [NetworkDestination.anywhere([443])],
