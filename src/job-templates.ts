@@ -7,7 +7,7 @@ import { PrefectImage } from './prefect-image';
 import { checkContainerResources, mergeResources } from './resources';
 import { HOME, restrictedContainer, restrictedPod } from './security';
 import {
-  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds,
+  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds, propError,
 } from './validation';
 
 /**
@@ -44,6 +44,12 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
     : undefined);
   for (const [key, value] of Object.entries(options.labels ?? {})) {
     checkLabelKey(scope, `${prop}.labels`, key);
+    // The worker copies the Job's labels onto the pod over the template's own: these would take
+    // the flow-run pods out of their network policies and selectors.
+    if (/^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by)$/.test(key)) {
+      throw propError(scope, `${prop}.labels`, key,
+        'labels other than app.kubernetes.io/{name,instance,component,part-of,managed-by}, which identify the flow-run pods');
+    }
     checkLabelValue(scope, `${prop}.labels[${key}]`, value);
   }
   for (const key of Object.keys(options.annotations ?? {})) checkLabelKey(scope, `${prop}.annotations`, key);

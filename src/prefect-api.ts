@@ -329,6 +329,10 @@ export class PrefectApi extends Construct {
    * Puts an Ingress in front of the server (see `PrefectIngress`), which also sets the UI's API URL.
    */
   public exposeViaIngress(options: PrefectIngressOptions): PrefectIngress {
+    if (this.ingressOfApi) {
+      throw propError(this, 'exposeViaIngress', options.hosts.join(','),
+        `one ingress per server (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`);
+    }
     return new PrefectIngress(this, 'Ingress', { ...options, api: this });
   }
 
@@ -399,13 +403,14 @@ export class PrefectApi extends Construct {
   /** The UI can call the API at one URL only, so exactly one place may give it. */
   private browserUrlProblems(): string[] {
     const sources = [
-      ...(this.ingressOfApi ? [`the ingress ${this.ingressOfApi.node.path}`] : []),
-      ...(this.external?.address ? ['exposeViaService\'s address'] : []),
-      ...(this.props.uiApiUrl !== undefined ? ['the uiApiUrl prop'] : []),
+      ...(this.ingressOfApi ? [{ prop: 'ingress', value: this.ingressOfApi.node.path, what: `the ingress ${this.ingressOfApi.node.path}` }] : []),
+      ...(this.external?.address ? [{ prop: 'exposeViaService.address', value: this.external.address, what: 'exposeViaService\'s address' }] : []),
+      ...(this.props.uiApiUrl !== undefined ? [{ prop: 'uiApiUrl', value: this.props.uiApiUrl, what: 'the uiApiUrl prop' }] : []),
     ];
     if (sources.length > 1) {
-      return [propError(this, 'uiApiUrl', this.uiApiUrl,
-        `one source of the browser-facing URL, not ${sources.join(' and ')}: an ingress sets it, so leave uiApiUrl and the Service address unset`).message];
+      const [first, second] = sources;
+      return [propError(this, second.prop, second.value,
+        `unset: ${first.what} gives the browser-facing URL already, and the UI can call the API at one URL only (an ingress sets it, so leave uiApiUrl and the Service address unset)`).message];
     }
     if (this.external && sources.length === 0) {
       return [propError(this, 'exposeViaService.address', undefined,
@@ -429,7 +434,12 @@ export class PrefectApi extends Construct {
     }
     this.validateDatabase();
     this.validateHighAvailability();
-    if (props.uiApiUrl !== undefined) checkBrowserUrl(this, 'uiApiUrl', props.uiApiUrl, true);
+    if (props.uiApiUrl !== undefined) {
+      checkBrowserUrl(this, 'uiApiUrl', props.uiApiUrl, true);
+      if (!/\/api\/?$/.test(new URL(props.uiApiUrl).pathname)) {
+        throw propError(this, 'uiApiUrl', props.uiApiUrl, 'the API URL, which ends in /api (e.g. "https://prefect.example.com/api")');
+      }
+    }
     if (props.basicAuth) this._checkBasicAuth(this, 'basicAuth', props.basicAuth);
     if (props.timeZone !== undefined) checkTimeZone(this, 'timeZone', props.timeZone);
     checkContainerResources(this, 'resources', props.resources);

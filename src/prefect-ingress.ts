@@ -147,7 +147,15 @@ export class IngressAccessControl {
   }
 
   /** @internal */
-  public _validate(scope: Construct, prop: string, api: PrefectApi): void {
+  public _validate(scope: Construct, prop: string, api: PrefectApi, tls: IngressTls, ingressClassName: string | undefined): void {
+    if (this.mode !== 'none' && !tls.https) {
+      throw propError(scope, prop, `${this.mode === 'prefect' ? 'IngressAccessControl.prefectBasicAuth()' : 'IngressAccessControl.nginxBasicAuth()'} with IngressTls.none()`,
+        'TLS for basic auth, whose password would cross the network readable: IngressTls.fromSecret(), IngressTls.certManager(), or IngressTls.terminatedUpstream() when a load balancer in front ends TLS');
+    }
+    if (this.mode === 'nginx' && ingressClassName === undefined) {
+      throw propError(scope, 'ingressClassName', undefined,
+        'the IngressClass of an ingress-nginx controller with IngressAccessControl.nginxBasicAuth(): other controllers ignore its annotations and would serve the UI unprotected');
+    }
     const serverAuth = api.basicAuth;
     if (this.mode === 'prefect') {
       api._checkBasicAuth(scope, `${prop}.authString`, this._authString!);
@@ -334,6 +342,6 @@ export class PrefectIngress extends Construct {
           `the hosts' root (leave path unset), or Prefect ${SINCE.SUB_PATH} or newer: older servers mount the API at /api only, and serving the UI elsewhere would need a rewrite in the proxy that the Ingress API cannot express portably`);
       }
     }
-    props.accessControl._validate(this, 'accessControl', api);
+    props.accessControl._validate(this, 'accessControl', api, props.tls, props.ingressClassName);
   }
 }

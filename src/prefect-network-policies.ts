@@ -21,17 +21,17 @@ export class NetworkDestination {
     return new NetworkDestination(ports, [{ ipBlock: { cidr: ANY_IPV4 } }, { ipBlock: { cidr: ANY_IPV6 } }]);
   }
 
-  /** The addresses of a CIDR, e.g. `10.20.0.0/16`, minus `except`, on the given TCP ports. */
-  public static cidr(cidr: string, ports: number[], except?: string[]): NetworkDestination {
-    return new NetworkDestination(ports, [{ ipBlock: { cidr, except } }]);
+  /** The addresses of a CIDR, e.g. `10.20.0.0/16`, minus `exceptCidrs` (within it), on the given TCP ports. */
+  public static cidr(cidr: string, ports: number[], exceptCidrs?: string[]): NetworkDestination {
+    return new NetworkDestination(ports, [{ ipBlock: { cidr, except: exceptCidrs } }]);
   }
 
   /**
    * Pods of a namespace (all, or those with `podLabels`), on the given TCP ports: for services in
    * the cluster such as a database.
    */
-  public static inNamespace(namespace: string, ports: number[], podLabels?: { [key: string]: string }): NetworkDestination {
-    return new NetworkDestination(ports, [namespacePeer(namespace, podLabels)], namespace, podLabels);
+  public static inNamespace(namespaceName: string, ports: number[], podLabels?: { [key: string]: string }): NetworkDestination {
+    return new NetworkDestination(ports, [namespacePeer(namespaceName, podLabels)], namespaceName, podLabels);
   }
 
   private constructor(
@@ -48,10 +48,15 @@ export class NetworkDestination {
     for (const peer of this.peers) {
       if (peer.ipBlock) {
         checkCidr(scope, `${prop}.cidr`, peer.ipBlock.cidr);
-        for (const except of peer.ipBlock.except ?? []) checkCidr(scope, `${prop}.except`, except);
+        for (const except of peer.ipBlock.except ?? []) {
+          checkCidr(scope, `${prop}.exceptCidrs`, except);
+          if (!cidrContains(peer.ipBlock.cidr, except)) {
+            throw propError(scope, `${prop}.exceptCidrs`, except, `ranges within ${peer.ipBlock.cidr}, of the same address family`);
+          }
+        }
       }
     }
-    if (this.namespaceName !== undefined) checkNamespaceName(scope, `${prop}.namespace`, this.namespaceName);
+    if (this.namespaceName !== undefined) checkNamespaceName(scope, `${prop}.namespaceName`, this.namespaceName);
     checkLabels(scope, `${prop}.podLabels`, this.podLabels);
   }
 
@@ -100,6 +105,18 @@ export interface PrefectNetworkPoliciesProps {
    * @default { "k8s-app": "kube-dns" } (CoreDNS and kube-dns)
    */
   readonly dnsPodLabels?: { [key: string]: string };
+
+  /**
+   * The port the DNS pods listen on (after the Service's port mapping).
+   * @default 53 (CoreDNS, kube-dns; OpenShift's DNS pods listen on 5353)
+   */
+  readonly dnsPort?: number;
+
+  /**
+   * More addresses that answer DNS, e.g. NodeLocal DNSCache's `169.254.20.10/32`.
+   * @default none
+   */
+  readonly dnsCidrs?: string[];
 
   /**
    * Where the Kubernetes API server is, for the workers that launch Jobs and the flow runs. Policies
@@ -179,7 +196,13 @@ export class PrefectNetworkPolicies extends Construct {
         podSelector: { matchLabels: selectorLabels(api.name, 'server') },
         policyTypes: ['Ingress'],
         // Resolved at synth: the ingress, the external Service and the pools may come later.
-        ingress: Lazy.any({ produce: () => [{ from: this.apiClients(api), ports: tcp([api.port]) }] }),
+        // An empty `from` would admit everyone: without clients, the API admits no one.
+        ingress: Lazy.any({
+          produce: () => {
+            const clients = this.apiClients(api);
+            return clients.length > 0 ? [{ from: clients, ports: tcp([api.port]) }] : [];
+          },
+        }),
       }, api.image.version);
     }
     for (const pool of props.workerPools ?? []) this.addWorkerPool(pool);
@@ -229,6 +252,8 @@ export class PrefectNetworkPolicies extends Construct {
     checkLabels(this, 'ingressControllerPodLabels', props.ingressControllerPodLabels);
     if (props.dnsNamespace !== undefined) checkNamespaceName(this, 'dnsNamespace', props.dnsNamespace);
     checkLabels(this, 'dnsPodLabels', props.dnsPodLabels);
+    if (props.dnsPort !== undefined) checkInteger(this, 'dnsPort', props.dnsPort, 1, 65535);
+    for (const cidr of props.dnsCidrs ?? []) checkCidr(this, 'dnsCidrs', cidr);
     if (props.dnsPodLabels !== undefined && Object.keys(props.dnsPodLabels).length === 0) {
       throw propError(this, 'dnsPodLabels', '{}', 'at least one label of the DNS pods, such as { "k8s-app": "kube-dns" }');
     }
@@ -241,22 +266,47 @@ export class PrefectNetworkPolicies extends Construct {
     }
   }
 
-  /** Every pod of the chart's servers and pools is denied all traffic unless covered here. */
+  /**
+   * The default deny covers every pod of this library in the namespaces it is emitted in, whichever
+   * chart made them: each server and pool of this chart, or connected to what is covered here, with
+   * pods there must be covered by a PrefectNetworkPolicies. (Other charts of the app may be
+   * alternatives, such as environments, and are left alone.)
+   */
   private uncovered(): string[] {
     const problems: string[] = [];
+    const fail = (prop: string, value: unknown, accepted: string) => problems.push(propError(this, prop, value, accepted).message);
     if (!this.props.api && this.pools.length === 0) {
-      problems.push(propError(this, 'api', undefined, 'a server or at least one worker pool (workerPools, addWorkerPool) to protect').message);
+      fail('api', undefined, 'a server or at least one worker pool (workerPools, addWorkerPool) to protect');
     }
-    for (const c of Chart.of(this).node.findAll()) {
-      if (c instanceof PrefectApi && c !== this.props.api) {
-        problems.push(propError(this, 'api', this.props.api?.node.path, `${c.node.path}, the server of this chart: its pods would be denied all traffic`).message);
+    const all = this.node.root.node.findAll();
+    const policies = all.filter((c): c is PrefectNetworkPolicies => c instanceof PrefectNetworkPolicies);
+    const coveredApis = new Set(policies.map(p => p.props.api));
+    const coveredPools = new Set(policies.flatMap(p => p.pools));
+    const denied = (namespaces: Array<string | undefined>) => namespaces.find(ns => ns !== undefined && this.deniedNamespaces.has(ns));
+    const chart = Chart.of(this);
+    const servers = new Set<PrefectApi | undefined>([this.props.api, ...this.pools.map(p => p.connection.api)]);
+    servers.delete(undefined);
+    const related = (c: PrefectApi | PrefectWorkerPool) => Chart.of(c) === chart
+      || (c instanceof PrefectApi ? servers.has(c) : servers.has(c.connection.api));
+    for (const c of all) {
+      if ((c instanceof PrefectApi || c instanceof PrefectWorkerPool) && !related(c)) continue;
+      if (c instanceof PrefectApi && !coveredApis.has(c)) {
+        const ns = denied([Chart.of(c).namespace]);
+        if (ns) fail('api', this.props.api?.node.path, `a cover for every server with pods in namespace ${ns}, where all their traffic is denied: ${c.node.path} is not covered (give it as api here, or to the PrefectNetworkPolicies of its chart)`);
       }
-      if (c instanceof PrefectWorkerPool && !this.pools.includes(c)) {
-        problems.push(propError(this, 'workerPools', this.pools.map(p => p.node.path).join(',') || undefined,
-          `every pool of this chart, with ${c.node.path} (addWorkerPool): its pods would be denied all traffic`).message);
+      if (c instanceof PrefectWorkerPool) {
+        const profile = c._networkProfile();
+        const ns = denied([profile.namespace, ...(profile.flowRuns?.labelled ? profile.flowRuns.namespaces : [])]);
+        if (ns && !coveredPools.has(c)) {
+          fail('workerPools', this.pools.map(p => p.node.path).join(',') || undefined,
+            `a cover for every pool with pods in namespace ${ns}, where all their traffic is denied: ${c.node.path} is not covered (addWorkerPool here, or to the PrefectNetworkPolicies of its chart)`);
+        }
+        if (this.props.api && c.connection.api === this.props.api && !profile.namespace) {
+          fail('api', this.props.api.node.path, `clients in charts with a namespace: ${c.node.path} has none, so the server cannot admit its pods`);
+        }
       }
-      if (c instanceof PrefectNetworkPolicies && c !== this) {
-        problems.push(propError(this, 'chart', Chart.of(this).node.path, `one PrefectNetworkPolicies per chart (${c.node.path} is another)`).message);
+      if (c instanceof PrefectNetworkPolicies && c !== this && Chart.of(c) === Chart.of(this)) {
+        fail('chart', Chart.of(this).node.path, `one PrefectNetworkPolicies per chart (${c.node.path} is another)`);
       }
     }
     return problems;
@@ -277,7 +327,9 @@ export class PrefectNetworkPolicies extends Construct {
     const pools = this.node.root.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool && c.connection.api === api);
     for (const pool of pools) {
       const profile = pool._networkProfile();
-      peers.push(podPeer(this.namespace, profile.namespace!, profile.workerSelector));
+      // A pool without namespace fails validation (uncovered).
+      if (!profile.namespace) continue;
+      peers.push(podPeer(this.namespace, profile.namespace, profile.workerSelector));
       for (const ns of profile.flowRuns?.namespaces ?? []) peers.push(podPeer(this.namespace, ns, profile.flowRuns!.selector));
     }
     return peers;
@@ -290,7 +342,12 @@ export class PrefectNetworkPolicies extends Construct {
   private connectionRules(connection: PrefectConnection, policyNamespace: string): k8s.NetworkPolicyEgressRule[] {
     const api = connection.api;
     if (api) {
-      const peer = podPeer(policyNamespace, Chart.of(api).namespace!, { matchLabels: selectorLabels(api.name, 'server') });
+      const namespace = Chart.of(api).namespace;
+      if (!namespace) {
+        throw propError(this, 'workerPools', api.node.path,
+          'pools whose server is in a chart with a namespace: a policy cannot name the server\'s pods otherwise');
+      }
+      const peer = podPeer(policyNamespace, namespace, { matchLabels: selectorLabels(api.name, 'server') });
       return [{ to: [peer], ports: tcp([api.port]) }];
     }
     const url = new URL(connection.url);
@@ -299,9 +356,13 @@ export class PrefectNetworkPolicies extends Construct {
 
   private dns(): k8s.NetworkPolicyEgressRule {
     const props = this.props;
+    const port = k8s.IntOrString.fromNumber(props.dnsPort ?? 53);
     return {
-      to: [namespacePeer(props.dnsNamespace ?? 'kube-system', props.dnsPodLabels ?? { 'k8s-app': 'kube-dns' })],
-      ports: [53, 53].map((port, i) => ({ port: k8s.IntOrString.fromNumber(port), protocol: i === 0 ? 'UDP' : 'TCP' })),
+      to: [
+        namespacePeer(props.dnsNamespace ?? 'kube-system', props.dnsPodLabels ?? { 'k8s-app': 'kube-dns' }),
+        ...(props.dnsCidrs ?? []).map(cidr => ({ ipBlock: { cidr } })),
+      ],
+      ports: [{ port, protocol: 'UDP' }, { port, protocol: 'TCP' }],
     };
   }
 
@@ -343,6 +404,16 @@ function tcp(ports: number[]): k8s.NetworkPolicyPort[] {
 /** Pods of `namespace`, for a policy in `policyNamespace` (where a bare podSelector would select). */
 function podPeer(policyNamespace: string, namespace: string, podSelector: k8s.LabelSelector): k8s.NetworkPolicyPeer {
   return namespace === policyNamespace ? { podSelector } : { namespaceSelector: namespaceSelector(namespace), podSelector };
+}
+
+/** Whether `inner` lies within `outer` (IPv4), or both are IPv6 (not compared further). */
+function cidrContains(outer: string, inner: string): boolean {
+  const [outerBase, outerBits] = outer.split('/');
+  const [innerBase, innerBits] = inner.split('/');
+  if (outerBase.includes(':') || innerBase.includes(':')) return outerBase.includes(':') && innerBase.includes(':');
+  const value = (address: string) => address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+  const size = 2 ** (32 - Number(outerBits));
+  return Number(innerBits) >= Number(outerBits) && Math.floor(value(innerBase) / size) === Math.floor(value(outerBase) / size);
 }
 
 function namespaceSelector(namespace: string): k8s.LabelSelector {

@@ -194,9 +194,9 @@ export function checkAnnotations(scope: IConstruct, prop: string, annotations: {
 
 /** A DNS host name for a URL: a DNS-1123 subdomain with at least one dot, or a single label; no wildcard. */
 export function checkHostName(scope: IConstruct, prop: string, value: string): void {
-  if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253 || value.split('.').some(l => l.length > 63)) {
+  if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253 || value.split('.').some(l => l.length > 63) || /^[0-9.]+$/.test(value)) {
     throw propError(scope, prop, value,
-      'a lower-case DNS host name such as "prefect.example.com" (letters, digits, \'-\' and \'.\'; no wildcard, no port)');
+      'a lower-case DNS host name such as "prefect.example.com" (letters, digits, \'-\' and \'.\'; no wildcard, no port, not an IP address)');
   }
 }
 

@@ -407,6 +407,7 @@ describe('errors', () => {
     ['bad storage class', { database: PrefectDatabase.sqlite({ storageClassName: 'Fast SSD' }) }, `${path}: database.storageClassName "Fast SSD" is not accepted`],
     ['UI URL on 0.0.0.0', { uiApiUrl: 'http://0.0.0.0:4200/api' }, `${path}: uiApiUrl "http://0.0.0.0:4200/api" is not accepted: an absolute http(s) URL`],
     ['relative UI URL', { uiApiUrl: '/api' }, `${path}: uiApiUrl "/api" is not accepted`],
+    ['UI URL without /api', { uiApiUrl: 'https://prefect.example.com' }, `${path}: uiApiUrl "https://prefect.example.com" is not accepted: the API URL, which ends in /api`],
     ['basic auth before 3.1.13 (earlier releases guard the health endpoints too)', { basicAuth: secret('a', 'b'), image: PrefectImage.official({ version: PrefectVersion.of('3.1.12') }) },
       `${path}: basicAuth "Secret a with Prefect 3.1.12" is not accepted: Prefect 3.1.13 or newer`],
     ['bad time zone', { timeZone: 'Berlin time' }, `${path}: timeZone "Berlin time" is not accepted: an IANA time zone name`],

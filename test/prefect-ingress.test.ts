@@ -91,6 +91,7 @@ describe('PrefectIngress', () => {
   test('nginx basic auth: the UI behind it, /api open, one certificate request', () => {
     const { objects, ingress } = exposed({
       tls: IngressTls.certManager({ clusterIssuer: 'letsencrypt' }),
+      ingressClassName: 'nginx',
       accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'prefect-htpasswd', realm: 'Prefect (staff)' }),
       annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '10m' },
     }, { image: v2 });
@@ -150,6 +151,7 @@ describe('PrefectIngress errors', () => {
     expect(fails({ hosts: ['*.example.com'] })).toThrow(/hosts "\*\.example\.com" is not accepted: a lower-case DNS host name/);
     expect(fails({ hosts: ['Prefect.example.com'] })).toThrow(/hosts "Prefect\.example\.com" is not accepted/);
     expect(fails({ hosts: ['prefect.example.com:443'] })).toThrow(/hosts "prefect\.example\.com:443" is not accepted/);
+    expect(fails({ hosts: ['10.0.0.1'] })).toThrow(/hosts "10\.0\.0\.1" is not accepted: .*not an IP address/);
     expect(fails({ hosts: ['a.example.com', 'a.example.com'] })).toThrow(/hosts "a\.example\.com" is not accepted: each host name once/);
   });
 
@@ -174,7 +176,7 @@ describe('PrefectIngress errors', () => {
     const auth = secret('prefect-auth', 'auth-string');
     expect(fails({ accessControl: IngressAccessControl.none() }, { basicAuth: auth }))
       .toThrow(/accessControl "IngressAccessControl\.none\(\)" is not accepted: IngressAccessControl\.prefectBasicAuth\(\) with the server's Secret \(prefect-auth\/auth-string\): test\/Server requires Prefect's basic auth/);
-    expect(fails({ accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'h' }) }, { basicAuth: auth }))
+    expect(fails({ accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'h' }), ingressClassName: 'nginx' }, { basicAuth: auth }))
       .toThrow(/nginx's would claim the same Authorization header/);
     expect(fails({ accessControl: IngressAccessControl.prefectBasicAuth(secret('other', 'auth-string')) }, { basicAuth: auth }))
       .toThrow(/accessControl\.authString "other\/auth-string" is not accepted: the server's own basicAuth \(prefect-auth\/auth-string\)/);
@@ -184,8 +186,19 @@ describe('PrefectIngress errors', () => {
   });
 
   test('nginx options', () => {
-    expect(fails({ accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'Htpasswd' }) })).toThrow(/accessControl\.htpasswdSecret "Htpasswd" is not accepted/);
-    expect(fails({ accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'h', realm: 'say "hi"' }) })).toThrow(/accessControl\.realm "say \\"hi\\"" is not accepted/);
+    const nginx = (options: any) => ({ accessControl: IngressAccessControl.nginxBasicAuth(options), ingressClassName: 'nginx' });
+    expect(fails(nginx({ htpasswdSecret: 'Htpasswd' }))).toThrow(/accessControl\.htpasswdSecret "Htpasswd" is not accepted/);
+    expect(fails(nginx({ htpasswdSecret: 'h', realm: 'say "hi"' }))).toThrow(/accessControl\.realm "say \\"hi\\"" is not accepted/);
+    expect(fails({ accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'h' }) }))
+      .toThrow(/ingressClassName \(unset\) is not accepted: the IngressClass of an ingress-nginx controller with IngressAccessControl\.nginxBasicAuth\(\): other controllers ignore its annotations/);
+  });
+
+  test('basic auth needs TLS', () => {
+    expect(fails({ tls: IngressTls.none(), accessControl: IngressAccessControl.prefectBasicAuth(secret('a', 'b')) }))
+      .toThrow(/accessControl "IngressAccessControl\.prefectBasicAuth\(\) with IngressTls\.none\(\)" is not accepted: TLS for basic auth/);
+    expect(fails({ tls: IngressTls.none(), ingressClassName: 'nginx', accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'h' }) }))
+      .toThrow(/IngressAccessControl\.nginxBasicAuth\(\) with IngressTls\.none\(\)" is not accepted/);
+    expect(() => exposed({ tls: IngressTls.terminatedUpstream(), accessControl: IngressAccessControl.prefectBasicAuth(secret('a', 'b')) })).not.toThrow();
   });
 
   test('a sub-path needs Prefect 3.4.13 and a clean path', () => {
@@ -208,7 +221,12 @@ describe('PrefectIngress errors', () => {
     expect(() => new PrefectIngress(new Chart(app, 'b', { namespace: 'b' }), 'Ingress', { ...base, api }))
       .toThrow(/api "a\/Server" is not accepted: a server in this chart's namespace \(b\)/);
     expect(fails({}, { uiApiUrl: 'https://other.example.com/api' }))
-      .toThrow(/uiApiUrl "https:\/\/prefect\.example\.com\/api" is not accepted: one source of the browser-facing URL, not the ingress test\/Server\/Ingress and the uiApiUrl prop/);
+      .toThrow(/PrefectApi 'test\/Server': uiApiUrl "https:\/\/other\.example\.com\/api" is not accepted: unset: the ingress test\/Server\/Ingress gives the browser-facing URL already/);
+    expect(() => synth(chart => {
+      const api = new PrefectApi(chart, 'Server');
+      api.exposeViaIngress(base);
+      api.exposeViaIngress(base);
+    })).toThrow(/PrefectApi 'test\/Server': exposeViaIngress "prefect\.example\.com" is not accepted: one ingress per server \(test\/Server\/Ingress is in front of it already/);
   });
 
   test('a worker too old to send the basic auth an ingress adds', () => {
@@ -268,7 +286,8 @@ describe('exposeViaService', () => {
     expect(() => external({ serviceType: 'ClusterIP' })).toThrow(/exposeViaService\.serviceType "ClusterIP" is not accepted: ExternalServiceType\.NODE_PORT or ExternalServiceType\.LOAD_BALANCER/);
     expect(() => external({ serviceType: ExternalServiceType.NODE_PORT }))
       .toThrow(/exposeViaService\.address \(unset\) is not accepted: the URL at which browsers reach the external Service/);
-    expect(() => external(nodePort, true)).toThrow(/one source of the browser-facing URL, not the ingress test\/Server\/Ingress and exposeViaService's address/);
+    expect(() => external(nodePort, true))
+      .toThrow(/exposeViaService\.address "http:\/\/node1\.example\.com:30420" is not accepted: unset: the ingress test\/Server\/Ingress gives the browser-facing URL already/);
     expect(() => synth(chart => {
       const api = new PrefectApi(chart, 'Server');
       api.exposeViaService(nodePort);

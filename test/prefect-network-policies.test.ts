@@ -6,7 +6,7 @@ import {
 import { buildVariants } from '../src/examples/variants';
 import { problems } from './support/checks';
 import { connectivity, Endpoint, flowRunPodsOf, Port, podsOf } from './support/network-policies';
-import { synth } from './support/synth';
+import { only, synth } from './support/synth';
 
 type Json = any;
 
@@ -17,7 +17,7 @@ const kubernetesApi: Endpoint = { id: 'kubernetes-api', ip: '10.0.0.10' };
 const internet: Endpoint = { id: 'internet', ip: '203.0.113.10' };
 const bystander = (namespace: string): Endpoint => ({ id: `bystander in ${namespace}`, namespace, labels: { app: 'unrelated' } });
 const PORTS: Port[] = [
-  { port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' },
+  { port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }, { port: 5353, protocol: 'UDP' }, { port: 5353, protocol: 'TCP' },
   ...[80, 443, 4200, 5432, 6379, 6443, 8080].map(port => ({ port, protocol: 'TCP' as const })),
 ];
 
@@ -98,6 +98,28 @@ describe('PrefectNetworkPolicies', () => {
         'internet:443/TCP', 'internet:6443/TCP', 'kubernetes-api:443/TCP', 'kubernetes-api:6443/TCP']),
       ...expand(['StatefulSet/prefect-server'], ['kube-dns:53/TCP', 'kube-dns:53/UDP']),
     ].sort());
+  });
+
+  test('a server without clients admits no one (an empty rule would admit everyone)', () => {
+    const objects = synth(chart => {
+      const api = new PrefectApi(chart, 'Server');
+      new PrefectNetworkPolicies(chart, 'Policies', { api });
+    });
+    expect(only(objects, 'NetworkPolicy', 'prefect-server-ingress').spec.ingress).toEqual([]);
+    expect(paths(objects, [bystander('prefect'), internet, ingressController]).filter(l => l.includes('-> StatefulSet'))).toEqual([]);
+  });
+
+  test('NodeLocal DNSCache and DNS pods on another port', () => {
+    const objects = synth(chart => {
+      const api = new PrefectApi(chart, 'Server');
+      new PrefectNetworkPolicies(chart, 'Policies', { api, dnsPort: 5353, dnsCidrs: ['169.254.20.10/32'], dnsNamespace: 'openshift-dns', dnsPodLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' } });
+    });
+    const openshiftDns: Endpoint = { id: 'dns', namespace: 'openshift-dns', labels: { 'dns.operator.openshift.io/daemonset-dns': 'default' } };
+    const nodeLocal: Endpoint = { id: 'node-local-dns', ip: '169.254.20.10' };
+    expect(paths(objects, [openshiftDns, nodeLocal, dns])).toEqual([
+      'StatefulSet/prefect-server -> dns:5353/TCP', 'StatefulSet/prefect-server -> dns:5353/UDP',
+      'StatefulSet/prefect-server -> node-local-dns:5353/TCP', 'StatefulSet/prefect-server -> node-local-dns:5353/UDP',
+    ]);
   });
 
   test('pools and an ingress added after the policies are covered, whatever the order', () => {
@@ -217,11 +239,33 @@ describe('PrefectNetworkPolicies errors', () => {
       const api = new PrefectApi(chart, 'Server');
       new PrefectWorkerPool(chart, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'k8s' });
       new PrefectNetworkPolicies(chart, 'Policies', { api });
-    })).toThrow(/PrefectNetworkPolicies 'test\/Policies': workerPools \(unset\) is not accepted: every pool of this chart, with test\/Pool \(addWorkerPool\): its pods would be denied all traffic/);
+    })).toThrow(/PrefectNetworkPolicies 'test\/Policies': workerPools \(unset\) is not accepted: a cover for every pool with pods in namespace prefect, where all their traffic is denied: test\/Pool is not covered/);
     expect(() => synth(chart => {
-      new PrefectApi(chart, 'Server');
-      new PrefectNetworkPolicies(chart, 'Policies', {});
-    })).toThrow(/api \(unset\) is not accepted: test\/Server, the server of this chart/);
+      const api = new PrefectApi(chart, 'Server');
+      const pool = new PrefectWorkerPool(chart, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'k8s' });
+      new PrefectNetworkPolicies(chart, 'Policies', { workerPools: [pool] });
+    })).toThrow(/api \(unset\) is not accepted: a cover for every server with pods in namespace prefect, where all their traffic is denied: test\/Server is not covered/);
+  });
+
+  test('pods of another chart in a denied namespace, when connected to what is covered', () => {
+    const app = new App();
+    const a = new Chart(app, 'a', { namespace: 'prefect' });
+    const b = new Chart(app, 'b', { namespace: 'prefect' });
+    const api = new PrefectApi(a, 'Server');
+    new PrefectNetworkPolicies(a, 'Policies', { api });
+    const pool = new PrefectWorkerPool(b, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'k8s' });
+    expect(() => Testing.synth(a)).toThrow(/workerPools \(unset\) is not accepted: a cover for every pool with pods in namespace prefect, where all their traffic is denied: b\/Pool is not covered/);
+    new PrefectNetworkPolicies(b, 'Policies', { workerPools: [pool] });
+    expect(() => Testing.synth(a)).not.toThrow();
+  });
+
+  test('a client pool without namespace cannot be admitted', () => {
+    const app = new App();
+    const a = new Chart(app, 'a', { namespace: 'prefect' });
+    const api = new PrefectApi(a, 'Server');
+    new PrefectNetworkPolicies(a, 'Policies', { api });
+    new PrefectWorkerPool(new Chart(app, 'b'), 'Pool', { connection: PrefectConnection.inCluster(api), type: WorkPoolType.PROCESS, poolName: 'p' });
+    expect(() => Testing.synth(a)).toThrow(/api "a\/Server" is not accepted: clients in charts with a namespace: b\/Pool has none/);
   });
 
   test('nothing to protect, no namespace, two per chart', () => {
@@ -245,7 +289,12 @@ describe('PrefectNetworkPolicies errors', () => {
       .toThrow(/flowRunEgress\[0\]\.cidr "10\.0\.0\.0\/33" is not accepted: a CIDR/);
     expect(build({ workerEgress: [NetworkDestination.anywhere([])] })).toThrow(/workerEgress\[0\]\.ports "\(none\)" is not accepted: at least one TCP port/);
     expect(build({ serverEgress: [NetworkDestination.anywhere([70000])] })).toThrow(/serverEgress\[0\]\.ports 70000 is not accepted: a whole number from 1 to 65535/);
-    expect(build({ serverEgress: [NetworkDestination.inNamespace('Bad_NS', [5432])] })).toThrow(/serverEgress\[0\]\.namespace "Bad_NS" is not accepted/);
+    expect(build({ serverEgress: [NetworkDestination.inNamespace('Bad_NS', [5432])] })).toThrow(/serverEgress\[0\]\.namespaceName "Bad_NS" is not accepted/);
+    expect(build({ flowRunEgress: [NetworkDestination.cidr('10.0.0.0/16', [443], ['10.1.0.0/24'])] }))
+      .toThrow(/flowRunEgress\[0\]\.exceptCidrs "10\.1\.0\.0\/24" is not accepted: ranges within 10\.0\.0\.0\/16/);
+    expect(build({ flowRunEgress: [NetworkDestination.cidr('10.0.0.0/16', [443], ['2001:db8::/32'])] })).toThrow(/exceptCidrs "2001:db8::\/32" is not accepted/);
+    expect(build({ dnsPort: 0 })).toThrow(/dnsPort 0 is not accepted: a whole number from 1 to 65535/);
+    expect(build({ dnsCidrs: ['169.254.20.10'] })).toThrow(/dnsCidrs "169\.254\.20\.10" is not accepted: a CIDR/);
     expect(build({ ingressControllerNamespace: 'Ingress' })).toThrow(/ingressControllerNamespace "Ingress" is not accepted: a namespace name/);
     expect(build({ dnsPodLabels: {} })).toThrow(/dnsPodLabels "\{\}" is not accepted: at least one label/);
     expect(build({ ingressControllerPodLabels: { 'bad key!': 'x' } })).toThrow(/ingressControllerPodLabels "bad key!" is not accepted: a label or annotation key/);

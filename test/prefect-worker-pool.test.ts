@@ -605,6 +605,8 @@ describe('rejects', () => {
     ['a job resource without memory limit', { jobTemplate: { resources: { memory: { request: Size.gibibytes(1) } } } },
       'jobTemplate.resources.memory.limit (unset) is not accepted: a memory limit'],
     ['a bad job label', { jobTemplate: { labels: { 'team name': 'x' } } }, 'jobTemplate.labels "team name" is not accepted: a label or annotation key'],
+    ['a job label that would rename the flow-run pods', { jobTemplate: { labels: { 'app.kubernetes.io/name': 'etl' } } },
+      'jobTemplate.labels "app.kubernetes.io/name" is not accepted: labels other than app.kubernetes.io/{name,instance,component,part-of,managed-by}'],
     ['a negative backoff limit', { jobTemplate: { backoffLimit: -1 } }, 'jobTemplate.backoffLimit -1 is not accepted'],
     ['a worker memory request above its limit', { resources: { memory: { request: Size.gibibytes(2), limit: Size.gibibytes(1) } } },
       'resources.memory.request 2Gi is not accepted: at most the limit (1Gi)'],

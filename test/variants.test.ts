@@ -96,7 +96,9 @@ test('production: the highly available server on PostgreSQL, behind an ingress w
   const ingress = objects.find(o => o.kind === 'Ingress');
   expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
   expect(ingress.spec.tls).toEqual([{ hosts: ['prefect.example.com'], secretName: 'prefect-server-tls' }]);
-  expect(`https://${ingress.spec.rules[0].host}${ingress.spec.rules[0].http.paths[0].path}`).toBe(server.PREFECT_SERVER_UI_API_URL);
+  const apiRoute = ingress.spec.rules[0].http.paths.find((p: any) => p.path === '/api');
+  expect(apiRoute.backend.service).toEqual({ name: 'prefect-server', port: { number: 4200 } });
+  expect(ingress.spec.rules.map((r: any) => r.host)).toEqual(['prefect.example.com']);
 });
 
 test('cloud-workers: a pool for Prefect Cloud, and no server', () => {

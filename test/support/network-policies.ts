@@ -120,7 +120,8 @@ function sideAllows(policies: Json[], self: Endpoint, other: Endpoint, destinati
   if (self.ip !== undefined) return true;
   const selecting = policies.filter(p => p.metadata.namespace === self.namespace
     && matchesSelector(p.spec.podSelector, self.labels ?? {})
-    && (p.spec.policyTypes ?? ['Ingress']).includes(direction));
+    // Without policyTypes, Kubernetes sets Ingress, and Egress when the policy has egress rules.
+    && (p.spec.policyTypes ?? ['Ingress', ...(p.spec.egress ? ['Egress'] : [])]).includes(direction));
   if (selecting.length === 0) return true;
   const key = direction === 'Ingress' ? 'from' : 'to';
   return selecting.some(p => (p.spec[direction.toLowerCase()] ?? []).some((rule: Json) =>
