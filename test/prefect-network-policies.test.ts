@@ -221,6 +221,24 @@ describe('PrefectNetworkPolicies', () => {
       ['apollo:4200/TCP', 'kube-dns:53/TCP', 'kube-dns:53/UDP', 'kubernetes-api:4200/TCP', 'kubernetes-api:6443/TCP']));
   });
 
+  test('flow runs in additional job namespaces are covered there too', () => {
+    const objects = synth(chart => {
+      const api = new PrefectApi(chart, 'Server');
+      const pool = new PrefectWorkerPool(chart, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'k8s', additionalJobNamespaces: ['team-b'] });
+      new PrefectNetworkPolicies(chart, 'Policies', { api, workerPools: [pool], kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [6443]) });
+    });
+    expect(objects.filter(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'team-b').map(o => o.metadata.name).sort())
+      .toEqual(['k8s-worker-flow-runs', 'prefect-default-deny']);
+    // A run launched in team-b carries the template's labels.
+    const [run] = flowRunPodsOf(objects);
+    const moved: Endpoint = { ...run, id: 'flow-run in team-b', namespace: 'team-b' };
+    const found = connectivity(objects, [...podsOf(objects), moved, dns, bystander('team-b')], PORTS);
+    expect(found.filter(l => l.startsWith('flow-run in team-b'))).toEqual([
+      'flow-run in team-b -> StatefulSet/prefect-server:4200/TCP', 'flow-run in team-b -> kube-dns:53/TCP', 'flow-run in team-b -> kube-dns:53/UDP',
+    ]);
+    expect(found.filter(l => l.startsWith('bystander in team-b -> StatefulSet'))).toEqual([]);
+  });
+
   test('workers that install packages reach HTTPS anywhere', () => {
     const objects = synth(chart => {
       const api = new PrefectApi(chart, 'Server');
