@@ -1,4 +1,5 @@
 export * from './agent-rbac';
+export * from './dask-scratch';
 export * from './environment-variable';
 export * from './kubernetes-job-template';
 export * from './prefect-api';

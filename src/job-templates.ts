@@ -15,6 +15,14 @@ import {
  * pool, and the job template file of the Prefect 1 agent.
  */
 
+/** What a pool's job template adds for a DaskScratch. */
+export interface DaskJobTemplateAdditions {
+  readonly serviceAccountName: string;
+  readonly env: k8s.EnvVar[];
+  readonly volume: k8s.Volume;
+  readonly volumeMount: k8s.VolumeMount;
+}
+
 /** What the pool contributes to its job template beyond the user's options. */
 export interface JobTemplateContext {
   readonly namespace: string;

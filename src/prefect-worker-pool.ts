@@ -5,10 +5,11 @@ import { Construct } from 'constructs';
 import { AgentRbac, RunLauncher } from './agent-rbac';
 import { toEnvVars } from './env';
 import { EnvironmentVariable } from './environment-variable';
-import { baseJobTemplate, checkJobTemplate, JobTemplateContext, prefect1JobTemplate } from './job-templates';
+import { baseJobTemplate, checkJobTemplate, DaskJobTemplateAdditions, JobTemplateContext, prefect1JobTemplate } from './job-templates';
 import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
 import { recommendedLabels, selectorLabels, stableLabels } from './labels';
 import { PrefectLogLevel } from './prefect-api';
+import { DaskScratch } from './dask-scratch';
 import { WorkerPoolNetworkProfile } from './network-profile';
 import { PrefectConnection } from './prefect-connection';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
@@ -230,6 +231,14 @@ export interface PrefectWorkerPoolProps {
    * @default none
    */
   readonly configFiles?: ConfigFile[];
+
+  /**
+   * Throwaway Dask clusters for the flow runs (kubernetes pools of workers): the flow-run pods run
+   * under a ServiceAccount that may create them, and get the cluster spec and the `dask_scratch`
+   * module, so a flow only chooses `DaskTaskRunner(cluster_class="dask_scratch.cluster")`.
+   * @default none
+   */
+  readonly dask?: DaskScratch;
 }
 
 const COMPONENT_WORKER = 'worker';
@@ -301,6 +310,7 @@ export class PrefectWorkerPool extends Construct {
   private readonly component: string;
   private readonly jobNamespaces: string[];
   private readonly configHash: string;
+  private readonly dask?: DaskJobTemplateAdditions;
 
   public constructor(scope: Construct, id: string, props: PrefectWorkerPoolProps) {
     super(scope, id);
@@ -347,7 +357,9 @@ export class PrefectWorkerPool extends Construct {
     }
 
     if (props.managePool !== false && kind === WorkerRuntimeKind.WORKER && launchesJobs) {
-      this.baseJobTemplate = baseJobTemplate(jobTemplate, this.jobTemplateContext());
+      this.dask = props.dask?._attachPool(this.name, this.jobNamespaces);
+      const options = this.dask ? { ...jobTemplate, serviceAccountName: this.dask.serviceAccountName } : jobTemplate;
+      this.baseJobTemplate = baseJobTemplate(options, this.jobTemplateContext());
     }
     const poolData = this.poolConfigData(jobTemplate);
     if (poolData) {
@@ -526,6 +538,19 @@ export class PrefectWorkerPool extends Construct {
       }
     }
     this.validateConfigFiles();
+    if (props.dask) {
+      if (this.type !== WorkPoolType.KUBERNETES || kind !== WorkerRuntimeKind.WORKER || props.managePool === false) {
+        throw propError(this, 'dask', props.dask.node.path,
+          'a kubernetes pool of workers (WorkerRuntime.worker()) whose job template is managed here: the flow-run pods get their ServiceAccount and the cluster spec from it');
+      }
+      if (props.jobTemplate?.serviceAccountName !== undefined) {
+        throw propError(this, 'jobTemplate.serviceAccountName', props.jobTemplate.serviceAccountName,
+          'unset with dask: the flow runs run under the ServiceAccount that may create Dask clusters');
+      }
+      if (props.jobTemplate?.env?.some(e => ['PYTHONPATH', 'USER', 'DASK_KUBERNETES__NAMESPACE'].includes(e.name))) {
+        throw propError(this, 'jobTemplate.env', 'PYTHONPATH, USER or DASK_KUBERNETES__NAMESPACE', 'none of these with dask, which sets them for the dask_scratch module');
+      }
+    }
   }
 
   private deploymentCount(): number {
@@ -608,14 +633,15 @@ export class PrefectWorkerPool extends Construct {
 
   private jobTemplateContext(): JobTemplateContext {
     const files = this.props.configFiles ?? [];
+    const dask = this.dask;
     return {
       namespace: this.jobNamespace!,
       image: PrefectImage.official({ version: this.image.version }),
       imagePullSecrets: this.props.imagePullSecrets ?? [],
       podLabels: stableLabels(this.name, COMPONENT_FLOW_RUN),
-      env: this.props.timeZone ? [{ name: 'TZ', value: this.props.timeZone }] : [],
-      volumes: files.length > 0 ? [this.filesVolume()] : [],
-      volumeMounts: this.filesMounts(),
+      env: [...(this.props.timeZone ? [{ name: 'TZ', value: this.props.timeZone }] : []), ...(dask?.env ?? [])],
+      volumes: [...(files.length > 0 ? [this.filesVolume()] : []), ...(dask ? [dask.volume] : [])],
+      volumeMounts: [...this.filesMounts(), ...(dask ? [dask.volumeMount] : [])],
     };
   }
 

@@ -1,0 +1,439 @@
+import { Duration, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
+import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import {
+  DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers, toJson_DaskClusterProps,
+} from '../imports/kubernetes.dask.org';
+import { DaskJobTemplateAdditions } from './job-templates';
+import { recommendedLabels } from './labels';
+import { PrefectImage } from './prefect-image';
+import { checkContainerResources, mergeResources, toRequirements } from './resources';
+import { restrictedContainer, restrictedPod } from './security';
+import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, propError } from './validation';
+
+/** Bounds of the scratch namespace (ResourceQuota). */
+export interface DaskScratchQuota {
+  /**
+   * Pods at once (schedulers and workers of all clusters).
+   * @default 50
+   */
+  readonly pods?: number;
+
+  /**
+   * Total CPU requests.
+   * @default Cpu.units(32)
+   */
+  readonly cpu?: Cpu;
+
+  /**
+   * Total memory requests and limits.
+   * @default Size.gibibytes(128)
+   */
+  readonly memory?: Size;
+
+  /**
+   * Total ephemeral-storage requests and limits (worker scratch space included).
+   * @default Size.gibibytes(1024)
+   */
+  readonly ephemeralStorage?: Size;
+}
+
+/** Properties of a `DaskScratch`. */
+export interface DaskScratchProps {
+  /**
+   * The image of the Dask scheduler and workers. The workers run the flow's tasks, so it is the
+   * flow's image: it must contain prefect, prefect-dask, dask-kubernetes and the flow's
+   * dependencies, with the same `distributed` release as the flow-run pods.
+   */
+  readonly image: PrefectImage;
+
+  /**
+   * A namespace for the Dask clusters, which the construct creates with Pod Security "restricted"
+   * enforced, a ResourceQuota and a LimitRange.
+   * @default the clusters run in the flow runs' own namespaces, without quota
+   */
+  readonly namespace?: string;
+
+  /**
+   * Name of the construct's objects (and prefix of the Dask clusters' names).
+   * @default "dask"
+   */
+  readonly name?: string;
+
+  /**
+   * Workers per cluster.
+   * @default 2
+   */
+  readonly workers?: number;
+
+  /**
+   * Resources of each worker. A memory limit is required.
+   * @default requests 1 CPU and 4Gi memory, memory limit 4Gi
+   */
+  readonly workerResources?: ContainerResources;
+
+  /**
+   * Resources of the scheduler. A memory limit is required.
+   * @default requests 250m CPU and 1Gi memory, memory limit 2Gi
+   */
+  readonly schedulerResources?: ContainerResources;
+
+  /**
+   * Disk space each worker may spill to (a disk-backed emptyDir of this size limit, mounted as
+   * Dask's temporary directory, within the pod's ephemeral-storage request and limit).
+   * @default Size.gibibytes(10)
+   */
+  readonly scratchSize?: Size;
+
+  /**
+   * How much a worker spills at most (`distributed.worker.memory.max-spill`); below `scratchSize`,
+   * so Dask stops spilling before the kubelet evicts the pod for a full volume.
+   * @default 80% of scratchSize
+   */
+  readonly maxSpill?: Size;
+
+  /**
+   * How long a cluster may go without Dask work before the operator deletes it: the safety net
+   * for clusters whose flow-run pod died before closing them.
+   * @default Duration.hours(1)
+   */
+  readonly idleTimeout?: Duration;
+
+  /**
+   * Bounds of the scratch namespace (with `namespace` only).
+   * @default see DaskScratchQuota
+   */
+  readonly quota?: DaskScratchQuota;
+}
+
+const MI = SizeRoundingBehavior.NONE;
+const DEFAULT_WORKER_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.units(1) },
+  memory: { request: Size.gibibytes(4), limit: Size.gibibytes(4) },
+};
+const DEFAULT_SCHEDULER_RESOURCES: ContainerResources = {
+  cpu: { request: Cpu.millis(250) },
+  memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
+};
+const SCRATCH_DIRECTORY = '/scratch';
+const DASK_HOME = '/tmp';
+const TMP_SIZE = Size.gibibytes(1);
+/** Where flow-run pods find the cluster spec and the helper module. */
+const DASK_CONFIG_DIRECTORY = '/etc/dask-scratch';
+const SPEC_FILE = 'daskcluster.yaml';
+const HELPER_MODULE = 'dask_scratch.py';
+/** The placeholder the helper replaces with a name of the flow run's own. */
+const NAME_PLACEHOLDER = 'dask-scratch-cluster';
+
+/**
+ * The Role rules of dask-kubernetes' operator client (`KubeCluster`) in the namespace of its
+ * clusters, from its source: it creates, reads and deletes its DaskCluster, reads the worker group,
+ * the scheduler pod and Service (reads by name are LISTs), and the scheduler's log when it fails.
+ */
+const DASK_CLIENT_RULES: k8s.PolicyRule[] = [
+  { apiGroups: ['kubernetes.dask.org'], resources: ['daskclusters'], verbs: ['get', 'list', 'create', 'delete'] },
+  { apiGroups: ['kubernetes.dask.org'], resources: ['daskworkergroups'], verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+];
+
+/**
+ * What flow runs need to start throwaway Dask clusters with the dask-kubernetes operator: a
+ * cluster spec with scratch space and restricted pods, the client's RBAC, and (in a dedicated
+ * namespace) quotas. Give it to a kubernetes work pool (`dask` prop) and flows choose
+ * `DaskTaskRunner(cluster_class="dask_scratch.cluster")`.
+ */
+export class DaskScratch extends Construct {
+  /** Name of the objects. */
+  public readonly name: string;
+  /** The dedicated namespace of the clusters, if any. */
+  public readonly namespace?: string;
+  /** The image of the schedulers and workers. */
+  public readonly image: PrefectImage;
+  /** The DaskCluster manifest the flow runs create (its name is replaced per flow run). */
+  public readonly clusterManifest: Record<string, unknown>;
+
+  private readonly props: DaskScratchProps;
+  private readonly scratchSize: Size;
+  private readonly maxSpill: Size;
+  private readonly clients = new Map<string, string[]>();
+
+  public constructor(scope: Construct, id: string, props: DaskScratchProps) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? 'dask';
+    this.namespace = props.namespace;
+    this.image = props.image;
+    this.scratchSize = props.scratchSize ?? Size.gibibytes(10);
+    this.maxSpill = props.maxSpill ?? Size.mebibytes(Math.floor(this.scratchSize.toMebibytes({ rounding: MI }) * 0.8));
+    this.validate();
+    this.clusterManifest = this.manifest();
+
+    if (this.namespace) {
+      const labels = this.labels('scratch');
+      new k8s.KubeNamespace(this, 'Namespace', {
+        metadata: {
+          name: this.namespace,
+          labels: {
+            ...labels,
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'v1.27',
+          },
+        },
+      });
+      this.quota();
+      this.clientRole(this.namespace);
+    }
+  }
+
+  /**
+   * Lets the flow runs of a pool start clusters: a ServiceAccount in each of its job namespaces,
+   * bound to the client Role where the clusters live, and the spec and helper in a ConfigMap there.
+   * Returns what the pool's job template adds.
+   * @internal
+   */
+  public _attachPool(poolName: string, jobNamespaces: string[]): DaskJobTemplateAdditions {
+    const account = `${poolName}-dask`;
+    for (const ns of jobNamespaces) {
+      const key = `${poolName}/${ns}`;
+      if (this.clients.has(key)) continue;
+      this.clients.set(key, [ns, account]);
+      new k8s.KubeServiceAccount(this, `Account-${key}`, {
+        metadata: { name: account, namespace: ns, labels: this.labels('client') },
+        automountServiceAccountToken: false,
+      });
+      const clusterNamespace = this.namespace ?? ns;
+      if (!this.namespace) this.clientRole(ns);
+      new k8s.KubeRoleBinding(this, `Binding-${key}`, {
+        metadata: { name: `${this.name}-client-${poolName}`.slice(0, 253), namespace: clusterNamespace, labels: this.labels('client') },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${this.name}-client` },
+        subjects: [{ kind: 'ServiceAccount', name: account, namespace: ns }],
+      });
+      this.configMap(ns);
+    }
+    return {
+      serviceAccountName: account,
+      env: [
+        // The client's namespace; inside a pod dask-kubernetes would otherwise fall back to "default".
+        this.namespace
+          ? { name: 'DASK_KUBERNETES__NAMESPACE', value: this.namespace }
+          : { name: 'DASK_KUBERNETES__NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        { name: 'PYTHONPATH', value: DASK_CONFIG_DIRECTORY },
+        // getpass.getuser() in KubeCluster fails for a uid without a passwd entry.
+        { name: 'USER', value: 'prefect' },
+      ],
+      volume: { name: 'dask-scratch', configMap: { name: `${this.name}-cluster` } },
+      volumeMount: { name: 'dask-scratch', mountPath: DASK_CONFIG_DIRECTORY, readOnly: true },
+    };
+  }
+
+  private validate(): void {
+    const props = this.props;
+    checkDns1035Label(this, 'name', this.name, 30);
+    if (this.namespace !== undefined) checkNamespaceName(this, 'namespace', this.namespace);
+    else if (props.quota !== undefined) throw propError(this, 'quota', 'set', 'unset without a dedicated namespace: a quota in the flow runs\' namespaces would bound the flow runs too');
+    checkInteger(this, 'workers', props.workers ?? 2, 1, 1000);
+    checkContainerResources(this, 'workerResources', props.workerResources);
+    checkContainerResources(this, 'schedulerResources', props.schedulerResources);
+    checkSize(this, 'scratchSize', this.scratchSize, 100);
+    checkSize(this, 'maxSpill', this.maxSpill, 1);
+    if (this.maxSpill.toMebibytes({ rounding: MI }) >= this.scratchSize.toMebibytes({ rounding: MI })) {
+      throw propError(this, 'maxSpill', this.maxSpill,
+        `less than scratchSize (${this.scratchSize.asString()}): at the size limit the kubelet evicts the worker, so Dask must stop spilling before`);
+    }
+    checkSeconds(this, 'idleTimeout', props.idleTimeout ?? Duration.hours(1), 60, 7 * 86400);
+    const quota = props.quota ?? {};
+    if (quota.pods !== undefined) checkInteger(this, 'quota.pods', quota.pods, 2, 100000);
+    if (quota.memory !== undefined) checkSize(this, 'quota.memory', quota.memory, 1);
+    if (quota.ephemeralStorage !== undefined) checkSize(this, 'quota.ephemeralStorage', quota.ephemeralStorage, 1);
+  }
+
+  private labels(component: string): Record<string, string> {
+    return recommendedLabels(this.name, `dask-${component}`, this.image.version);
+  }
+
+  private quota(): void {
+    const quota = this.props.quota ?? {};
+    const memory = (quota.memory ?? Size.gibibytes(128)).asString();
+    const storage = (quota.ephemeralStorage ?? Size.gibibytes(1024)).asString();
+    new k8s.KubeResourceQuota(this, 'Quota', {
+      metadata: { name: this.name, namespace: this.namespace, labels: this.labels('scratch') },
+      spec: {
+        hard: {
+          'pods': k8s.Quantity.fromNumber(quota.pods ?? 50),
+          'requests.cpu': k8s.Quantity.fromString((quota.cpu ?? Cpu.units(32)).amount),
+          'requests.memory': k8s.Quantity.fromString(memory),
+          'limits.memory': k8s.Quantity.fromString(memory),
+          'requests.ephemeral-storage': k8s.Quantity.fromString(storage),
+          'limits.ephemeral-storage': k8s.Quantity.fromString(storage),
+        },
+      },
+    });
+    // Containers without their own resources (a spec edited by hand) get the scheduler's, and none
+    // may exceed the largest of this spec's.
+    const scheduler = toRequirements(mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources));
+    const worker = this.workerRequirements();
+    const larger = (a: k8s.Quantity | undefined, b: k8s.Quantity | undefined) =>
+      (a && b && quantityBytes(a.value as string) >= quantityBytes(b.value as string)) ? a : b ?? a;
+    new k8s.KubeLimitRange(this, 'Limits', {
+      metadata: { name: this.name, namespace: this.namespace, labels: this.labels('scratch') },
+      spec: {
+        limits: [{
+          type: 'Container',
+          defaultRequest: scheduler.requests,
+          default: scheduler.limits,
+          max: {
+            memory: larger(scheduler.limits?.memory, worker.limits?.memory)!,
+            'ephemeral-storage': worker.limits!['ephemeral-storage'],
+          },
+        }],
+      },
+    });
+  }
+
+  private clientRole(namespace: string): void {
+    new k8s.KubeRole(this, `Role-${namespace}`, {
+      metadata: { name: `${this.name}-client`, namespace, labels: this.labels('client') },
+      rules: DASK_CLIENT_RULES,
+    });
+  }
+
+  private configMap(namespace: string): void {
+    new k8s.KubeConfigMap(this, `Cluster-${namespace}`, {
+      metadata: { name: `${this.name}-cluster`, namespace, labels: this.labels('client') },
+      data: {
+        [SPEC_FILE]: Yaml.stringify(this.clusterManifest),
+        [HELPER_MODULE]: helperModule(),
+      },
+    });
+  }
+
+  private workerRequirements(): k8s.ResourceRequirements {
+    const requirements = toRequirements(mergeResources(DEFAULT_WORKER_RESOURCES, this.props.workerResources));
+    // The scratch volume, /tmp and the home directory all count against ephemeral storage.
+    const mebibytes = this.scratchSize.toMebibytes({ rounding: MI });
+    const tmp = TMP_SIZE.toMebibytes({ rounding: MI });
+    return {
+      requests: { ...requirements.requests, 'ephemeral-storage': k8s.Quantity.fromString(`${mebibytes}Mi`) },
+      limits: { ...requirements.limits, 'ephemeral-storage': k8s.Quantity.fromString(`${mebibytes + tmp}Mi`) },
+    };
+  }
+
+  private manifest(): Record<string, unknown> {
+    const image = this.image.reference;
+    const scratch = `${this.scratchSize.toMebibytes({ rounding: MI })}Mi`;
+    const env = [
+      { name: 'HOME', value: DASK_HOME },
+      { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
+    ];
+    const probe = (initialDelaySeconds: number) => ({
+      httpGet: { path: '/health', port: 'http-dashboard' }, initialDelaySeconds, periodSeconds: 10, failureThreshold: 3,
+    });
+    const quantities = (r: k8s.ResourceRequirements) => ({
+      requests: Object.fromEntries(Object.entries(r.requests ?? {}).map(([k, v]) => [k, String(v.value)])),
+      limits: Object.fromEntries(Object.entries(r.limits ?? {}).map(([k, v]) => [k, String(v.value)])),
+    });
+    const tmp = { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE.asString() } };
+    // Neither the scheduler nor the workers call the Kubernetes API.
+    const podBasics = { automountServiceAccountToken: false, enableServiceLinks: false, securityContext: restrictedPod() };
+    const scheduler: DaskClusterSpecSchedulerSpecContainers = {
+      name: 'scheduler',
+      image,
+      args: ['dask', 'scheduler', '--host', '0.0.0.0'],
+      env: [...env, { name: 'DASK_TEMPORARY_DIRECTORY', value: '/tmp' }],
+      ports: [
+        { name: 'tcp-comm', containerPort: 8786, protocol: 'TCP' },
+        { name: 'http-dashboard', containerPort: 8787, protocol: 'TCP' },
+      ],
+      readinessProbe: probe(0),
+      livenessProbe: probe(15),
+      resources: quantities(toRequirements(mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources))),
+      securityContext: restrictedContainer(),
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    };
+    const worker: DaskClusterSpecWorkerSpecContainers = {
+      name: 'worker',
+      image,
+      // The operator sets DASK_WORKER_NAME and DASK_SCHEDULER_ADDRESS.
+      args: ['dask', 'worker', '--name', '$(DASK_WORKER_NAME)', '--dashboard', '--dashboard-address', '8788'],
+      env: [
+        ...env,
+        { name: 'DASK_TEMPORARY_DIRECTORY', value: SCRATCH_DIRECTORY },
+        { name: 'DASK_DISTRIBUTED__WORKER__MEMORY__MAX_SPILL', value: `${this.maxSpill.toMebibytes({ rounding: MI })}MiB` },
+      ],
+      ports: [{ name: 'http-dashboard', containerPort: 8788, protocol: 'TCP' }],
+      livenessProbe: probe(15),
+      resources: quantities(this.workerRequirements()),
+      securityContext: restrictedContainer(),
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'scratch', mountPath: SCRATCH_DIRECTORY }],
+    };
+    const props: DaskClusterProps = {
+      metadata: { name: NAME_PLACEHOLDER, labels: this.labels('cluster') },
+      spec: {
+        idleTimeout: (this.props.idleTimeout ?? Duration.hours(1)).toSeconds(),
+        scheduler: {
+          metadata: { labels: this.labels('scheduler') },
+          spec: { ...podBasics, containers: [scheduler], volumes: [tmp] },
+          service: {
+            type: 'ClusterIP',
+            // The operator adds no selector; the helper puts the cluster's own name here.
+            selector: { 'dask.org/cluster-name': NAME_PLACEHOLDER, 'dask.org/component': 'scheduler' },
+            ports: [
+              { name: 'tcp-comm', protocol: 'TCP', port: 8786, targetPort: 'tcp-comm' },
+              { name: 'http-dashboard', protocol: 'TCP', port: 8787, targetPort: 'http-dashboard' },
+            ],
+          },
+        },
+        worker: {
+          metadata: { labels: this.labels('worker') },
+          replicas: this.props.workers ?? 2,
+          spec: { ...podBasics, containers: [worker], volumes: [tmp, { name: 'scratch', emptyDir: { sizeLimit: scratch } }] },
+        },
+      },
+    };
+    return { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', ...toJson_DaskClusterProps(props) };
+  }
+}
+
+function quantityBytes(value: string): number {
+  const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+  const match = /^(\d+)([KMGTP]i)?$/.exec(value);
+  return match ? Number(match[1]) * (match[2] ? units[match[2]] : 1) : NaN;
+}
+
+/**
+ * The module flow runs import as `DaskTaskRunner(cluster_class="dask_scratch.cluster")`: a
+ * KubeCluster from the mounted spec, named after the flow run so that concurrent runs never share
+ * a cluster (dask-kubernetes takes the name from the spec as is, and the scheduler Service's
+ * selector must carry it too).
+ */
+function helperModule(): string {
+  return `"""Throwaway Dask clusters for Prefect flow runs.
+
+Use: @flow(task_runner=DaskTaskRunner(cluster_class="dask_scratch.cluster"))
+"""
+import os
+import uuid
+
+import yaml
+from dask_kubernetes.operator import KubeCluster
+from dask_kubernetes.operator.kubecluster.kubecluster import CreateMode
+
+SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "${SPEC_FILE}")
+
+
+def cluster(**kwargs):
+    """A KubeCluster of the mounted spec, named after the flow run (or at random outside one)."""
+    run_id = os.environ.get("PREFECT__FLOW_RUN_ID") or uuid.uuid4().hex
+    name = ("dask-" + run_id).lower()[:53].rstrip("-")
+    with open(SPEC) as spec_file:
+        spec = yaml.safe_load(spec_file)
+    spec["metadata"]["name"] = name
+    spec["spec"]["scheduler"]["service"]["selector"]["dask.org/cluster-name"] = name
+    kwargs.setdefault("namespace", os.environ["DASK_KUBERNETES__NAMESPACE"])
+    kwargs.setdefault("create_mode", CreateMode.CREATE_ONLY)
+    kwargs.setdefault("shutdown_on_close", True)
+    return KubeCluster(custom_cluster_spec=spec, **kwargs)
+`;
+}
+

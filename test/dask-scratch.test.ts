@@ -1,0 +1,179 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import Ajv from 'ajv';
+import { Duration, Size } from 'cdk8s';
+import * as yaml from 'yaml';
+import {
+  DaskScratch, DaskScratchProps, PrefectApi, PrefectConnection, PrefectImage, PrefectVersion, PrefectWorkerPool, PrefectWorkerPoolProps,
+  WorkerRuntime, WorkPoolType,
+} from '../src';
+import { problems } from './support/checks';
+import { jobAsApplied, renderWithDefaults } from './support/job-template';
+import { kubernetes127Errors } from './support/kubernetes-schema';
+import { restrictedViolations } from './support/pod-security';
+import { envOf, kinds, only, synth } from './support/synth';
+
+type Json = any;
+
+const image = PrefectImage.fromRegistry('registry.example.com/data/flows-dask:2026.11.1', PrefectVersion.V3_8_3);
+
+/** A server, a DaskScratch and a kubernetes pool using it; the objects, with the pool's flow-run Job as applied. */
+function scratch(props: Partial<DaskScratchProps> = {}, poolProps: Partial<PrefectWorkerPoolProps> = {}) {
+  let pool: PrefectWorkerPool | undefined;
+  const objects = synth(chart => {
+    const api = new PrefectApi(chart, 'Server');
+    const dask = new DaskScratch(chart, 'Dask', { image, ...props });
+    pool = new PrefectWorkerPool(chart, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'etl', dask, ...poolProps });
+  });
+  const job = jobAsApplied(renderWithDefaults(pool!.baseJobTemplate));
+  return { objects, job, pod: job.spec.template.spec };
+}
+
+/** The DaskCluster a flow run creates: the spec file of the ConfigMap in the flow runs' namespace. */
+function clusterOf(objects: Json[], namespace = 'prefect'): Json {
+  const configMap = objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'dask-cluster' && o.metadata.namespace === namespace);
+  return yaml.parse(configMap.data['daskcluster.yaml']);
+}
+
+const crd = yaml.parse(readFileSync(join(__dirname, '..', '..', 'shared', 'crds', 'dask', 'daskcluster.yaml'), 'utf8'));
+const validateCluster = new Ajv({ strict: false, allErrors: true }).compile(crd.spec.versions.find((v: Json) => v.name === 'v1').schema.openAPIV3Schema);
+
+describe('DaskScratch in a dedicated namespace', () => {
+  const { objects, job, pod } = scratch({ namespace: 'dask-scratch' });
+  const cluster = clusterOf(objects);
+
+  test('creates the namespace with Pod Security enforced, its bounds, and the client RBAC', () => {
+    expect(problems([...objects, job])).toEqual([]);
+    expect(kinds(objects).filter(k => /dask/.test(k))).toEqual([
+      'ConfigMap/dask-cluster', 'LimitRange/dask', 'Namespace/dask-scratch', 'ResourceQuota/dask', 'Role/dask-client',
+      'RoleBinding/dask-client-etl-worker', 'ServiceAccount/etl-worker-dask',
+    ]);
+    const namespace = only(objects, 'Namespace');
+    expect(namespace.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(only(objects, 'ResourceQuota').spec.hard).toEqual({
+      'pods': 50, 'requests.cpu': '32', 'requests.memory': '128Gi', 'limits.memory': '128Gi',
+      'requests.ephemeral-storage': '1024Gi', 'limits.ephemeral-storage': '1024Gi',
+    });
+    expect(only(objects, 'LimitRange').spec.limits[0].max).toEqual({ 'memory': '4Gi', 'ephemeral-storage': '11264Mi' });
+  });
+
+  test('the Role grants exactly the rules of the dask-kubernetes client', () => {
+    const role = only(objects, 'Role', 'dask-client');
+    expect(role.metadata.namespace).toBe('dask-scratch');
+    expect(role.rules).toEqual([
+      { apiGroups: ['kubernetes.dask.org'], resources: ['daskclusters'], verbs: ['get', 'list', 'create', 'delete'] },
+      { apiGroups: ['kubernetes.dask.org'], resources: ['daskworkergroups'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ]);
+    const binding = only(objects, 'RoleBinding', 'dask-client-etl-worker');
+    expect(binding.metadata.namespace).toBe('dask-scratch');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'dask-client' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'etl-worker-dask', namespace: 'prefect' }]);
+  });
+
+  test('flow-run Jobs run under that ServiceAccount, with the spec, the module and the namespace', () => {
+    expect(pod.serviceAccountName).toBe('etl-worker-dask');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.volumes).toContainEqual({ name: 'dask-scratch', configMap: { name: 'dask-cluster' } });
+    const container = pod.containers[0];
+    expect(container.volumeMounts).toContainEqual({ name: 'dask-scratch', mountPath: '/etc/dask-scratch', readOnly: true });
+    const env = envOf(container);
+    expect(env.DASK_KUBERNETES__NAMESPACE).toBe('dask-scratch');
+    expect(env.PYTHONPATH).toBe('/etc/dask-scratch');
+    expect(env.USER).toBe('prefect');
+  });
+
+  test('the cluster spec validates against the DaskCluster CRD, and its pods pass the 1.27 schema and Pod Security', () => {
+    expect(validateCluster(cluster) ? [] : validateCluster.errors).toEqual([]);
+    expect(cluster.apiVersion).toBe('kubernetes.dask.org/v1');
+    for (const [role, spec] of [['scheduler', cluster.spec.scheduler.spec], ['worker', cluster.spec.worker.spec]]) {
+      expect(restrictedViolations(spec)).toEqual([]);
+      expect(kubernetes127Errors({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `dask-${role}` }, spec })).toEqual([]);
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.containers[0].image).toBe('registry.example.com/data/flows-dask:2026.11.1');
+    }
+  });
+
+  test('workers spill to a disk-backed scratch volume and stop before its limit; idle clusters are reaped', () => {
+    const worker = cluster.spec.worker.spec;
+    const container = worker.containers[0];
+    expect(worker.volumes).toContainEqual({ name: 'scratch', emptyDir: { sizeLimit: '10240Mi' } });
+    expect(worker.volumes.find((v: Json) => v.name === 'scratch').emptyDir.medium).toBeUndefined();
+    expect(container.volumeMounts).toContainEqual({ name: 'scratch', mountPath: '/scratch' });
+    const env = envOf(container);
+    expect(env.DASK_TEMPORARY_DIRECTORY).toBe('/scratch');
+    expect(env.DASK_DISTRIBUTED__WORKER__MEMORY__MAX_SPILL).toBe('8192MiB');
+    expect(container.resources.requests['ephemeral-storage']).toBe('10240Mi');
+    expect(container.resources.limits['ephemeral-storage']).toBe('11264Mi');
+    expect(container.args).toEqual(['dask', 'worker', '--name', '$(DASK_WORKER_NAME)', '--dashboard', '--dashboard-address', '8788']);
+    expect(cluster.spec.worker.replicas).toBe(2);
+    expect(cluster.spec.idleTimeout).toBe(3600);
+  });
+
+  test('the scheduler Service selects the cluster by the name the module gives it', () => {
+    expect(cluster.metadata.name).toBe('dask-scratch-cluster');
+    expect(cluster.spec.scheduler.service.selector).toEqual({ 'dask.org/cluster-name': 'dask-scratch-cluster', 'dask.org/component': 'scheduler' });
+    expect(cluster.spec.scheduler.service.ports.map((p: Json) => p.name)).toEqual(['tcp-comm', 'http-dashboard']);
+    const module = objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'dask-cluster').data['dask_scratch.py'];
+    expect(module).toContain('spec["metadata"]["name"] = name');
+    expect(module).toContain('spec["spec"]["scheduler"]["service"]["selector"]["dask.org/cluster-name"] = name');
+    expect(module).toContain('os.environ.get("PREFECT__FLOW_RUN_ID")');
+  });
+});
+
+describe('DaskScratch in the flow runs\' namespaces', () => {
+  const { objects, job, pod } = scratch({}, { additionalJobNamespaces: ['team-b'], jobTemplate: { namespace: 'runs' } });
+
+  test('a Role, binding, account and spec in each job namespace; the namespace from the pod', () => {
+    expect(problems([...objects, job, { ...job, metadata: { ...job.metadata, namespace: 'team-b' } }])).toEqual([]);
+    for (const ns of ['runs', 'team-b']) {
+      for (const kind of ['Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap']) {
+        expect(objects.filter(o => o.kind === kind && o.metadata.namespace === ns && /dask/.test(o.metadata.name))).toHaveLength(1);
+      }
+      expect(only(objects.filter(o => o.metadata.namespace === ns), 'RoleBinding', 'dask-client-etl-worker').subjects).toEqual([{ kind: 'ServiceAccount', name: 'etl-worker-dask', namespace: ns }]);
+    }
+    expect(kinds(objects).filter(k => /Quota|LimitRange|Namespace\//.test(k))).toEqual([]);
+    expect(pod.containers[0].env).toContainEqual({ name: 'DASK_KUBERNETES__NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+  });
+});
+
+describe('DaskScratch options and errors', () => {
+  test('sizes, workers, timeout and quota', () => {
+    const { objects } = scratch({
+      namespace: 'dask-scratch', workers: 4, scratchSize: Size.gibibytes(50), maxSpill: Size.gibibytes(40), idleTimeout: Duration.minutes(10),
+      quota: { pods: 20, memory: Size.gibibytes(64) },
+    });
+    const cluster = clusterOf(objects);
+    expect(cluster.spec.worker.replicas).toBe(4);
+    expect(cluster.spec.idleTimeout).toBe(600);
+    expect(envOf(cluster.spec.worker.spec.containers[0]).DASK_DISTRIBUTED__WORKER__MEMORY__MAX_SPILL).toBe('40960MiB');
+    expect(only(objects, 'ResourceQuota').spec.hard.pods).toBe(20);
+    expect(only(objects, 'ResourceQuota').spec.hard['requests.memory']).toBe('64Gi');
+  });
+
+  test.each<[string, Partial<DaskScratchProps>, RegExp]>([
+    ['max-spill at the size limit', { scratchSize: Size.gibibytes(10), maxSpill: Size.gibibytes(10) },
+      /DaskScratch 'test\/Dask': maxSpill 10Gi is not accepted: less than scratchSize \(10Gi\)/],
+    ['zero workers', { workers: 0 }, /workers 0 is not accepted: a whole number from 1 to 1000/],
+    ['no idle timeout', { idleTimeout: Duration.seconds(0) }, /idleTimeout "0s" is not accepted: a whole number of seconds from 60/],
+    ['a quota without a namespace', { quota: { pods: 10 } }, /quota "set" is not accepted: unset without a dedicated namespace/],
+    ['a bad namespace', { namespace: 'Dask' }, /namespace "Dask" is not accepted: a namespace name/],
+    ['a tiny scratch volume', { scratchSize: Size.mebibytes(10) }, /scratchSize 10Mi is not accepted/],
+    ['workers without a memory limit', { workerResources: { memory: { request: Size.gibibytes(1) } } }, /workerResources\.memory\.limit \(unset\) is not accepted/],
+  ])('%s', (_, props, message) => {
+    expect(() => scratch(props)).toThrow(message);
+  });
+
+  test('only for kubernetes pools of workers with a managed template, and not with a template ServiceAccount', () => {
+    expect(() => scratch({}, { type: WorkPoolType.PROCESS })).toThrow(/PrefectWorkerPool 'test\/Pool': dask "test\/Dask" is not accepted: a kubernetes pool of workers/);
+    expect(() => scratch({}, { managePool: false })).toThrow(/dask "test\/Dask" is not accepted/);
+    expect(() => scratch({}, { jobTemplate: { serviceAccountName: 'mine' } }))
+      .toThrow(/jobTemplate\.serviceAccountName "mine" is not accepted: unset with dask/);
+    expect(() => synth(chart => {
+      const api = new PrefectApi(chart, 'Server', { image: PrefectImage.official({ version: PrefectVersion.V2_20_25 }) });
+      const dask = new DaskScratch(chart, 'Dask', { image });
+      new PrefectWorkerPool(chart, 'Pool', { connection: PrefectConnection.inCluster(api), runtime: WorkerRuntime.prefect2Agent(), dask });
+    })).toThrow(/dask "test\/Dask" is not accepted: a kubernetes pool of workers/);
+  });
+});
