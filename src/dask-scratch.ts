@@ -1,4 +1,4 @@
-import { Duration, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
+import { Chart, Duration, Lazy, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
@@ -104,6 +104,38 @@ export interface DaskScratchProps {
    * @default see DaskScratchQuota
    */
   readonly quota?: DaskScratchQuota;
+  /**
+   * Age at which the cleanup deletes a Dask cluster of this spec, whatever it is doing: flows that
+   * need longer must be given more.
+   * @default Duration.hours(24)
+   */
+  readonly maxClusterLifetime?: Duration;
+
+  /**
+   * Age at which the cleanup deletes Succeeded and Failed pods left in the flow-run namespaces
+   * (flow-run pods, classic dask-kubernetes workers): long enough to read a failure's logs.
+   * @default Duration.hours(6)
+   */
+  readonly finishedPodAge?: Duration;
+
+  /**
+   * Age after finishing at which the cleanup deletes flow-run Jobs (those whose own TTL was unset
+   * or changed).
+   * @default Duration.days(1)
+   */
+  readonly finishedJobAge?: Duration;
+
+  /**
+   * When the cleanup runs (cron syntax, in the controller manager's time zone).
+   * @default every 15 minutes
+   */
+  readonly cleanupSchedule?: string;
+
+  /**
+   * The image of the cleanup (it needs Python 3.9 or newer only).
+   * @default PrefectImage.official()
+   */
+  readonly cleanupImage?: PrefectImage;
 }
 
 const MI = SizeRoundingBehavior.NONE;
@@ -121,6 +153,7 @@ const TMP_SIZE = Size.gibibytes(1);
 /** Where flow-run pods find the cluster spec and the helper module. */
 const DASK_CONFIG_DIRECTORY = '/etc/dask-scratch';
 const SPEC_FILE = 'daskcluster.yaml';
+const CLEANUP_DIRECTORY = '/etc/dask-cleanup';
 const HELPER_MODULE = 'dask_scratch.py';
 /** The placeholder the helper replaces with a name of the flow run's own. */
 const NAME_PLACEHOLDER = 'dask-scratch-cluster';
@@ -156,7 +189,8 @@ export class DaskScratch extends Construct {
   private readonly props: DaskScratchProps;
   private readonly scratchSize: Size;
   private readonly maxSpill: Size;
-  private readonly clients = new Map<string, string[]>();
+  private readonly home: string;
+  private readonly runNamespaces = new Set<string>();
 
   public constructor(scope: Construct, id: string, props: DaskScratchProps) {
     super(scope, id);
@@ -168,6 +202,11 @@ export class DaskScratch extends Construct {
     this.maxSpill = props.maxSpill ?? Size.mebibytes(Math.floor(this.scratchSize.toMebibytes({ rounding: MI }) * 0.8));
     this.validate();
     this.clusterManifest = this.manifest();
+    const home = this.namespace ?? Chart.of(this).namespace;
+    if (!home) {
+      throw propError(this, 'namespace', undefined, 'a dedicated namespace, or a chart with a namespace (for the cleanup CronJob)');
+    }
+    this.home = home;
 
     if (this.namespace) {
       const labels = this.labels('scratch');
@@ -183,7 +222,9 @@ export class DaskScratch extends Construct {
       });
       this.quota();
       this.clientRole(this.namespace);
+      this.cleanupRole(this.namespace, ['daskclusters']);
     }
+    this.cleanup();
   }
 
   /**
@@ -194,23 +235,26 @@ export class DaskScratch extends Construct {
    */
   public _attachPool(poolName: string, jobNamespaces: string[]): DaskJobTemplateAdditions {
     const account = `${poolName}-dask`;
+    const binding = (namespace: string, subjectNamespaces: string[]) => new k8s.KubeRoleBinding(this, `Binding-${poolName}-${namespace}`, {
+      metadata: { name: `${this.name}-client-${poolName}`, namespace, labels: this.labels('client') },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${this.name}-client` },
+      subjects: subjectNamespaces.map(ns => ({ kind: 'ServiceAccount', name: account, namespace: ns })),
+    });
     for (const ns of jobNamespaces) {
-      const key = `${poolName}/${ns}`;
-      if (this.clients.has(key)) continue;
-      this.clients.set(key, [ns, account]);
-      new k8s.KubeServiceAccount(this, `Account-${key}`, {
+      new k8s.KubeServiceAccount(this, `Account-${poolName}-${ns}`, {
         metadata: { name: account, namespace: ns, labels: this.labels('client') },
         automountServiceAccountToken: false,
       });
-      const clusterNamespace = this.namespace ?? ns;
-      if (!this.namespace) this.clientRole(ns);
-      new k8s.KubeRoleBinding(this, `Binding-${key}`, {
-        metadata: { name: `${this.name}-client-${poolName}`.slice(0, 253), namespace: clusterNamespace, labels: this.labels('client') },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${this.name}-client` },
-        subjects: [{ kind: 'ServiceAccount', name: account, namespace: ns }],
-      });
-      this.configMap(ns);
+      // Several pools may share a job namespace: its spec, client Role and cleanup Role once.
+      if (!this.runNamespaces.has(ns)) {
+        this.runNamespaces.add(ns);
+        this.configMap(ns);
+        if (!this.namespace) this.clientRole(ns);
+        this.cleanupRole(ns, this.namespace ? ['pods', 'jobs'] : ['pods', 'jobs', 'daskclusters']);
+      }
+      if (!this.namespace) binding(ns, [ns]);
     }
+    if (this.namespace) binding(this.namespace, jobNamespaces);
     return {
       serviceAccountName: account,
       env: [
@@ -242,6 +286,16 @@ export class DaskScratch extends Construct {
         `less than scratchSize (${this.scratchSize.asString()}): at the size limit the kubelet evicts the worker, so Dask must stop spilling before`);
     }
     checkSeconds(this, 'idleTimeout', props.idleTimeout ?? Duration.hours(1), 60, 7 * 86400);
+    const lifetime = checkSeconds(this, 'maxClusterLifetime', props.maxClusterLifetime ?? Duration.hours(24), 600, 30 * 86400);
+    const idle = (props.idleTimeout ?? Duration.hours(1)).toSeconds();
+    if (lifetime <= idle) {
+      throw propError(this, 'maxClusterLifetime', `${lifetime}s`, `more than idleTimeout (${idle}s): the operator reaps idle clusters first; the lifetime catches busy ones`);
+    }
+    checkSeconds(this, 'finishedPodAge', props.finishedPodAge ?? Duration.hours(6), 60, 30 * 86400);
+    checkSeconds(this, 'finishedJobAge', props.finishedJobAge ?? Duration.days(1), 60, 30 * 86400);
+    if (props.cleanupSchedule !== undefined && !/^\S+(\s+\S+){4}$/.test(props.cleanupSchedule.trim())) {
+      throw propError(this, 'cleanupSchedule', props.cleanupSchedule, 'a cron schedule of five fields, such as "*/15 * * * *"');
+    }
     const quota = props.quota ?? {};
     if (quota.pods !== undefined) checkInteger(this, 'quota.pods', quota.pods, 2, 100000);
     if (quota.memory !== undefined) checkSize(this, 'quota.memory', quota.memory, 1);
@@ -287,6 +341,85 @@ export class DaskScratch extends Construct {
             'ephemeral-storage': worker.limits!['ephemeral-storage'],
           },
         }],
+      },
+    });
+  }
+
+  /** Who may delete what the cleanup removes, in one namespace. */
+  private cleanupRole(namespace: string, resources: Array<'pods' | 'jobs' | 'daskclusters'>): void {
+    const groups = { pods: '', jobs: 'batch', daskclusters: 'kubernetes.dask.org' };
+    new k8s.KubeRole(this, `CleanupRole-${namespace}`, {
+      metadata: { name: `${this.name}-cleanup`, namespace, labels: this.labels('cleanup') },
+      rules: resources.map(r => ({ apiGroups: [groups[r]], resources: [r], verbs: ['list', 'delete'] })),
+    });
+    new k8s.KubeRoleBinding(this, `CleanupBinding-${namespace}`, {
+      metadata: { name: `${this.name}-cleanup`, namespace, labels: this.labels('cleanup') },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${this.name}-cleanup` },
+      subjects: [{ kind: 'ServiceAccount', name: `${this.name}-cleanup`, namespace: this.home }],
+    });
+  }
+
+  /**
+   * A CronJob that deletes, by label and age, what throwaway clusters and failed runs leave behind.
+   * It runs a Python script against the Kubernetes API: the official kubectl image has no shell to
+   * compare ages with.
+   */
+  private cleanup(): void {
+    const props = this.props;
+    const image = props.cleanupImage ?? PrefectImage.official();
+    const labels = this.labels('cleanup');
+    const metadata = { name: `${this.name}-cleanup`, namespace: this.home, labels };
+    new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
+    new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': cleanupScript() } });
+    const seconds = (d: Duration | undefined, fallback: Duration) => String((d ?? fallback).toSeconds());
+    new k8s.KubeCronJob(this, 'Cleanup', {
+      metadata,
+      spec: {
+        schedule: props.cleanupSchedule?.trim() ?? '*/15 * * * *',
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 300,
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          spec: {
+            backoffLimit: 0,
+            activeDeadlineSeconds: 600,
+            ttlSecondsAfterFinished: 86400,
+            template: {
+              metadata: { labels },
+              spec: {
+                serviceAccountName: `${this.name}-cleanup`,
+                // It deletes through the Kubernetes API.
+                automountServiceAccountToken: true,
+                enableServiceLinks: false,
+                restartPolicy: 'Never',
+                securityContext: restrictedPod(),
+                containers: [{
+                  name: 'cleanup',
+                  image: image.reference,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['python', `${CLEANUP_DIRECTORY}/cleanup.py`],
+                  env: [
+                    // Resolved at synth: pools attach their namespaces after construction.
+                    { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => (this.namespace ? [this.namespace] : [...this.runNamespaces]).join(',') }) },
+                    { name: 'RUN_NAMESPACES', value: Lazy.any({ produce: () => [...this.runNamespaces].join(',') }) },
+                    { name: 'CLUSTER_SELECTOR', value: `app.kubernetes.io/instance=${this.name},app.kubernetes.io/component=dask-cluster` },
+                    { name: 'MAX_CLUSTER_AGE', value: seconds(props.maxClusterLifetime, Duration.hours(24)) },
+                    { name: 'POD_AGE', value: seconds(props.finishedPodAge, Duration.hours(6)) },
+                    { name: 'JOB_AGE', value: seconds(props.finishedJobAge, Duration.days(1)) },
+                  ],
+                  resources: {
+                    requests: { 'cpu': k8s.Quantity.fromString('50m'), 'memory': k8s.Quantity.fromString('128Mi'), 'ephemeral-storage': k8s.Quantity.fromString('16Mi') },
+                    limits: { 'memory': k8s.Quantity.fromString('256Mi'), 'ephemeral-storage': k8s.Quantity.fromString('64Mi') },
+                  },
+                  securityContext: restrictedContainer(),
+                  volumeMounts: [{ name: 'script', mountPath: CLEANUP_DIRECTORY, readOnly: true }],
+                }],
+                volumes: [{ name: 'script', configMap: { name: `${this.name}-cleanup` } }],
+              },
+            },
+          },
+        },
       },
     });
   }
@@ -393,6 +526,88 @@ export class DaskScratch extends Construct {
     };
     return { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', ...toJson_DaskClusterProps(props) };
   }
+}
+
+/**
+ * The cleanup: lists by label and deletes by age, through the Kubernetes API with the pod's
+ * ServiceAccount token (Python standard library only).
+ */
+function cleanupScript(): string {
+  return `"""Deletes old Dask clusters, finished pods and finished flow-run Jobs."""
+import datetime
+import json
+import os
+import ssl
+import sys
+import urllib.parse
+import urllib.request
+
+ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+API = "https://%s:%s" % (os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"])
+CONTEXT = ssl.create_default_context(cafile=ACCOUNT + "/ca.crt")
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+def call(method, path, query=None):
+    with open(ACCOUNT + "/token") as token:
+        headers = {"Authorization": "Bearer " + token.read().strip(), "Content-Type": "application/json"}
+    body = json.dumps({"propagationPolicy": "Background"}).encode() if method == "DELETE" else None
+    url = API + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    with urllib.request.urlopen(request, context=CONTEXT, timeout=30) as response:
+        return json.load(response)
+
+
+def age(timestamp):
+    return (NOW - datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))).total_seconds()
+
+
+def created(item):
+    return item["metadata"]["creationTimestamp"]
+
+
+def finished(job):
+    status = job.get("status", {})
+    if status.get("completionTime"):
+        return status["completionTime"]
+    for condition in status.get("conditions", []):
+        if condition["type"] in ("Complete", "Failed") and condition["status"] == "True":
+            return condition["lastTransitionTime"]
+    return None
+
+
+def sweep(collection, query, older_than, since):
+    for item in call("GET", collection, query)["items"]:
+        moment = since(item)
+        if moment and age(moment) > older_than:
+            call("DELETE", collection + "/" + item["metadata"]["name"])
+            print("deleted %s/%s" % (collection, item["metadata"]["name"]), flush=True)
+
+
+def namespaces(variable):
+    return [n for n in os.environ.get(variable, "").split(",") if n]
+
+
+steps = []
+for ns in namespaces("CLUSTER_NAMESPACES"):
+    steps.append(("/apis/kubernetes.dask.org/v1/namespaces/%s/daskclusters" % ns,
+                  {"labelSelector": os.environ["CLUSTER_SELECTOR"]}, int(os.environ["MAX_CLUSTER_AGE"]), created))
+for ns in namespaces("RUN_NAMESPACES"):
+    for phase in ("Succeeded", "Failed"):
+        for selector in ("app.kubernetes.io/component=flow-run", "dask.org/component"):
+            steps.append(("/api/v1/namespaces/%s/pods" % ns,
+                          {"labelSelector": selector, "fieldSelector": "status.phase=" + phase}, int(os.environ["POD_AGE"]), created))
+    steps.append(("/apis/batch/v1/namespaces/%s/jobs" % ns,
+                  {"labelSelector": "prefect.io/flow-run-id"}, int(os.environ["JOB_AGE"]), finished))
+failures = 0
+for step in steps:
+    try:
+        sweep(*step)
+    except Exception as error:  # one namespace's failure does not stop the others
+        failures += 1
+        print("failed %s: %s" % (step[0], error), file=sys.stderr, flush=True)
+sys.exit(1 if failures else 0)
+`;
 }
 
 function quantityBytes(value: string): number {

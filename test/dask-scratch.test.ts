@@ -45,8 +45,11 @@ describe('DaskScratch in a dedicated namespace', () => {
   test('creates the namespace with Pod Security enforced, its bounds, and the client RBAC', () => {
     expect(problems([...objects, job])).toEqual([]);
     expect(kinds(objects).filter(k => /dask/.test(k))).toEqual([
-      'ConfigMap/dask-cluster', 'LimitRange/dask', 'Namespace/dask-scratch', 'ResourceQuota/dask', 'Role/dask-client',
-      'RoleBinding/dask-client-etl-worker', 'ServiceAccount/etl-worker-dask',
+      'ConfigMap/dask-cleanup', 'ConfigMap/dask-cluster', 'CronJob/dask-cleanup', 'LimitRange/dask', 'Namespace/dask-scratch', 'ResourceQuota/dask',
+      // The cleanup's, in the scratch namespace and in the flow runs'.
+      'Role/dask-cleanup', 'Role/dask-cleanup', 'Role/dask-client',
+      'RoleBinding/dask-cleanup', 'RoleBinding/dask-cleanup', 'RoleBinding/dask-client-etl-worker',
+      'ServiceAccount/dask-cleanup', 'ServiceAccount/etl-worker-dask',
     ]);
     const namespace = only(objects, 'Namespace');
     expect(namespace.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
@@ -122,6 +125,54 @@ describe('DaskScratch in a dedicated namespace', () => {
   });
 });
 
+describe('the cleanup', () => {
+  const { objects, job } = scratch({ namespace: 'dask-scratch' }, { additionalJobNamespaces: ['team-b'] });
+  const cronJob = only(objects, 'CronJob');
+  const pod = cronJob.spec.jobTemplate.spec.template.spec;
+
+  test('a CronJob that never overlaps, with a pinned image, restricted, under its own account', () => {
+    expect(problems([...objects, job, { ...job, metadata: { ...job.metadata, namespace: 'team-b' } }])).toEqual([]);
+    expect(cronJob.metadata.namespace).toBe('dask-scratch');
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+    expect(cronJob.spec.schedule).toBe('*/15 * * * *');
+    expect(pod.containers[0].image).toBe('prefecthq/prefect:3.8.3-python3.12');
+    expect(pod.serviceAccountName).toBe('dask-cleanup');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    const env = envOf(pod.containers[0]);
+    expect(env.CLUSTER_NAMESPACES).toBe('dask-scratch');
+    expect(env.RUN_NAMESPACES).toBe('prefect,team-b');
+    expect([env.MAX_CLUSTER_AGE, env.POD_AGE, env.JOB_AGE]).toEqual(['86400', '21600', '86400']);
+    expect(env.CLUSTER_SELECTOR).toBe('app.kubernetes.io/instance=dask,app.kubernetes.io/component=dask-cluster');
+    expect(clusterOf(objects).metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'dask', 'app.kubernetes.io/component': 'dask-cluster' });
+  });
+
+  test('its Roles: delete Dask clusters where they live, finished pods and Jobs where flows run', () => {
+    const roles = objects.filter(o => o.kind === 'Role' && o.metadata.name === 'dask-cleanup');
+    expect(Object.fromEntries(roles.map(r => [r.metadata.namespace, r.rules]))).toEqual({
+      'dask-scratch': [{ apiGroups: ['kubernetes.dask.org'], resources: ['daskclusters'], verbs: ['list', 'delete'] }],
+      'prefect': [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] }, { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'delete'] }],
+      'team-b': [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] }, { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'delete'] }],
+    });
+    for (const binding of objects.filter(o => o.kind === 'RoleBinding' && o.metadata.name === 'dask-cleanup')) {
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'dask-cleanup', namespace: 'dask-scratch' }]);
+    }
+  });
+
+  test('the script selects by label and deletes by age', () => {
+    const script = only(objects, 'ConfigMap', 'dask-cleanup').data['cleanup.py'];
+    expect(script).toContain('"labelSelector": os.environ["CLUSTER_SELECTOR"]');
+    expect(script).toContain('"fieldSelector": "status.phase=" + phase');
+    expect(script).toContain('{"labelSelector": "prefect.io/flow-run-id"}');
+    expect(script).toContain('if moment and age(moment) > older_than:');
+  });
+
+  test('errors', () => {
+    expect(() => scratch({ maxClusterLifetime: Duration.minutes(30) })).toThrow(/maxClusterLifetime "1800s" is not accepted: more than idleTimeout \(3600s\)/);
+    expect(() => scratch({ cleanupSchedule: 'hourly' })).toThrow(/cleanupSchedule "hourly" is not accepted: a cron schedule of five fields/);
+    expect(() => scratch({ finishedPodAge: Duration.seconds(10) })).toThrow(/finishedPodAge "10s" is not accepted/);
+  });
+});
+
 describe('DaskScratch in the flow runs\' namespaces', () => {
   const { objects, job, pod } = scratch({}, { additionalJobNamespaces: ['team-b'], jobTemplate: { namespace: 'runs' } });
 
@@ -129,12 +180,32 @@ describe('DaskScratch in the flow runs\' namespaces', () => {
     expect(problems([...objects, job, { ...job, metadata: { ...job.metadata, namespace: 'team-b' } }])).toEqual([]);
     for (const ns of ['runs', 'team-b']) {
       for (const kind of ['Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap']) {
-        expect(objects.filter(o => o.kind === kind && o.metadata.namespace === ns && /dask/.test(o.metadata.name))).toHaveLength(1);
+        expect(objects.filter(o => o.kind === kind && o.metadata.namespace === ns && /^(dask-client|dask-cluster|etl-worker-dask)/.test(o.metadata.name))).toHaveLength(1);
       }
       expect(only(objects.filter(o => o.metadata.namespace === ns), 'RoleBinding', 'dask-client-etl-worker').subjects).toEqual([{ kind: 'ServiceAccount', name: 'etl-worker-dask', namespace: ns }]);
     }
     expect(kinds(objects).filter(k => /Quota|LimitRange|Namespace\//.test(k))).toEqual([]);
     expect(pod.containers[0].env).toContainEqual({ name: 'DASK_KUBERNETES__NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+  });
+});
+
+describe('DaskScratch shared by pools', () => {
+  test('two pools in one job namespace: their own accounts and bindings, one spec and Role there', () => {
+    let pools: PrefectWorkerPool[] = [];
+    const objects = synth(chart => {
+      const api = new PrefectApi(chart, 'Server');
+      const dask = new DaskScratch(chart, 'Dask', { image, namespace: 'dask-scratch' });
+      pools = ['etl', 'ml'].map(name => new PrefectWorkerPool(chart, name, { connection: PrefectConnection.inCluster(api), poolName: name, dask }));
+    });
+    const jobs = pools.map((p, i) => {
+      const job = jobAsApplied(renderWithDefaults(p.baseJobTemplate));
+      return { ...job, metadata: { ...job.metadata, name: `${job.metadata.name}-${i}` } };
+    });
+    expect(problems([...objects, ...jobs])).toEqual([]);
+    expect(jobs.map(j => j.spec.template.spec.serviceAccountName)).toEqual(['etl-worker-dask', 'ml-worker-dask']);
+    expect(objects.filter(o => o.kind === 'ConfigMap' && o.metadata.name === 'dask-cluster')).toHaveLength(1);
+    expect(objects.filter(o => o.kind === 'RoleBinding' && o.metadata.namespace === 'dask-scratch').map(o => [o.metadata.name, o.subjects[0].name]))
+      .toEqual([['dask-cleanup', 'dask-cleanup'], ['dask-client-etl-worker', 'etl-worker-dask'], ['dask-client-ml-worker', 'ml-worker-dask']]);
   });
 });
 
