@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { k8s, ServiceAccount } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { clusterScoped } from './cluster-scoped';
 import { recommendedLabels } from './labels';
 import { PrefectVersion } from './prefect-version';
 import { checkDns1123Subdomain, checkNamespaceName, propError } from './validation';
@@ -157,12 +158,12 @@ export class AgentRbac extends Construct {
     const rules = rulesFor(this.launcher, manageSecrets);
     const subjects: k8s.Subject[] = [{ kind: 'ServiceAccount', name, namespace }];
     if (this.clusterWide) {
-      new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: `${namespace}-${name}`, labels }, rules });
-      new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      clusterScoped(new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: `${namespace}-${name}`, labels }, rules }));
+      clusterScoped(new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
         metadata: { name: `${namespace}-${name}`, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${namespace}-${name}` },
         subjects,
-      });
+      }));
       return;
     }
     for (const ns of jobNamespaces) {

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import {
   DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers, toJson_DaskClusterProps,
 } from '../imports/kubernetes.dask.org';
+import { clusterScoped } from './cluster-scoped';
 import { DaskJobTemplateAdditions } from './job-templates';
 import { recommendedLabels } from './labels';
 import { PrefectImage } from './prefect-image';
@@ -210,7 +211,7 @@ export class DaskScratch extends Construct {
 
     if (this.namespace) {
       const labels = this.labels('scratch');
-      new k8s.KubeNamespace(this, 'Namespace', {
+      clusterScoped(new k8s.KubeNamespace(this, 'Namespace', {
         metadata: {
           name: this.namespace,
           labels: {
@@ -219,7 +220,7 @@ export class DaskScratch extends Construct {
             'pod-security.kubernetes.io/enforce-version': 'v1.27',
           },
         },
-      });
+      }));
       this.quota();
       this.clientRole(this.namespace);
       this.cleanupRole(this.namespace, ['daskclusters']);
@@ -325,7 +326,7 @@ export class DaskScratch extends Construct {
     });
     // Containers without their own resources (a spec edited by hand) get the scheduler's, and none
     // may exceed the largest of this spec's.
-    const scheduler = toRequirements(mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources));
+    const scheduler = this.schedulerRequirements();
     const worker = this.workerRequirements();
     const larger = (a: k8s.Quantity | undefined, b: k8s.Quantity | undefined) =>
       (a && b && quantityBytes(a.value as string) >= quantityBytes(b.value as string)) ? a : b ?? a;
@@ -398,7 +399,8 @@ export class DaskScratch extends Construct {
                   name: 'cleanup',
                   image: image.reference,
                   imagePullPolicy: 'IfNotPresent',
-                  command: ['python', `${CLEANUP_DIRECTORY}/cleanup.py`],
+                  // The image's entrypoint (tini, then Prefect's entrypoint script) stays.
+                  args: ['python', `${CLEANUP_DIRECTORY}/cleanup.py`],
                   env: [
                     // Resolved at synth: pools attach their namespaces after construction.
                     { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => (this.namespace ? [this.namespace] : [...this.runNamespaces]).join(',') }) },
@@ -441,6 +443,15 @@ export class DaskScratch extends Construct {
     });
   }
 
+  /** The scheduler's, with ephemeral storage for its /tmp (a quota on it needs every pod to say). */
+  private schedulerRequirements(): k8s.ResourceRequirements {
+    const requirements = toRequirements(mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources));
+    return {
+      requests: { ...requirements.requests, 'ephemeral-storage': k8s.Quantity.fromString('256Mi') },
+      limits: { ...requirements.limits, 'ephemeral-storage': k8s.Quantity.fromString(`${TMP_SIZE.toMebibytes({ rounding: MI }) + 256}Mi`) },
+    };
+  }
+
   private workerRequirements(): k8s.ResourceRequirements {
     const requirements = toRequirements(mergeResources(DEFAULT_WORKER_RESOURCES, this.props.workerResources));
     // The scratch volume, /tmp and the home directory all count against ephemeral storage.
@@ -480,7 +491,7 @@ export class DaskScratch extends Construct {
       ],
       readinessProbe: probe(0),
       livenessProbe: probe(15),
-      resources: quantities(toRequirements(mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources))),
+      resources: quantities(this.schedulerRequirements()),
       securityContext: restrictedContainer(),
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
     };

@@ -64,6 +64,8 @@ test('a ClusterRole only when asked for, named after the namespace so charts do 
   const objects = rbac({ clusterWide: true });
   expect(kinds(objects)).toEqual(['ClusterRole/prefect-prefect-worker', 'ClusterRoleBinding/prefect-prefect-worker', 'ServiceAccount/prefect-worker']);
   expect(only(objects, 'ClusterRoleBinding').roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'prefect-prefect-worker' });
+  // Cluster-scoped: no namespace, which kubectl would refuse.
+  expect(objects.filter(o => o.kind.startsWith('Cluster')).map(o => o.metadata.namespace)).toEqual([undefined, undefined]);
   expect(rbac().some(o => o.kind.startsWith('Cluster'))).toBe(false);
 });
 

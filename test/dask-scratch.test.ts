@@ -36,7 +36,13 @@ function clusterOf(objects: Json[], namespace = 'prefect'): Json {
 }
 
 const crd = yaml.parse(readFileSync(join(__dirname, '..', '..', 'shared', 'crds', 'dask', 'daskcluster.yaml'), 'utf8'));
-const validateCluster = new Ajv({ strict: false, allErrors: true }).compile(crd.spec.versions.find((v: Json) => v.name === 'v1').schema.openAPIV3Schema);
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+ajv.addFormat('date-time', { type: 'string', validate: (v: string) => !Number.isNaN(Date.parse(v)) });
+// Its type is declared with x-kubernetes-int-or-string beside it, which the schema checks.
+ajv.addFormat('int-or-string', true);
+const validateCluster = ajv.compile(crd.spec.versions.find((v: Json) => v.name === 'v1').schema.openAPIV3Schema);
 
 describe('DaskScratch in a dedicated namespace', () => {
   const { objects, job, pod } = scratch({ namespace: 'dask-scratch' });
@@ -57,7 +63,22 @@ describe('DaskScratch in a dedicated namespace', () => {
       'pods': 50, 'requests.cpu': '32', 'requests.memory': '128Gi', 'limits.memory': '128Gi',
       'requests.ephemeral-storage': '1024Gi', 'limits.ephemeral-storage': '1024Gi',
     });
-    expect(only(objects, 'LimitRange').spec.limits[0].max).toEqual({ 'memory': '4Gi', 'ephemeral-storage': '11264Mi' });
+    const limits = only(objects, 'LimitRange').spec.limits[0];
+    expect(limits.max).toEqual({ 'memory': '4Gi', 'ephemeral-storage': '11264Mi' });
+    expect(limits.default).toEqual({ 'memory': '2Gi', 'ephemeral-storage': '1280Mi' });
+    expect(limits.defaultRequest).toEqual({ 'cpu': '250m', 'memory': '1Gi', 'ephemeral-storage': '256Mi' });
+  });
+
+  test('every pod of the scratch namespace states what its quota counts, so none is rejected', () => {
+    const counted = ['requests.cpu', 'requests.memory', 'limits.memory', 'requests.ephemeral-storage', 'limits.ephemeral-storage'];
+    expect(Object.keys(only(objects, 'ResourceQuota').spec.hard).filter(k => k !== 'pods').sort()).toEqual([...counted].sort());
+    const pods = [cluster.spec.scheduler.spec, cluster.spec.worker.spec, only(objects, 'CronJob').spec.jobTemplate.spec.template.spec];
+    for (const container of pods.flatMap(p => p.containers)) {
+      for (const key of counted) {
+        const [kind, resource] = key.split('.');
+        expect([container.name, key, container.resources[kind]?.[resource]]).toEqual([container.name, key, expect.any(String)]);
+      }
+    }
   });
 
   test('the Role grants exactly the rules of the dask-kubernetes client', () => {

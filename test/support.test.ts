@@ -59,6 +59,7 @@ describe('Kubernetes 1.27 schema check', () => {
       'Deployment/App_1: invalid label value app.kubernetes.io/version=not valid!',
       'Deployment/App_1: invalid port name much-too-long-port-name',
     ]);
+    expect(apiServerRuleErrors({ kind: 'Namespace', metadata: { name: 'runs', namespace: 'prefect' } })).toEqual(['Namespace/runs: cluster-scoped, but has a namespace']);
     expect(apiServerRuleErrors({ kind: 'StatefulSet', metadata: { name: 'x'.repeat(53) }, spec: { template: { spec: { containers: [] } } } }))
       .toEqual([`StatefulSet/${'x'.repeat(53)}: invalid name`]);
   });

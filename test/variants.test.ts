@@ -10,14 +10,24 @@ const charts = buildVariants(app);
 const variants = synthApp(app);
 
 test('the example app has the documented variants', () => {
-  expect([...variants.keys()]).toEqual(['minimal', 'production', 'cloud-workers', 'prefect2-agents', 'prefect1-agent']);
+  expect([...variants.keys()]).toEqual(['minimal', 'production', 'cloud-workers', 'prefect2-agents', 'prefect1-agent', 'dask']);
 });
+
+/** The flow-run Jobs the variant's pools would launch (one per pool with a base job template). */
+function flowRunJobs(variant: string): any[] {
+  const pools = charts.find(c => c.node.id === variant)!.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);
+  return pools.filter(p => p.baseJobTemplate).map(p => {
+    const job = jobAsApplied(renderWithDefaults(p.baseJobTemplate));
+    return { ...job, metadata: { ...job.metadata, name: `${p.name}-run` } };
+  });
+}
 
 describe.each([...variants.keys()])('variant %s', (variant) => {
   const objects = variants.get(variant)!;
 
   test('every object is accepted by Kubernetes 1.27, passes Pod Security "restricted", and references only what exists', () => {
-    expect(problems(objects)).toEqual([]);
+    // With the flow-run Jobs, whose ServiceAccounts, ConfigMaps and Secrets the chart provides.
+    expect(problems([...objects, ...flowRunJobs(variant)])).toEqual([]);
   });
 
   test('every object carries the recommended labels', () => {
@@ -40,7 +50,7 @@ describe.each([...variants.keys()])('variant %s', (variant) => {
         const pod = deployment.toJson().spec.template.spec;
         expect(pod.serviceAccountName).toBe(pool.rbac?.serviceAccountName);
       }
-      if (pool.baseJobTemplate) expect(problems([jobAsApplied(renderWithDefaults(pool.baseJobTemplate))])).toEqual([]);
+      if (pool.baseJobTemplate) expect(problems([...objects, jobAsApplied(renderWithDefaults(pool.baseJobTemplate))])).toEqual([]);
     }
   });
 });

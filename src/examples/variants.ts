@@ -2,7 +2,7 @@ import { App, Chart, ChartProps, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectLogLevel,
+  DaskScratch, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectLogLevel,
   PrefectNetworkPolicies, PrefectVersion, PrefectWorkerPool, QueueDeployments, SecretKeyReference, WorkerRuntime,
 } from '..';
 
@@ -182,6 +182,26 @@ export class Prefect1AgentChart extends Chart {
   }
 }
 
+/**
+ * The minimal server and a kubernetes pool whose flow runs start throwaway Dask clusters in the
+ * namespace `dask-scratch` (the dask-kubernetes operator must be installed). The flow image has
+ * prefect-dask and dask-kubernetes.
+ */
+export class DaskChart extends Chart {
+  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
+    super(scope, id, { namespace: 'prefect', ...props });
+    const server = new PrefectApi(this, 'Server');
+    const flows = PrefectImage.fromRegistry('registry.example.com/data/flows-dask:2026.11.1', PrefectVersion.V3_8_3);
+    const dask = new DaskScratch(this, 'Dask', { image: flows, namespace: 'dask-scratch' });
+    new PrefectWorkerPool(this, 'Kubernetes', {
+      connection: PrefectConnection.inCluster(server),
+      poolName: 'dask',
+      jobTemplate: { image: flows },
+      dask,
+    });
+  }
+}
+
 /** Every variant, one chart (and one file in dist/) each. */
 export function buildVariants(app: App): Chart[] {
   return [
@@ -190,5 +210,6 @@ export function buildVariants(app: App): Chart[] {
     new CloudWorkersChart(app, 'cloud-workers'),
     new Prefect2AgentsChart(app, 'prefect2-agents'),
     new Prefect1AgentChart(app, 'prefect1-agent'),
+    new DaskChart(app, 'dask'),
   ];
 }

@@ -117,6 +117,8 @@ function checkLabels(labels: Record<string, string> | undefined, where: string, 
  * The API server's own validation beyond the schema: names, labels, container and port names,
  * and the name lengths controllers need (StatefulSet and Job names end up in label values).
  */
+const CLUSTER_SCOPED = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'IngressClass', 'PriorityClass'];
+
 export function apiServerRuleErrors(object: Json): string[] {
   const errors: string[] = [];
   const name: string = object.metadata?.name ?? '';
@@ -125,6 +127,8 @@ export function apiServerRuleErrors(object: Json): string[] {
   const maxName = { Service: 63, Namespace: 63, StatefulSet: 52, Job: 63, CronJob: 52 }[object.kind as string] ?? 253;
   if (!nameRule.test(name) || name.length > maxName) errors.push(`${id}: invalid name`);
   if (object.metadata?.namespace !== undefined && !LABEL_1123.test(object.metadata.namespace)) errors.push(`${id}: invalid namespace`);
+  // kubectl refuses a namespace on objects that have none (cluster-scoped kinds).
+  if (object.metadata?.namespace !== undefined && CLUSTER_SCOPED.includes(object.kind)) errors.push(`${id}: cluster-scoped, but has a namespace`);
   checkLabels(object.metadata?.labels, id, errors);
   for (const template of podTemplates(object)) {
     checkLabels(object.kind === 'CronJob' ? object.spec.jobTemplate.spec.template.metadata?.labels : object.spec.template.metadata?.labels, `${id} pod template`, errors);
