@@ -272,6 +272,21 @@ export class DaskScratch extends Construct {
     };
   }
 
+  /** Namespaces where the clusters run: the dedicated one, or the flow runs'. @internal */
+  public get _clusterNamespaces(): string[] {
+    return this.namespace ? [this.namespace] : [...this.runNamespaces];
+  }
+
+  /** The namespace of the cleanup CronJob. @internal */
+  public get _home(): string {
+    return this.home;
+  }
+
+  /** Selects this spec's pods of one role: `scheduler`, `worker` or `cleanup`. @internal */
+  public _podSelector(role: string): k8s.LabelSelector {
+    return { matchLabels: { 'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': `dask-${role}` } };
+  }
+
   private validate(): void {
     const props = this.props;
     checkDns1035Label(this, 'name', this.name, 30);

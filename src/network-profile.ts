@@ -1,4 +1,5 @@
 import { k8s } from 'cdk8s-plus-27';
+import type { DaskScratch } from './dask-scratch';
 
 /** What network policies need to know of a worker pool: its pods and whom they talk to. */
 export interface WorkerPoolNetworkProfile {
@@ -17,4 +18,6 @@ export interface WorkerPoolNetworkProfile {
   readonly callsKubernetesApi: boolean;
   /** Whether an init container installs pip packages (from a package index, over HTTPS). */
   readonly installsPackages: boolean;
+  /** The throwaway Dask clusters its flow runs start, if any. */
+  readonly dask?: DaskScratch;
 }

@@ -2,6 +2,7 @@ import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { recommendedLabels, selectorLabels, stableLabels } from './labels';
+import { DaskScratch } from './dask-scratch';
 import { PrefectApi } from './prefect-api';
 import { PrefectConnection } from './prefect-connection';
 import { PrefectVersion } from './prefect-version';
@@ -127,6 +128,18 @@ export interface PrefectNetworkPoliciesProps {
   readonly kubernetesApiServer?: NetworkDestination;
 
   /**
+   * Namespace of the dask-kubernetes operator, which connects to the schedulers of Dask clusters.
+   * @default "dask-operator"
+   */
+  readonly daskOperatorNamespace?: string;
+
+  /**
+   * Labels of the Dask operator's pods.
+   * @default { "app.kubernetes.io/name": "dask-kubernetes-operator" }
+   */
+  readonly daskOperatorPodLabels?: { [key: string]: string };
+
+  /**
    * More destinations for the server's pods, e.g. webhook targets of automations. The database
    * (at its port; 5432 for a connection URL), Redis and, when on, analytics are allowed already.
    * @default none
@@ -148,6 +161,8 @@ export interface PrefectNetworkPoliciesProps {
 }
 
 const DEFAULT_DENY = 'prefect-default-deny';
+/** The scheduler's Dask protocol and dashboard (HTTP API) ports. */
+const DASK_SCHEDULER_PORTS = [8786, 8787];
 
 /**
  * NetworkPolicies for a server and its worker pools: every pod this library creates in their
@@ -162,6 +177,7 @@ export class PrefectNetworkPolicies extends Construct {
   private readonly namespace: string;
   private readonly pools: PrefectWorkerPool[] = [];
   private readonly deniedNamespaces = new Set<string>();
+  private readonly daskCovered = new Set<DaskScratch>();
 
   public constructor(scope: Construct, id: string, props: PrefectNetworkPoliciesProps = {}) {
     super(scope, id);
@@ -234,15 +250,24 @@ export class PrefectNetworkPolicies extends Construct {
     }, version);
     // Only pods with this library's labels are "Prefect pods" to deny by default; Jobs from
     // templates kept elsewhere stay as their owners made them.
+    const dask = profile.dask;
     if (profile.flowRuns?.labelled) {
       for (const ns of profile.flowRuns.namespaces) {
         this.denyAll(ns, version);
+        // Flow runs with Dask talk to their clusters' schedulers.
+        const schedulers: k8s.NetworkPolicyEgressRule[] = dask
+          ? [{ to: dask._clusterNamespaces.map(c => podPeer(ns, c, dask._podSelector('scheduler'))), ports: tcp(DASK_SCHEDULER_PORTS) }]
+          : [];
         this.policy(`FlowRuns-${pool.name}-${ns}`, `${pool.name}-flow-runs`, ns, {
           podSelector: profile.flowRuns.selector,
           policyTypes: ['Egress'],
-          egress: [this.dns(), ...this.connectionRules(pool.connection, ns), this.kubernetesApiServer()._rule(), ...flowRunExtra],
+          egress: [this.dns(), ...this.connectionRules(pool.connection, ns), this.kubernetesApiServer()._rule(), ...schedulers, ...flowRunExtra],
         }, version);
       }
+    }
+    if (dask && !this.daskCovered.has(dask)) {
+      this.daskCovered.add(dask);
+      this.coverDask(dask, version);
     }
   }
 
@@ -254,6 +279,8 @@ export class PrefectNetworkPolicies extends Construct {
     checkLabels(this, 'dnsPodLabels', props.dnsPodLabels);
     if (props.dnsPort !== undefined) checkInteger(this, 'dnsPort', props.dnsPort, 1, 65535);
     for (const cidr of props.dnsCidrs ?? []) checkCidr(this, 'dnsCidrs', cidr);
+    if (props.daskOperatorNamespace !== undefined) checkNamespaceName(this, 'daskOperatorNamespace', props.daskOperatorNamespace);
+    checkLabels(this, 'daskOperatorPodLabels', props.daskOperatorPodLabels);
     if (props.dnsPodLabels !== undefined && Object.keys(props.dnsPodLabels).length === 0) {
       throw propError(this, 'dnsPodLabels', '{}', 'at least one label of the DNS pods, such as { "k8s-app": "kube-dns" }');
     }
@@ -264,6 +291,63 @@ export class PrefectNetworkPolicies extends Construct {
     if (props.serverEgress !== undefined && !props.api) {
       throw propError(this, 'serverEgress', `${props.serverEgress.length} destinations`, 'unset without an api');
     }
+  }
+
+  /**
+   * The pods of a DaskScratch's clusters: schedulers admit the flow runs that use them and the Dask
+   * operator, on the scheduler's ports; schedulers and workers talk among themselves on any port
+   * (workers listen on random ones); workers run the tasks, so they reach the Prefect API and what
+   * flow runs may reach. The cleanup reaches the Kubernetes API only.
+   */
+  private coverDask(dask: DaskScratch, version: PrefectVersion): void {
+    const props = this.props;
+    const scheduler = dask._podSelector('scheduler');
+    const worker = dask._podSelector('worker');
+    const users = () => this.pools.filter(p => p._networkProfile().dask === dask);
+    for (const ns of dask._clusterNamespaces) {
+      this.denyAll(ns, version);
+      const cluster: k8s.NetworkPolicyPeer[] = [{ podSelector: scheduler }, { podSelector: worker }];
+      this.policy(`DaskSchedulers-${dask.name}-${ns}`, `${dask.name}-schedulers`, ns, {
+        podSelector: scheduler,
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: Lazy.any({
+          produce: () => [
+            { from: [{ podSelector: worker }] },
+            {
+              from: [
+                namespacePeer(props.daskOperatorNamespace ?? 'dask-operator', props.daskOperatorPodLabels ?? { 'app.kubernetes.io/name': 'dask-kubernetes-operator' }),
+                ...users().flatMap(p => {
+                  const runs = p._networkProfile().flowRuns!;
+                  return runs.namespaces.map(runNs => podPeer(ns, runNs, runs.selector));
+                }),
+              ],
+              ports: tcp(DASK_SCHEDULER_PORTS),
+            },
+          ],
+        }),
+        egress: [this.dns(), { to: [{ podSelector: worker }] }],
+      }, version);
+      this.policy(`DaskWorkers-${dask.name}-${ns}`, `${dask.name}-workers`, ns, {
+        podSelector: worker,
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [{ from: cluster }],
+        egress: Lazy.any({
+          produce: () => [
+            this.dns(),
+            { to: cluster },
+            ...users().flatMap(p => this.connectionRules(p.connection, ns)),
+            ...(props.flowRunEgress ?? []).map(d => d._rule()),
+          ],
+        }),
+      }, version);
+    }
+    this.denyAll(dask._home, version);
+    this.policy(`DaskCleanup-${dask.name}`, `${dask.name}-cleanup`, dask._home, {
+      podSelector: dask._podSelector('cleanup'),
+      policyTypes: ['Egress'],
+      // The script calls the API server by the address Kubernetes gives every pod: no DNS.
+      egress: [this.kubernetesApiServer()._rule()],
+    }, version);
   }
 
   /**
@@ -305,6 +389,10 @@ export class PrefectNetworkPolicies extends Construct {
           fail('api', this.props.api.node.path, `clients in charts with a namespace: ${c.node.path} has none, so the server cannot admit its pods`);
         }
       }
+      if (c instanceof DaskScratch && Chart.of(c) === chart && !policies.some(p => p.daskCovered.has(c))) {
+        const ns = denied([c._home, ...c._clusterNamespaces]);
+        if (ns) fail('workerPools', this.pools.map(p => p.node.path).join(',') || undefined, `a pool that uses ${c.node.path}, whose pods in namespace ${ns} would be denied all traffic`);
+      }
       if (c instanceof PrefectNetworkPolicies && c !== this && Chart.of(c) === Chart.of(this)) {
         fail('chart', Chart.of(this).node.path, `one PrefectNetworkPolicies per chart (${c.node.path} is another)`);
       }
@@ -331,6 +419,9 @@ export class PrefectNetworkPolicies extends Construct {
       if (!profile.namespace) continue;
       peers.push(podPeer(this.namespace, profile.namespace, profile.workerSelector));
       for (const ns of profile.flowRuns?.namespaces ?? []) peers.push(podPeer(this.namespace, ns, profile.flowRuns!.selector));
+      // Dask workers run the flow runs' tasks, which report to the API.
+      const dask = profile.dask;
+      for (const ns of dask?._clusterNamespaces ?? []) peers.push(podPeer(this.namespace, ns, dask!._podSelector('worker')));
     }
     return peers;
   }

@@ -410,6 +410,7 @@ export class PrefectWorkerPool extends Construct {
       flowRuns: launchesJobs ? { namespaces: this.jobNamespaces, selector: flowRunSelector, labelled } : undefined,
       callsKubernetesApi: launchesJobs,
       installsPackages: (this.props.pipPackages ?? []).length > 0,
+      dask: this.dask ? this.props.dask : undefined,
     };
   }
 

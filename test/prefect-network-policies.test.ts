@@ -1,6 +1,7 @@
 import { App, Chart, Testing } from 'cdk8s';
+import * as yaml from 'yaml';
 import {
-  ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectConnection, PrefectImage,
+  DaskScratch, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectConnection, PrefectImage,
   PrefectNetworkPolicies, PrefectVersion, PrefectWorkerPool, SecretKeyReference, WorkerRuntime, WorkPoolType,
 } from '../src';
 import { buildVariants } from '../src/examples/variants';
@@ -35,8 +36,8 @@ function expand(sources: string[], destinations: string[]): string[] {
 }
 
 /** Each NetworkPolicy selects at least one pod of the chart (flow-run pods included). */
-function policiesSelectingNothing(objects: Json[]): string[] {
-  const pods = [...podsOf(objects), ...flowRunPodsOf(objects)];
+function policiesSelectingNothing(objects: Json[], otherPods: Endpoint[] = []): string[] {
+  const pods = [...podsOf(objects), ...flowRunPodsOf(objects), ...otherPods];
   const matches = (selector: Json, labels: Record<string, string>) =>
     Object.entries<string>(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
     && (selector.matchExpressions ?? []).every((e: Json) => e.operator === 'In' ? e.values.includes(labels[e.key])
@@ -248,6 +249,56 @@ describe('PrefectNetworkPolicies', () => {
     const found = paths(objects, [internet]);
     expect(found).toContain('Deployment/k8s-worker -> internet:443/TCP');
     expect(found).not.toContain('flow-run of k8s-worker -> internet:443/TCP');
+  });
+});
+
+describe('Dask clusters of flow runs', () => {
+  const flows = PrefectImage.fromRegistry('registry.example.com/flows-dask:1', PrefectVersion.V3_8_3);
+  const objects = synth(chart => {
+    const api = new PrefectApi(chart, 'Server');
+    const dask = new DaskScratch(chart, 'Dask', { image: flows, namespace: 'dask-scratch' });
+    const pool = new PrefectWorkerPool(chart, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'k8s', dask });
+    new PrefectNetworkPolicies(chart, 'Policies', { api, workerPools: [pool], kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [6443]) });
+  });
+  // The pods the operator makes from the spec: the cluster's labels, overlaid by the role's.
+  const cluster = yaml.parse(objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'dask-cluster').data['daskcluster.yaml']);
+  const daskPod = (role: 'scheduler' | 'worker', id: string): Endpoint => ({
+    id, namespace: 'dask-scratch',
+    labels: { ...cluster.metadata.labels, ...cluster.spec[role].metadata.labels, 'dask.org/component': role },
+    ports: cluster.spec[role].spec.containers[0].ports,
+  });
+  const scheduler = daskPod('scheduler', 'scheduler');
+  const workers = [daskPod('worker', 'worker-1'), daskPod('worker', 'worker-2')];
+  const operator: Endpoint = { id: 'dask-operator', namespace: 'dask-operator', labels: { 'app.kubernetes.io/name': 'dask-kubernetes-operator' } };
+
+  test('every policy selects pods that exist (the Dask pods as the operator makes them)', () => {
+    expect(problems(objects.filter(o => o.kind === 'NetworkPolicy'))).toEqual([]);
+    expect(policiesSelectingNothing(objects, [scheduler, ...workers])).toEqual([]);
+    expect(objects.filter(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'dask-scratch').map(o => o.metadata.name).sort())
+      .toEqual(['dask-cleanup', 'dask-schedulers', 'dask-workers', 'prefect-default-deny']);
+  });
+
+  test('flow runs reach their schedulers; schedulers and workers talk among themselves; the operator reaches schedulers; workers run tasks against the API', () => {
+    const endpoints = [...podsOf(objects), ...flowRunPodsOf(objects), scheduler, ...workers, operator, dns, kubernetesApi, internet, bystander('dask-scratch')];
+    // Connections in which a Dask pod or the cleanup takes part.
+    const dask = new Set(['scheduler', 'worker-1', 'worker-2', 'CronJob/dask-cleanup']);
+    const found = connectivity(objects, endpoints, PORTS).filter(line => {
+      const [from, to] = line.split(' -> ');
+      return dask.has(from) || dask.has(to.replace(/:[^:]*$/, ''));
+    });
+    const dnsPorts = ['kube-dns:53/TCP', 'kube-dns:53/UDP'];
+    // Among a cluster's pods every port and protocol is open: each port tried, the declared ones and PORTS.
+    const every = (id: string, declared: number[]) => [
+      ...PORTS.map(p => `${id}:${p.port}/${p.protocol}`), ...declared.map(p => `${id}:${p}/TCP`),
+    ];
+    const expected = [
+      ...expand(['flow-run of k8s-worker', 'dask-operator'], ['scheduler:8786/TCP', 'scheduler:8787/TCP']),
+      ...expand(['scheduler'], [...dnsPorts, ...every('worker-1', [8788]), ...every('worker-2', [8788])]),
+      ...expand(['worker-1'], [...dnsPorts, ...every('scheduler', [8786, 8787]), ...every('worker-2', [8788]), 'StatefulSet/prefect-server:4200/TCP']),
+      ...expand(['worker-2'], [...dnsPorts, ...every('scheduler', [8786, 8787]), ...every('worker-1', [8788]), 'StatefulSet/prefect-server:4200/TCP']),
+      'CronJob/dask-cleanup -> kubernetes-api:6443/TCP',
+    ];
+    expect(found).toEqual(expected.sort());
   });
 });
 
