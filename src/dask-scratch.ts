@@ -160,14 +160,18 @@ const HELPER_MODULE = 'dask_scratch.py';
 const NAME_PLACEHOLDER = 'dask-scratch-cluster';
 
 /**
- * The Role rules of dask-kubernetes' operator client (`KubeCluster`) in the namespace of its
- * clusters, from its source: it creates, reads and deletes its DaskCluster, reads the worker group,
- * the scheduler pod and Service (reads by name are LISTs), and the scheduler's log when it fails.
+ * The Role rules of dask-kubernetes' operator client (`KubeCluster`), as its documentation gives
+ * them (creating, scaling, adapting and deleting clusters), namespaced, plus the scheduler's log,
+ * which the client reads when the scheduler fails.
  */
 const DASK_CLIENT_RULES: k8s.PolicyRule[] = [
-  { apiGroups: ['kubernetes.dask.org'], resources: ['daskclusters'], verbs: ['get', 'list', 'create', 'delete'] },
-  { apiGroups: ['kubernetes.dask.org'], resources: ['daskworkergroups'], verbs: ['get', 'list'] },
-  { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list'] },
+  {
+    apiGroups: ['kubernetes.dask.org'],
+    resources: ['daskclusters', 'daskworkergroups', 'daskworkergroups/scale', 'daskjobs', 'daskautoscalers'],
+    verbs: ['get', 'list', 'watch', 'patch', 'create', 'delete'],
+  },
+  { apiGroups: [''], resources: ['pods', 'pods/status'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
 ];
 

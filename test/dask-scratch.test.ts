@@ -84,10 +84,15 @@ describe('DaskScratch in a dedicated namespace', () => {
   test('the Role grants exactly the rules of the dask-kubernetes client', () => {
     const role = only(objects, 'Role', 'dask-client');
     expect(role.metadata.namespace).toBe('dask-scratch');
+    // dask-kubernetes' documented client rules (2025.4.3, docs/source/operator_kubecluster.rst), plus pods/log.
     expect(role.rules).toEqual([
-      { apiGroups: ['kubernetes.dask.org'], resources: ['daskclusters'], verbs: ['get', 'list', 'create', 'delete'] },
-      { apiGroups: ['kubernetes.dask.org'], resources: ['daskworkergroups'], verbs: ['get', 'list'] },
-      { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list'] },
+      {
+        apiGroups: ['kubernetes.dask.org'],
+        resources: ['daskclusters', 'daskworkergroups', 'daskworkergroups/scale', 'daskjobs', 'daskautoscalers'],
+        verbs: ['get', 'list', 'watch', 'patch', 'create', 'delete'],
+      },
+      { apiGroups: [''], resources: ['pods', 'pods/status'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     ]);
     const binding = only(objects, 'RoleBinding', 'dask-client-etl-worker');
