@@ -35,14 +35,15 @@ function clusterOf(objects: Json[], namespace = 'prefect'): Json {
   return yaml.parse(configMap.data['daskcluster.yaml']);
 }
 
-const crd = yaml.parse(readFileSync(join(__dirname, '..', '..', 'shared', 'crds', 'dask', 'daskcluster.yaml'), 'utf8'));
+// The DaskCluster CRD's schema, generated into imports/ beside its types (npm run import).
+const schema = JSON.parse(readFileSync(join(__dirname, '..', 'imports', 'kubernetes.dask.org.schema.json'), 'utf8'));
 const ajv = new Ajv({ strict: false, allErrors: true });
 ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
 ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
 ajv.addFormat('date-time', { type: 'string', validate: (v: string) => !Number.isNaN(Date.parse(v)) });
 // Its type is declared with x-kubernetes-int-or-string beside it, which the schema checks.
 ajv.addFormat('int-or-string', true);
-const validateCluster = ajv.compile(crd.spec.versions.find((v: Json) => v.name === 'v1').schema.openAPIV3Schema);
+const validateCluster = ajv.compile(schema);
 
 describe('DaskScratch in a dedicated namespace', () => {
   const { objects, job, pod } = scratch({ namespace: 'dask-scratch' });
@@ -115,6 +116,9 @@ describe('DaskScratch in a dedicated namespace', () => {
 
   test('the cluster spec validates against the DaskCluster CRD, and its pods pass the 1.27 schema and Pod Security', () => {
     expect(validateCluster(cluster) ? [] : validateCluster.errors).toEqual([]);
+    // The schema can fail: a wrong type and a missing scheduler are caught.
+    expect(validateCluster({ ...cluster, spec: { ...cluster.spec, idleTimeout: 'soon' } })).toBe(false);
+    expect(validateCluster({ ...cluster, spec: { worker: cluster.spec.worker } })).toBe(false);
     expect(cluster.apiVersion).toBe('kubernetes.dask.org/v1');
     for (const [role, spec] of [['scheduler', cluster.spec.scheduler.spec], ['worker', cluster.spec.worker.spec]]) {
       expect(restrictedViolations(spec)).toEqual([]);
