@@ -139,7 +139,7 @@ export interface DaskScratchProps {
   readonly cleanupImage?: PrefectImage;
 }
 
-const MI = SizeRoundingBehavior.NONE;
+const EXACT = SizeRoundingBehavior.NONE;
 const DEFAULT_WORKER_RESOURCES: ContainerResources = {
   cpu: { request: Cpu.units(1) },
   memory: { request: Size.gibibytes(4), limit: Size.gibibytes(4) },
@@ -204,7 +204,7 @@ export class DaskScratch extends Construct {
     this.namespace = props.namespace;
     this.image = props.image;
     this.scratchSize = props.scratchSize ?? Size.gibibytes(10);
-    this.maxSpill = props.maxSpill ?? Size.mebibytes(Math.floor(this.scratchSize.toMebibytes({ rounding: MI }) * 0.8));
+    this.maxSpill = props.maxSpill ?? Size.mebibytes(Math.floor(this.scratchSize.toMebibytes({ rounding: EXACT }) * 0.8));
     this.validate();
     this.clusterManifest = this.manifest();
     const home = this.namespace ?? Chart.of(this).namespace;
@@ -301,7 +301,7 @@ export class DaskScratch extends Construct {
     checkContainerResources(this, 'schedulerResources', props.schedulerResources);
     checkSize(this, 'scratchSize', this.scratchSize, 100);
     checkSize(this, 'maxSpill', this.maxSpill, 1);
-    if (this.maxSpill.toMebibytes({ rounding: MI }) >= this.scratchSize.toMebibytes({ rounding: MI })) {
+    if (this.maxSpill.toMebibytes({ rounding: EXACT }) >= this.scratchSize.toMebibytes({ rounding: EXACT })) {
       throw propError(this, 'maxSpill', this.maxSpill,
         `less than scratchSize (${this.scratchSize.asString()}): at the size limit the kubelet evicts the worker, so Dask must stop spilling before`);
     }
@@ -467,15 +467,15 @@ export class DaskScratch extends Construct {
     const requirements = toRequirements(mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources));
     return {
       requests: { ...requirements.requests, 'ephemeral-storage': k8s.Quantity.fromString('256Mi') },
-      limits: { ...requirements.limits, 'ephemeral-storage': k8s.Quantity.fromString(`${TMP_SIZE.toMebibytes({ rounding: MI }) + 256}Mi`) },
+      limits: { ...requirements.limits, 'ephemeral-storage': k8s.Quantity.fromString(`${TMP_SIZE.toMebibytes({ rounding: EXACT }) + 256}Mi`) },
     };
   }
 
   private workerRequirements(): k8s.ResourceRequirements {
     const requirements = toRequirements(mergeResources(DEFAULT_WORKER_RESOURCES, this.props.workerResources));
     // The scratch volume, /tmp and the home directory all count against ephemeral storage.
-    const mebibytes = this.scratchSize.toMebibytes({ rounding: MI });
-    const tmp = TMP_SIZE.toMebibytes({ rounding: MI });
+    const mebibytes = this.scratchSize.toMebibytes({ rounding: EXACT });
+    const tmp = TMP_SIZE.toMebibytes({ rounding: EXACT });
     return {
       requests: { ...requirements.requests, 'ephemeral-storage': k8s.Quantity.fromString(`${mebibytes}Mi`) },
       limits: { ...requirements.limits, 'ephemeral-storage': k8s.Quantity.fromString(`${mebibytes + tmp}Mi`) },
@@ -484,7 +484,7 @@ export class DaskScratch extends Construct {
 
   private manifest(): Record<string, unknown> {
     const image = this.image.reference;
-    const scratch = `${this.scratchSize.toMebibytes({ rounding: MI })}Mi`;
+    const scratch = `${this.scratchSize.toMebibytes({ rounding: EXACT })}Mi`;
     const env = [
       { name: 'HOME', value: DASK_HOME },
       { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
@@ -522,7 +522,7 @@ export class DaskScratch extends Construct {
       env: [
         ...env,
         { name: 'DASK_TEMPORARY_DIRECTORY', value: SCRATCH_DIRECTORY },
-        { name: 'DASK_DISTRIBUTED__WORKER__MEMORY__MAX_SPILL', value: `${this.maxSpill.toMebibytes({ rounding: MI })}MiB` },
+        { name: 'DASK_DISTRIBUTED__WORKER__MEMORY__MAX_SPILL', value: `${this.maxSpill.toMebibytes({ rounding: EXACT })}MiB` },
       ],
       ports: [{ name: 'http-dashboard', containerPort: 8788, protocol: 'TCP' }],
       livenessProbe: probe(15),
