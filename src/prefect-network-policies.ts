@@ -177,7 +177,8 @@ export class PrefectNetworkPolicies extends Construct {
   private readonly namespace: string;
   private readonly pools: PrefectWorkerPool[] = [];
   private readonly deniedNamespaces = new Set<string>();
-  private readonly daskCovered = new Set<DaskScratch>();
+  /** The namespaces whose Dask pods are covered, by DaskScratch. */
+  private readonly daskCovered = new Map<DaskScratch, Set<string>>();
 
   public constructor(scope: Construct, id: string, props: PrefectNetworkPoliciesProps = {}) {
     super(scope, id);
@@ -265,10 +266,7 @@ export class PrefectNetworkPolicies extends Construct {
         }, version);
       }
     }
-    if (dask && !this.daskCovered.has(dask)) {
-      this.daskCovered.add(dask);
-      this.coverDask(dask, version);
-    }
+    if (dask) this.coverDask(dask, version);
   }
 
   private validate(): void {
@@ -304,7 +302,12 @@ export class PrefectNetworkPolicies extends Construct {
     const scheduler = dask._podSelector('scheduler');
     const worker = dask._podSelector('worker');
     const users = () => this.pools.filter(p => p._networkProfile().dask === dask);
-    for (const ns of dask._clusterNamespaces) {
+    const covered = this.daskCovered.get(dask) ?? new Set<string>();
+    const first = !this.daskCovered.has(dask);
+    this.daskCovered.set(dask, covered);
+    // Without a dedicated namespace, each pool may bring namespaces of its own.
+    for (const ns of dask._clusterNamespaces.filter(n => !covered.has(n))) {
+      covered.add(ns);
       this.denyAll(ns, version);
       const cluster: k8s.NetworkPolicyPeer[] = [{ podSelector: scheduler }, { podSelector: worker }];
       this.policy(`DaskSchedulers-${dask.name}-${ns}`, `${dask.name}-schedulers`, ns, {
@@ -341,6 +344,7 @@ export class PrefectNetworkPolicies extends Construct {
         }),
       }, version);
     }
+    if (!first) return;
     this.denyAll(dask._home, version);
     this.policy(`DaskCleanup-${dask.name}`, `${dask.name}-cleanup`, dask._home, {
       podSelector: dask._podSelector('cleanup'),

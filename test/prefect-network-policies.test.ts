@@ -302,6 +302,23 @@ describe('Dask clusters of flow runs', () => {
   });
 });
 
+test('Dask clusters in the flow runs\' namespaces: each pool\'s namespace gets the Dask policies', () => {
+  const flows = PrefectImage.fromRegistry('registry.example.com/flows-dask:1', PrefectVersion.V3_8_3);
+  const objects = synth(chart => {
+    const api = new PrefectApi(chart, 'Server');
+    const dask = new DaskScratch(chart, 'Dask', { image: flows });
+    const policies = new PrefectNetworkPolicies(chart, 'Policies', { api });
+    for (const [name, ns] of [['a', 'runs-a'], ['b', 'runs-b']]) {
+      policies.addWorkerPool(new PrefectWorkerPool(chart, name, { connection: PrefectConnection.inCluster(api), poolName: name, jobTemplate: { namespace: ns }, dask }));
+    }
+  });
+  const names = (ns: string) => objects.filter(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns).map(o => o.metadata.name).sort();
+  expect(names('runs-a')).toEqual(['a-worker-flow-runs', 'dask-schedulers', 'dask-workers', 'prefect-default-deny']);
+  expect(names('runs-b')).toEqual(['b-worker-flow-runs', 'dask-schedulers', 'dask-workers', 'prefect-default-deny']);
+  expect(names('prefect')).toContain('dask-cleanup');
+  expect(problems(objects.filter(o => o.kind === 'NetworkPolicy'))).toEqual([]);
+});
+
 describe('PrefectNetworkPolicies errors', () => {
   test('a pool or server of the chart left uncovered', () => {
     expect(() => synth(chart => {
