@@ -321,7 +321,8 @@ export class PrefectNetworkPolicies extends Construct {
                 namespacePeer(props.daskOperatorNamespace ?? 'dask-operator', props.daskOperatorPodLabels ?? { 'app.kubernetes.io/name': 'dask-kubernetes-operator' }),
                 ...users().flatMap(p => {
                   const runs = p._networkProfile().flowRuns!;
-                  return runs.namespaces.map(runNs => podPeer(ns, runNs, runs.selector));
+                  // Without a dedicated namespace, flow runs start clusters in their own.
+                  return runs.namespaces.filter(runNs => dask.namespace !== undefined || runNs === ns).map(runNs => podPeer(ns, runNs, runs.selector));
                 }),
               ],
               ports: tcp(DASK_SCHEDULER_PORTS),
