@@ -1,6 +1,6 @@
 import { Chart, Duration, Lazy, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers, toJson_DaskClusterProps,
 } from '../imports/kubernetes.dask.org';
@@ -196,6 +196,8 @@ export class DaskScratch extends Construct {
   private readonly maxSpill: Size;
   private readonly home: string;
   private readonly runNamespaces = new Set<string>();
+  /** Attached pools: Kubernetes name → Prefect work pool name. */
+  private readonly pools = new Map<string, string>();
 
   public constructor(scope: Construct, id: string, props: DaskScratchProps) {
     super(scope, id);
@@ -238,7 +240,17 @@ export class DaskScratch extends Construct {
    * Returns what the pool's job template adds.
    * @internal
    */
-  public _attachPool(poolName: string, jobNamespaces: string[]): DaskJobTemplateAdditions {
+  public _attachPool(pool: IConstruct, poolName: string, workPoolName: string, jobNamespaces: string[]): DaskJobTemplateAdditions {
+    if (this.namespace && jobNamespaces.includes(this.namespace)) {
+      throw propError(pool, 'jobTemplate.namespace', this.namespace,
+        `a namespace other than the Dask clusters' (${this.node.path} keeps them apart, under their own quota)`);
+    }
+    // The cleanup finds the pool's Jobs by the label the Prefect worker gives them.
+    if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(workPoolName)) {
+      throw propError(pool, 'poolName', workPoolName,
+        `with dask, a pool name that is a label value (at most 63 letters, digits, '-', '_' and '.'): the cleanup of ${this.node.path} selects the pool's Jobs by it`);
+    }
+    this.pools.set(poolName, workPoolName);
     const account = `${poolName}-dask`;
     const binding = (namespace: string, subjectNamespaces: string[]) => new k8s.KubeRoleBinding(this, `Binding-${poolName}-${namespace}`, {
       metadata: { name: `${this.name}-client-${poolName}`, namespace, labels: this.labels('client') },
@@ -358,7 +370,7 @@ export class DaskScratch extends Construct {
           default: scheduler.limits,
           max: {
             memory: larger(scheduler.limits?.memory, worker.limits?.memory)!,
-            'ephemeral-storage': worker.limits!['ephemeral-storage'],
+            'ephemeral-storage': larger(scheduler.limits?.['ephemeral-storage'], worker.limits?.['ephemeral-storage'])!,
           },
         }],
       },
@@ -425,6 +437,10 @@ export class DaskScratch extends Construct {
                     { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => (this.namespace ? [this.namespace] : [...this.runNamespaces]).join(',') }) },
                     { name: 'RUN_NAMESPACES', value: Lazy.any({ produce: () => [...this.runNamespaces].join(',') }) },
                     { name: 'CLUSTER_SELECTOR', value: `app.kubernetes.io/instance=${this.name},app.kubernetes.io/component=dask-cluster` },
+                    // Only what this spec's pools and clusters leave: other pools may keep theirs longer.
+                    { name: 'RUN_POD_SELECTOR', value: Lazy.any({ produce: () => `app.kubernetes.io/component=flow-run,app.kubernetes.io/instance in (${[...this.pools.keys()].join(',')})` }) },
+                    { name: 'DASK_POD_SELECTOR', value: `dask.org/component,app.kubernetes.io/instance=${this.name}` },
+                    { name: 'JOB_SELECTOR', value: Lazy.any({ produce: () => `prefect.io/flow-run-id,prefect.io/work-pool-name in (${[...new Set(this.pools.values())].join(',')})` }) },
                     { name: 'MAX_CLUSTER_AGE', value: seconds(props.maxClusterLifetime, Duration.hours(24)) },
                     { name: 'POD_AGE', value: seconds(props.finishedPodAge, Duration.hours(6)) },
                     { name: 'JOB_AGE', value: seconds(props.finishedJobAge, Duration.days(1)) },
@@ -489,8 +505,9 @@ export class DaskScratch extends Construct {
       { name: 'HOME', value: DASK_HOME },
       { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
     ];
+    // Generous: a busy worker's event loop answers late, and a restart loses its data.
     const probe = (initialDelaySeconds: number) => ({
-      httpGet: { path: '/health', port: 'http-dashboard' }, initialDelaySeconds, periodSeconds: 10, failureThreshold: 3,
+      httpGet: { path: '/health', port: 'http-dashboard' }, initialDelaySeconds, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6,
     });
     const quantities = (r: k8s.ResourceRequirements) => ({
       requests: Object.fromEntries(Object.entries(r.requests ?? {}).map(([k, v]) => [k, String(v.value)])),
@@ -569,6 +586,7 @@ import json
 import os
 import ssl
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -606,12 +624,27 @@ def finished(job):
     return None
 
 
+def ended(pod):
+    times = [s["state"]["terminated"]["finishedAt"] for s in pod.get("status", {}).get("containerStatuses", [])
+             if s.get("state", {}).get("terminated", {}).get("finishedAt")]
+    return max(times) if times else created(pod)
+
+
 def sweep(collection, query, older_than, since):
+    """Deletes what is older than older_than; returns the number of failures."""
+    failed = 0
     for item in call("GET", collection, query)["items"]:
         moment = since(item)
-        if moment and age(moment) > older_than:
+        if not moment or age(moment) <= older_than:
+            continue
+        try:
             call("DELETE", collection + "/" + item["metadata"]["name"])
             print("deleted %s/%s" % (collection, item["metadata"]["name"]), flush=True)
+        except urllib.error.HTTPError as error:
+            if error.code not in (404, 409):  # already gone, or being deleted
+                failed += 1
+                print("failed %s/%s: %s" % (collection, item["metadata"]["name"], error), file=sys.stderr, flush=True)
+    return failed
 
 
 def namespaces(variable):
@@ -624,15 +657,15 @@ for ns in namespaces("CLUSTER_NAMESPACES"):
                   {"labelSelector": os.environ["CLUSTER_SELECTOR"]}, int(os.environ["MAX_CLUSTER_AGE"]), created))
 for ns in namespaces("RUN_NAMESPACES"):
     for phase in ("Succeeded", "Failed"):
-        for selector in ("app.kubernetes.io/component=flow-run", "dask.org/component"):
+        for selector in (os.environ["RUN_POD_SELECTOR"], os.environ["DASK_POD_SELECTOR"]):
             steps.append(("/api/v1/namespaces/%s/pods" % ns,
-                          {"labelSelector": selector, "fieldSelector": "status.phase=" + phase}, int(os.environ["POD_AGE"]), created))
+                          {"labelSelector": selector, "fieldSelector": "status.phase=" + phase}, int(os.environ["POD_AGE"]), ended))
     steps.append(("/apis/batch/v1/namespaces/%s/jobs" % ns,
-                  {"labelSelector": "prefect.io/flow-run-id"}, int(os.environ["JOB_AGE"]), finished))
+                  {"labelSelector": os.environ["JOB_SELECTOR"]}, int(os.environ["JOB_AGE"]), finished))
 failures = 0
 for step in steps:
     try:
-        sweep(*step)
+        failures += sweep(*step)
     except Exception as error:  # one namespace's failure does not stop the others
         failures += 1
         print("failed %s: %s" % (step[0], error), file=sys.stderr, flush=True)
@@ -668,9 +701,10 @@ SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "${SPEC_FILE}")
 
 
 def cluster(**kwargs):
-    """A KubeCluster of the mounted spec, named after the flow run (or at random outside one)."""
-    run_id = os.environ.get("PREFECT__FLOW_RUN_ID") or uuid.uuid4().hex
-    name = ("dask-" + run_id).lower()[:53].rstrip("-")
+    """A KubeCluster of the mounted spec, named after the flow run and unique."""
+    # A suffix of its own: subflows share the flow run's id, and a retried pod may find its orphan.
+    run_id = (os.environ.get("PREFECT__FLOW_RUN_ID") or "run")[:36]
+    name = ("dask-%s-%s" % (run_id, uuid.uuid4().hex[:8])).lower()
     with open(SPEC) as spec_file:
         spec = yaml.safe_load(spec_file)
     spec["metadata"]["name"] = name

@@ -257,7 +257,8 @@ export class PrefectNetworkPolicies extends Construct {
         this.denyAll(ns, version);
         // Flow runs with Dask talk to their clusters' schedulers.
         const schedulers: k8s.NetworkPolicyEgressRule[] = dask
-          ? [{ to: dask._clusterNamespaces.map(c => podPeer(ns, c, dask._podSelector('scheduler'))), ports: tcp(DASK_SCHEDULER_PORTS) }]
+          // Without a dedicated namespace, a flow run's clusters are in its own.
+          ? [{ to: (dask.namespace ? [dask.namespace] : [ns]).map(c => podPeer(ns, c, dask._podSelector('scheduler'))), ports: tcp(DASK_SCHEDULER_PORTS) }]
           : [];
         this.policy(`FlowRuns-${pool.name}-${ns}`, `${pool.name}-flow-runs`, ns, {
           podSelector: profile.flowRuns.selector,
@@ -392,6 +393,13 @@ export class PrefectNetworkPolicies extends Construct {
         }
         if (this.props.api && c.connection.api === this.props.api && !profile.namespace) {
           fail('api', this.props.api.node.path, `clients in charts with a namespace: ${c.node.path} has none, so the server cannot admit its pods`);
+        }
+      }
+      if (c instanceof DaskScratch && this.daskCovered.has(c)) {
+        const other = policies.find(p => p !== this && p.daskCovered.has(c));
+        if (other) {
+          fail('workerPools', this.pools.map(p => p.node.path).join(','),
+            `pools of ${c.node.path} in one PrefectNetworkPolicies (${other.node.path} covers it too, and each would admit only its own flow runs to the schedulers)`);
         }
       }
       if (c instanceof DaskScratch && Chart.of(c) === chart && !policies.some(p => p.daskCovered.has(c))) {

@@ -357,7 +357,7 @@ export class PrefectWorkerPool extends Construct {
     }
 
     if (props.managePool !== false && kind === WorkerRuntimeKind.WORKER && launchesJobs) {
-      this.dask = props.dask?._attachPool(this.name, this.jobNamespaces);
+      this.dask = props.dask?._attachPool(this, this.name, this.poolName!, this.jobNamespaces);
       const options = this.dask ? { ...jobTemplate, serviceAccountName: this.dask.serviceAccountName } : jobTemplate;
       this.baseJobTemplate = baseJobTemplate(options, this.jobTemplateContext());
     }

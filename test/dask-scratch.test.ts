@@ -192,8 +192,13 @@ describe('the cleanup', () => {
     const script = only(objects, 'ConfigMap', 'dask-cleanup').data['cleanup.py'];
     expect(script).toContain('"labelSelector": os.environ["CLUSTER_SELECTOR"]');
     expect(script).toContain('"fieldSelector": "status.phase=" + phase');
-    expect(script).toContain('{"labelSelector": "prefect.io/flow-run-id"}');
-    expect(script).toContain('if moment and age(moment) > older_than:');
+    expect(script).toContain('{"labelSelector": os.environ["JOB_SELECTOR"]}');
+    const env = envOf(pod.containers[0]);
+    // Only this spec's pools' runs and this spec's Dask pods.
+    expect(env.RUN_POD_SELECTOR).toBe('app.kubernetes.io/component=flow-run,app.kubernetes.io/instance in (etl-worker)');
+    expect(env.JOB_SELECTOR).toBe('prefect.io/flow-run-id,prefect.io/work-pool-name in (etl)');
+    expect(env.DASK_POD_SELECTOR).toBe('dask.org/component,app.kubernetes.io/instance=dask');
+    expect(script).toContain('if not moment or age(moment) <= older_than:');
   });
 
   test('errors', () => {
@@ -264,6 +269,19 @@ describe('DaskScratch options and errors', () => {
     ['workers without a memory limit', { workerResources: { memory: { request: Size.gibibytes(1) } } }, /workerResources\.memory\.limit \(unset\) is not accepted/],
   ])('%s', (_, props, message) => {
     expect(() => scratch(props)).toThrow(message);
+  });
+
+  test('a small scratch volume keeps the LimitRange default within its max', () => {
+    const limits = only(scratch({ namespace: 'dask-scratch', scratchSize: Size.mebibytes(200), maxSpill: Size.mebibytes(100) }).objects, 'LimitRange').spec.limits[0];
+    expect(limits.default['ephemeral-storage']).toBe('1280Mi');
+    expect(limits.max['ephemeral-storage']).toBe('1280Mi');
+  });
+
+  test('a pool whose Jobs would land in the Dask namespace, or whose name is no label value', () => {
+    expect(() => scratch({ namespace: 'dask-scratch' }, { jobTemplate: { namespace: 'dask-scratch' } }))
+      .toThrow(/PrefectWorkerPool 'test\/Pool': jobTemplate\.namespace "dask-scratch" is not accepted: a namespace other than the Dask clusters'/);
+    expect(() => scratch({}, { poolName: 'etl pool', name: 'etl-pool' }))
+      .toThrow(/poolName "etl pool" is not accepted: with dask, a pool name that is a label value/);
   });
 
   test('only for kubernetes pools of workers with a managed template, and not with a template ServiceAccount', () => {
