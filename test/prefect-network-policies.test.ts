@@ -354,6 +354,19 @@ describe('PrefectNetworkPolicies errors', () => {
     expect(() => Testing.synth(a)).toThrow(/api "a\/Server" is not accepted: clients in charts with a namespace: b\/Pool has none/);
   });
 
+  test('the pools of one DaskScratch in two PrefectNetworkPolicies', () => {
+    const app = new App();
+    const a = new Chart(app, 'a', { namespace: 'prefect' });
+    const b = new Chart(app, 'b', { namespace: 'team-b' });
+    const api = new PrefectApi(a, 'Server');
+    const dask = new DaskScratch(a, 'Dask', { image: PrefectImage.official(), namespace: 'dask-scratch' });
+    const poolA = new PrefectWorkerPool(a, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'a', dask });
+    const poolB = new PrefectWorkerPool(b, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'b', dask });
+    new PrefectNetworkPolicies(a, 'Policies', { api, workerPools: [poolA] });
+    new PrefectNetworkPolicies(b, 'Policies', { workerPools: [poolB] });
+    expect(() => Testing.synth(a)).toThrow(/workerPools "a\/Pool" is not accepted: pools of a\/Dask in one PrefectNetworkPolicies \(b\/Policies covers it too/);
+  });
+
   test('nothing to protect, no namespace, two per chart', () => {
     expect(() => synth(chart => { new PrefectNetworkPolicies(chart, 'Policies'); }))
       .toThrow(/api \(unset\) is not accepted: a server or at least one worker pool/);
