@@ -6,11 +6,11 @@ import {
 } from '../imports/kubernetes.dask.org';
 import { clusterScoped } from './cluster-scoped';
 import { DaskJobTemplateAdditions } from './job-templates';
-import { recommendedLabels } from './labels';
+import { recommendedLabels, selectorLabels } from './labels';
 import { PrefectImage } from './prefect-image';
 import { checkContainerResources, mergeResources, toRequirements } from './resources';
 import { restrictedContainer, restrictedPod } from './security';
-import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, propError } from './validation';
+import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from './validation';
 
 /** Bounds of the scratch namespace (ResourceQuota). */
 export interface DaskScratchQuota {
@@ -195,6 +195,8 @@ export class DaskScratch extends Construct {
   private readonly scratchSize: Size;
   private readonly maxSpill: Size;
   private readonly home: string;
+  /** Idle timeout, cluster lifetime, finished pod and Job ages, in seconds. */
+  private readonly ages: { idle: number; lifetime: number; pod: number; job: number };
   private readonly runNamespaces = new Set<string>();
   /** Attached pools: Kubernetes name → Prefect work pool name. */
   private readonly pools = new Map<string, string>();
@@ -207,7 +209,7 @@ export class DaskScratch extends Construct {
     this.image = props.image;
     this.scratchSize = props.scratchSize ?? Size.gibibytes(10);
     this.maxSpill = props.maxSpill ?? Size.mebibytes(Math.floor(this.scratchSize.toMebibytes({ rounding: EXACT }) * 0.8));
-    this.validate();
+    this.ages = this.validate();
     this.clusterManifest = this.manifest();
     const home = this.namespace ?? Chart.of(this).namespace;
     if (!home) {
@@ -246,7 +248,7 @@ export class DaskScratch extends Construct {
         `a namespace other than the Dask clusters' (${this.node.path} keeps them apart, under their own quota)`);
     }
     // The cleanup finds the pool's Jobs by the label the Prefect worker gives them.
-    if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(workPoolName)) {
+    if (!isLabelValue(workPoolName)) {
       throw propError(pool, 'poolName', workPoolName,
         `with dask, a pool name that is a label value (at most 63 letters, digits, '-', '_' and '.'): the cleanup of ${this.node.path} selects the pool's Jobs by it`);
     }
@@ -300,10 +302,10 @@ export class DaskScratch extends Construct {
 
   /** Selects this spec's pods of one role: `scheduler`, `worker` or `cleanup`. @internal */
   public _podSelector(role: string): k8s.LabelSelector {
-    return { matchLabels: { 'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/instance': this.name, 'app.kubernetes.io/component': `dask-${role}` } };
+    return { matchLabels: selectorLabels(this.name, `dask-${role}`) };
   }
 
-  private validate(): void {
+  private validate(): DaskScratch['ages'] {
     const props = this.props;
     checkDns1035Label(this, 'name', this.name, 30);
     if (this.namespace !== undefined) checkNamespaceName(this, 'namespace', this.namespace);
@@ -317,14 +319,13 @@ export class DaskScratch extends Construct {
       throw propError(this, 'maxSpill', this.maxSpill,
         `less than scratchSize (${this.scratchSize.asString()}): at the size limit the kubelet evicts the worker, so Dask must stop spilling before`);
     }
-    checkSeconds(this, 'idleTimeout', props.idleTimeout ?? Duration.hours(1), 60, 7 * 86400);
+    const idle = checkSeconds(this, 'idleTimeout', props.idleTimeout ?? Duration.hours(1), 60, 7 * 86400);
     const lifetime = checkSeconds(this, 'maxClusterLifetime', props.maxClusterLifetime ?? Duration.hours(24), 600, 30 * 86400);
-    const idle = (props.idleTimeout ?? Duration.hours(1)).toSeconds();
     if (lifetime <= idle) {
       throw propError(this, 'maxClusterLifetime', `${lifetime}s`, `more than idleTimeout (${idle}s): the operator reaps idle clusters first; the lifetime catches busy ones`);
     }
-    checkSeconds(this, 'finishedPodAge', props.finishedPodAge ?? Duration.hours(6), 60, 30 * 86400);
-    checkSeconds(this, 'finishedJobAge', props.finishedJobAge ?? Duration.days(1), 60, 30 * 86400);
+    const pod = checkSeconds(this, 'finishedPodAge', props.finishedPodAge ?? Duration.hours(6), 60, 30 * 86400);
+    const job = checkSeconds(this, 'finishedJobAge', props.finishedJobAge ?? Duration.days(1), 60, 30 * 86400);
     if (props.cleanupSchedule !== undefined && !/^\S+(\s+\S+){4}$/.test(props.cleanupSchedule.trim())) {
       throw propError(this, 'cleanupSchedule', props.cleanupSchedule, 'a cron schedule of five fields, such as "*/15 * * * *"');
     }
@@ -332,6 +333,7 @@ export class DaskScratch extends Construct {
     if (quota.pods !== undefined) checkInteger(this, 'quota.pods', quota.pods, 2, 100000);
     if (quota.memory !== undefined) checkSize(this, 'quota.memory', quota.memory, 1);
     if (quota.ephemeralStorage !== undefined) checkSize(this, 'quota.ephemeralStorage', quota.ephemeralStorage, 1);
+    return { idle, lifetime, pod, job };
   }
 
   private labels(component: string): Record<string, string> {
@@ -357,20 +359,20 @@ export class DaskScratch extends Construct {
     });
     // Containers without their own resources (a spec edited by hand) get the scheduler's, and none
     // may exceed the largest of this spec's.
-    const scheduler = this.schedulerRequirements();
-    const worker = this.workerRequirements();
-    const larger = (a: k8s.Quantity | undefined, b: k8s.Quantity | undefined) =>
-      (a && b && quantityBytes(a.value as string) >= quantityBytes(b.value as string)) ? a : b ?? a;
+    const scheduler = this.schedulerResources();
+    const worker = this.workerResources();
+    const defaults = toRequirements(scheduler);
+    const larger = (a: Size, b: Size) => k8s.Quantity.fromString((a.toMebibytes() >= b.toMebibytes() ? a : b).asString());
     new k8s.KubeLimitRange(this, 'Limits', {
       metadata: { name: this.name, namespace: this.namespace, labels: this.labels('scratch') },
       spec: {
         limits: [{
           type: 'Container',
-          defaultRequest: scheduler.requests,
-          default: scheduler.limits,
+          defaultRequest: defaults.requests,
+          default: defaults.limits,
           max: {
-            memory: larger(scheduler.limits?.memory, worker.limits?.memory)!,
-            'ephemeral-storage': larger(scheduler.limits?.['ephemeral-storage'], worker.limits?.['ephemeral-storage'])!,
+            'memory': larger(scheduler.memory!.limit!, worker.memory!.limit!),
+            'ephemeral-storage': larger(scheduler.ephemeralStorage!.limit!, worker.ephemeralStorage!.limit!),
           },
         }],
       },
@@ -403,7 +405,6 @@ export class DaskScratch extends Construct {
     const metadata = { name: `${this.name}-cleanup`, namespace: this.home, labels };
     new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
     new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': cleanupScript() } });
-    const seconds = (d: Duration | undefined, fallback: Duration) => String((d ?? fallback).toSeconds());
     new k8s.KubeCronJob(this, 'Cleanup', {
       metadata,
       spec: {
@@ -434,16 +435,16 @@ export class DaskScratch extends Construct {
                   args: ['python', `${CLEANUP_DIRECTORY}/cleanup.py`],
                   env: [
                     // Resolved at synth: pools attach their namespaces after construction.
-                    { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => (this.namespace ? [this.namespace] : [...this.runNamespaces]).join(',') }) },
+                    { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => this._clusterNamespaces.join(',') }) },
                     { name: 'RUN_NAMESPACES', value: Lazy.any({ produce: () => [...this.runNamespaces].join(',') }) },
                     { name: 'CLUSTER_SELECTOR', value: `app.kubernetes.io/instance=${this.name},app.kubernetes.io/component=dask-cluster` },
                     // Only what this spec's pools and clusters leave: other pools may keep theirs longer.
                     { name: 'RUN_POD_SELECTOR', value: Lazy.any({ produce: () => `app.kubernetes.io/component=flow-run,app.kubernetes.io/instance in (${[...this.pools.keys()].join(',')})` }) },
                     { name: 'DASK_POD_SELECTOR', value: `dask.org/component,app.kubernetes.io/instance=${this.name}` },
                     { name: 'JOB_SELECTOR', value: Lazy.any({ produce: () => `prefect.io/flow-run-id,prefect.io/work-pool-name in (${[...new Set(this.pools.values())].join(',')})` }) },
-                    { name: 'MAX_CLUSTER_AGE', value: seconds(props.maxClusterLifetime, Duration.hours(24)) },
-                    { name: 'POD_AGE', value: seconds(props.finishedPodAge, Duration.hours(6)) },
-                    { name: 'JOB_AGE', value: seconds(props.finishedJobAge, Duration.days(1)) },
+                    { name: 'MAX_CLUSTER_AGE', value: String(this.ages.lifetime) },
+                    { name: 'POD_AGE', value: String(this.ages.pod) },
+                    { name: 'JOB_AGE', value: String(this.ages.job) },
                   ],
                   resources: {
                     requests: { 'cpu': k8s.Quantity.fromString('50m'), 'memory': k8s.Quantity.fromString('128Mi'), 'ephemeral-storage': k8s.Quantity.fromString('16Mi') },
@@ -479,22 +480,21 @@ export class DaskScratch extends Construct {
   }
 
   /** The scheduler's, with ephemeral storage for its /tmp (a quota on it needs every pod to say). */
-  private schedulerRequirements(): k8s.ResourceRequirements {
-    const requirements = toRequirements(mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources));
+  private schedulerResources(): ContainerResources {
+    const tmp = TMP_SIZE.toMebibytes({ rounding: EXACT });
     return {
-      requests: { ...requirements.requests, 'ephemeral-storage': k8s.Quantity.fromString('256Mi') },
-      limits: { ...requirements.limits, 'ephemeral-storage': k8s.Quantity.fromString(`${TMP_SIZE.toMebibytes({ rounding: EXACT }) + 256}Mi`) },
+      ...mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources),
+      ephemeralStorage: { request: Size.mebibytes(256), limit: Size.mebibytes(tmp + 256) },
     };
   }
 
-  private workerRequirements(): k8s.ResourceRequirements {
-    const requirements = toRequirements(mergeResources(DEFAULT_WORKER_RESOURCES, this.props.workerResources));
-    // The scratch volume, /tmp and the home directory all count against ephemeral storage.
-    const mebibytes = this.scratchSize.toMebibytes({ rounding: EXACT });
+  /** A worker's: the scratch volume and /tmp (its home) count against ephemeral storage. */
+  private workerResources(): ContainerResources {
+    const scratch = this.scratchSize.toMebibytes({ rounding: EXACT });
     const tmp = TMP_SIZE.toMebibytes({ rounding: EXACT });
     return {
-      requests: { ...requirements.requests, 'ephemeral-storage': k8s.Quantity.fromString(`${mebibytes}Mi`) },
-      limits: { ...requirements.limits, 'ephemeral-storage': k8s.Quantity.fromString(`${mebibytes + tmp}Mi`) },
+      ...mergeResources(DEFAULT_WORKER_RESOURCES, this.props.workerResources),
+      ephemeralStorage: { request: Size.mebibytes(scratch), limit: Size.mebibytes(scratch + tmp) },
     };
   }
 
@@ -527,7 +527,7 @@ export class DaskScratch extends Construct {
       ],
       readinessProbe: probe(0),
       livenessProbe: probe(15),
-      resources: quantities(this.schedulerRequirements()),
+      resources: quantities(toRequirements(this.schedulerResources())),
       securityContext: restrictedContainer(),
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
     };
@@ -543,14 +543,14 @@ export class DaskScratch extends Construct {
       ],
       ports: [{ name: 'http-dashboard', containerPort: 8788, protocol: 'TCP' }],
       livenessProbe: probe(15),
-      resources: quantities(this.workerRequirements()),
+      resources: quantities(toRequirements(this.workerResources())),
       securityContext: restrictedContainer(),
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'scratch', mountPath: SCRATCH_DIRECTORY }],
     };
     const props: DaskClusterProps = {
       metadata: { name: NAME_PLACEHOLDER, labels: this.labels('cluster') },
       spec: {
-        idleTimeout: (this.props.idleTimeout ?? Duration.hours(1)).toSeconds(),
+        idleTimeout: this.ages.idle,
         scheduler: {
           metadata: { labels: this.labels('scheduler') },
           spec: { ...podBasics, containers: [scheduler], volumes: [tmp] },
@@ -671,12 +671,6 @@ for step in steps:
         print("failed %s: %s" % (step[0], error), file=sys.stderr, flush=True)
 sys.exit(1 if failures else 0)
 `;
-}
-
-function quantityBytes(value: string): number {
-  const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
-  const match = /^(\d+)([KMGTP]i)?$/.exec(value);
-  return match ? Number(match[1]) * (match[2] ? units[match[2]] : 1) : NaN;
 }
 
 /**

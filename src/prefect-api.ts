@@ -242,7 +242,6 @@ export class PrefectApi extends Construct {
   private readonly namespace?: string;
   private readonly props: PrefectApiProps;
   private ingressOfApi?: PrefectIngress;
-  private ingressBasicAuth?: SecretKeyReference;
   private external?: { service: Service; address?: string };
 
   public constructor(scope: Construct, id: string, props: PrefectApiProps = {}) {
@@ -312,7 +311,7 @@ export class PrefectApi extends Construct {
 
   /** The basic auth string clients must send, if the server requires one. */
   public get basicAuth(): SecretKeyReference | undefined {
-    return this.props.basicAuth ?? this.ingressBasicAuth;
+    return this.props.basicAuth ?? this.ingressOfApi?.accessControl._authString;
   }
 
   /** The ingress in front of the server, if it has one. */
@@ -373,17 +372,29 @@ export class PrefectApi extends Construct {
   }
 
   /**
-   * Registers the ingress in front of this server and, for Prefect's basic auth, the auth string it
-   * requires.
+   * Registers the ingress in front of this server (its access control may require basic auth).
    * @internal
    */
-  public _attachIngress(ingress: PrefectIngress, basicAuth: SecretKeyReference | undefined): void {
+  public _attachIngress(ingress: PrefectIngress): void {
     if (this.ingressOfApi) {
       throw propError(ingress, 'api', this.node.path,
         `a server without an ingress (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`);
     }
     this.ingressOfApi = ingress;
-    this.ingressBasicAuth = basicAuth;
+  }
+
+  /**
+   * Selects the API pods (`apiOnly`), or every pod of the server: API, background services and
+   * migration.
+   * @internal
+   */
+  public _podSelector(apiOnly: boolean): k8s.LabelSelector {
+    if (apiOnly) return { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) };
+    const { 'app.kubernetes.io/component': _, ...common } = selectorLabels(this.name, COMPONENT_SERVER);
+    return {
+      matchLabels: common,
+      matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: [COMPONENT_SERVER, COMPONENT_SERVICES, COMPONENT_MIGRATION] }],
+    };
   }
 
   /**

@@ -258,6 +258,8 @@ export class PrefectIngress extends Construct {
   public readonly hosts: string[];
   /** The sub-path the UI and API are served under, if any (e.g. `/prefect`). */
   public readonly path?: string;
+  /** Who may use the UI and the API. */
+  public readonly accessControl: IngressAccessControl;
   /** The URL of the UI, e.g. `https://prefect.example.com`. */
   public readonly url: string;
   /** The API URL browsers use: `<url>/api`. */
@@ -274,10 +276,11 @@ export class PrefectIngress extends Construct {
     this.name = props.name ?? api.name;
     this.hosts = props.hosts;
     this.path = props.path === '/' ? undefined : props.path;
+    this.accessControl = props.accessControl;
     this.validate(props);
     this.url = `${props.tls.https ? 'https' : 'http'}://${this.hosts[0]}${this.path ?? ''}`;
     this.uiApiUrl = `${this.url}${API_PATH}`;
-    api._attachIngress(this, props.accessControl._authString);
+    api._attachIngress(this);
 
     const access = props.accessControl;
     const tlsSecret = `${this.name}-tls`;

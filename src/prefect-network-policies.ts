@@ -1,7 +1,7 @@
 import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { recommendedLabels, selectorLabels, stableLabels } from './labels';
+import { recommendedLabels, stableLabels } from './labels';
 import { DaskScratch } from './dask-scratch';
 import { PrefectApi } from './prefect-api';
 import { PrefectConnection } from './prefect-connection';
@@ -198,10 +198,7 @@ export class PrefectNetworkPolicies extends Construct {
       }
       this.denyAll(namespace, api.image.version);
       this.policy('Server', `${api.name}-egress`, namespace, {
-        podSelector: {
-          matchLabels: { 'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/instance': api.name },
-          matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: ['server', 'background-services', 'database-migration'] }],
-        },
+        podSelector: api._podSelector(false),
         policyTypes: ['Egress'],
         egress: [
           this.dns(),
@@ -210,7 +207,7 @@ export class PrefectNetworkPolicies extends Construct {
         ],
       }, api.image.version);
       this.policy('Api', `${api.name}-ingress`, namespace, {
-        podSelector: { matchLabels: selectorLabels(api.name, 'server') },
+        podSelector: api._podSelector(true),
         policyTypes: ['Ingress'],
         // Resolved at synth: the ingress, the external Service and the pools may come later.
         // An empty `from` would admit everyone: without clients, the API admits no one.
@@ -451,7 +448,7 @@ export class PrefectNetworkPolicies extends Construct {
         throw propError(this, 'workerPools', api.node.path,
           'pools whose server is in a chart with a namespace: a policy cannot name the server\'s pods otherwise');
       }
-      const peer = podPeer(policyNamespace, namespace, { matchLabels: selectorLabels(api.name, 'server') });
+      const peer = podPeer(policyNamespace, namespace, api._podSelector(true));
       return [{ to: [peer], ports: tcp([api.port]) }];
     }
     const url = new URL(connection.url);

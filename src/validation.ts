@@ -97,9 +97,14 @@ export function checkLabelKey(scope: IConstruct, prop: string, key: string): voi
   }
 }
 
+/** Whether `value` is a non-empty label value. */
+export function isLabelValue(value: string): boolean {
+  return LABEL_NAME.test(value);
+}
+
 /** A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit. */
 export function checkLabelValue(scope: IConstruct, prop: string, value: string): void {
-  if (value !== '' && !LABEL_NAME.test(value)) {
+  if (value !== '' && !isLabelValue(value)) {
     throw propError(scope, prop, value, 'a label value: at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
   }
 }
