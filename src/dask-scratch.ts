@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import {
   DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers, toJson_DaskClusterProps,
 } from '../imports/kubernetes.dask.org';
-import { clusterScoped } from './cluster-scoped';
+import { podSecurityNamespace, PodSecurityEnforcement } from './namespaces';
 import { DaskJobTemplateAdditions } from './job-templates';
 import { recommendedLabels, selectorLabels } from './labels';
 import { PrefectImage } from './prefect-image';
@@ -218,17 +218,7 @@ export class DaskScratch extends Construct {
     this.home = home;
 
     if (this.namespace) {
-      const labels = this.labels('scratch');
-      clusterScoped(new k8s.KubeNamespace(this, 'Namespace', {
-        metadata: {
-          name: this.namespace,
-          labels: {
-            ...labels,
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'v1.27',
-          },
-        },
-      }));
+      podSecurityNamespace(this, 'Namespace', this.namespace, this.labels('scratch'), PodSecurityEnforcement.RESTRICTED);
       this.quota();
       this.clientRole(this.namespace);
       this.cleanupRole(this.namespace, ['daskclusters']);

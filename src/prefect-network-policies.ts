@@ -67,21 +67,8 @@ export class NetworkDestination {
   }
 }
 
-/** Properties of `PrefectNetworkPolicies`. */
-export interface PrefectNetworkPoliciesProps {
-  /**
-   * The server whose pods the policies cover.
-   * @default none (workers of a server elsewhere, or of Prefect Cloud)
-   */
-  readonly api?: PrefectApi;
-
-  /**
-   * Worker pools whose workers and flow runs the policies cover. More can be added with
-   * `addWorkerPool`. Every pool and server of the chart must be covered.
-   * @default none
-   */
-  readonly workerPools?: PrefectWorkerPool[];
-
+/** How `PrefectNetworkPolicies` see the cluster and what they allow beyond Prefect's own paths. */
+export interface PrefectNetworkPoliciesOptions {
   /**
    * Namespace of the ingress controller, the only one from which a server with a `PrefectIngress`
    * accepts outside traffic.
@@ -158,6 +145,22 @@ export interface PrefectNetworkPoliciesProps {
    * @default none: flow runs reach only the Prefect API, DNS and the Kubernetes API
    */
   readonly flowRunEgress?: NetworkDestination[];
+}
+
+/** Properties of `PrefectNetworkPolicies`. */
+export interface PrefectNetworkPoliciesProps extends PrefectNetworkPoliciesOptions {
+  /**
+   * The server whose pods the policies cover.
+   * @default none (workers of a server elsewhere, or of Prefect Cloud)
+   */
+  readonly api?: PrefectApi;
+
+  /**
+   * Worker pools whose workers and flow runs the policies cover. More can be added with
+   * `addWorkerPool`. Every pool and server of the chart must be covered.
+   * @default none
+   */
+  readonly workerPools?: PrefectWorkerPool[];
 }
 
 const DEFAULT_DENY = 'prefect-default-deny';

@@ -65,11 +65,11 @@ export interface ConfigFile {
   readonly content: string;
 }
 
-/** Properties of a `PrefectWorkerPool`. */
-export interface PrefectWorkerPoolProps {
-  /** Where the workers find the Prefect API: `PrefectConnection.inCluster(server)`, `.cloud({...})` or `.url(...)`. */
-  readonly connection: PrefectConnection;
-
+/**
+ * What a `PrefectWorkerPool` is, apart from what it connects to: the options a `PrefectPlatform`
+ * takes for each of its pools.
+ */
+export interface PrefectWorkerPoolOptions {
   /**
    * The program that polls the pool.
    * @default WorkerRuntime.worker()
@@ -231,6 +231,12 @@ export interface PrefectWorkerPoolProps {
    * @default none
    */
   readonly configFiles?: ConfigFile[];
+}
+
+/** Properties of a `PrefectWorkerPool`. */
+export interface PrefectWorkerPoolProps extends PrefectWorkerPoolOptions {
+  /** Where the workers find the Prefect API: `PrefectConnection.inCluster(server)`, `.cloud({...})` or `.url(...)`. */
+  readonly connection: PrefectConnection;
 
   /**
    * Throwaway Dask clusters for the flow runs (kubernetes pools of workers): the flow-run pods run

@@ -65,9 +65,12 @@ test.each(['minimal', 'production', 'prefect2-agents'])('%s: the workers reach t
   for (const deployment of workers) expect(envOf(deployment.spec.template.spec.containers[0]).PREFECT_API_URL).toBe(url);
 });
 
-test('minimal: the SQLite server and a kubernetes pool with its worker', () => {
+test('minimal: the namespace, the SQLite server and a kubernetes pool with its worker, with network policies', () => {
   expect(kinds(variants.get('minimal')!)).toEqual([
-    'ConfigMap/kubernetes-worker-pool', 'Deployment/kubernetes-worker', 'Role/kubernetes-worker', 'RoleBinding/kubernetes-worker',
+    'ConfigMap/kubernetes-worker-pool', 'Deployment/kubernetes-worker', 'Namespace/prefect',
+    'NetworkPolicy/kubernetes-worker-egress', 'NetworkPolicy/kubernetes-worker-flow-runs', 'NetworkPolicy/prefect-default-deny',
+    'NetworkPolicy/prefect-server-egress', 'NetworkPolicy/prefect-server-ingress',
+    'Role/kubernetes-worker', 'RoleBinding/kubernetes-worker',
     'Service/prefect-server', 'ServiceAccount/kubernetes-worker', 'StatefulSet/prefect-server',
   ]);
 });
@@ -81,6 +84,7 @@ test('production: the highly available server on PostgreSQL, behind an ingress w
     'Deployment/reports-worker',
     'Ingress/prefect-server',
     expect.stringMatching(/^Job\/prefect-server-migrate-[0-9a-f]{8}$/),
+    'Namespace/prefect', 'Namespace/prefect-runs',
     'NetworkPolicy/etl-worker-egress', 'NetworkPolicy/etl-worker-flow-runs',
     // One per namespace: the server's and the flow runs'.
     'NetworkPolicy/prefect-default-deny', 'NetworkPolicy/prefect-default-deny',
@@ -113,8 +117,9 @@ test('production: the highly available server on PostgreSQL, behind an ingress w
 
 test('cloud-workers: a pool for Prefect Cloud, and no server', () => {
   expect(kinds(variants.get('cloud-workers')!)).toEqual([
-    'ConfigMap/k8s-cluster-a-worker-pool', 'Deployment/k8s-cluster-a-worker', 'Role/k8s-cluster-a-worker',
-    'RoleBinding/k8s-cluster-a-worker', 'ServiceAccount/k8s-cluster-a-worker',
+    'ConfigMap/k8s-cluster-a-worker-pool', 'Deployment/k8s-cluster-a-worker', 'Namespace/prefect',
+    'NetworkPolicy/k8s-cluster-a-worker-egress', 'NetworkPolicy/k8s-cluster-a-worker-flow-runs', 'NetworkPolicy/prefect-default-deny',
+    'Role/k8s-cluster-a-worker', 'RoleBinding/k8s-cluster-a-worker', 'ServiceAccount/k8s-cluster-a-worker',
   ]);
 });
 
@@ -123,8 +128,16 @@ test('prefect2-agents: a Prefect 2 server on PostgreSQL and one agent per queue,
   expect(kinds(objects)).toEqual([
     'ConfigMap/production-agent-files', 'ConfigMap/production-agent-pool',
     'Deployment/prefect-server', 'Deployment/production-agent-prod-main', 'Deployment/production-agent-prod-secondary',
-    'Ingress/prefect-server', 'Ingress/prefect-server-api', 'Role/production-agent', 'RoleBinding/production-agent', 'Service/prefect-server', 'ServiceAccount/production-agent',
+    'Ingress/prefect-server', 'Ingress/prefect-server-api', 'Namespace/prefect',
+    'NetworkPolicy/prefect-default-deny', 'NetworkPolicy/prefect-server-egress', 'NetworkPolicy/prefect-server-ingress', 'NetworkPolicy/production-agent-egress',
+    'Role/production-agent', 'RoleBinding/production-agent', 'Service/prefect-server', 'ServiceAccount/production-agent',
   ]);
+  // The agents' Jobs come from KubernetesJob blocks made elsewhere: the namespace enforces
+  // "baseline" and only warns of "restricted".
+  const labels = objects.find(o => o.kind === 'Namespace').metadata.labels;
+  expect(labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+  expect(labels['pod-security.kubernetes.io/warn']).toBe('restricted');
+  expect(labels['pod-security.kubernetes.io/audit']).toBe('restricted');
   for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) {
     const deployment = objects.find(o => o.metadata.name === name);
     const agent = containerOf(deployment, 'prefect-agent');
@@ -154,7 +167,9 @@ test('prefect2-agents: a Prefect 2 server on PostgreSQL and one agent per queue,
 test('prefect1-agent: the Prefect 1 agent with labels dev and staging', () => {
   const objects = variants.get('prefect1-agent')!;
   expect(kinds(objects)).toEqual([
-    'ConfigMap/prefect-agent-pool', 'Deployment/prefect-agent', 'Role/prefect-agent', 'RoleBinding/prefect-agent', 'ServiceAccount/prefect-agent',
+    'ConfigMap/prefect-agent-pool', 'Deployment/prefect-agent', 'Namespace/prefect',
+    'NetworkPolicy/prefect-agent-egress', 'NetworkPolicy/prefect-agent-flow-runs', 'NetworkPolicy/prefect-default-deny',
+    'Role/prefect-agent', 'RoleBinding/prefect-agent', 'ServiceAccount/prefect-agent',
   ]);
   expect(envOf(containerOf(objects.find(o => o.kind === 'Deployment'), 'prefect-agent')).PREFECT__CLOUD__AGENT__LABELS).toBe("['dev', 'staging']");
 });

@@ -1,9 +1,8 @@
-import { App, Chart, ChartProps, Size } from 'cdk8s';
+import { App, Chart, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
 import {
-  DaskScratch, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectLogLevel,
-  PrefectNetworkPolicies, PrefectVersion, PrefectWorkerPool, QueueDeployments, SecretKeyReference, WorkerRuntime,
+  IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase, PrefectImage,
+  PrefectLogLevel, PrefectPlatform, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime,
 } from '..';
 
 /**
@@ -11,27 +10,22 @@ import {
  * `kubectl port-forward svc/prefect-server 4200:4200`, and a kubernetes work pool whose worker
  * runs each flow run as a Job in the same namespace.
  */
-export class MinimalChart extends Chart {
-  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, { namespace: 'prefect', ...props });
-    const server = new PrefectApi(this, 'Server');
-    new PrefectWorkerPool(this, 'Kubernetes', {
-      connection: PrefectConnection.inCluster(server),
-      poolName: 'kubernetes',
-    });
-  }
+export function minimal(app: App): PrefectPlatform {
+  return new PrefectPlatform(app, 'minimal', {
+    workerPools: [{ poolName: 'kubernetes' }],
+  });
 }
 
 /**
  * A highly available Prefect 3 server: three API pods on PostgreSQL (credentials in Secrets that
  * already exist in the namespace), Redis for messaging, background services and migrations apart;
  * at https://prefect.example.com behind ingress-nginx with a cert-manager certificate and Prefect's
- * basic auth; network policies around every pod.
+ * basic auth; two pools whose flow runs go to their own namespace; network policies with the
+ * control plane's addresses narrowed.
  */
-export class ProductionChart extends Chart {
-  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, { namespace: 'prefect', ...props });
-    const server = new PrefectApi(this, 'Server', {
+export function production(app: App): PrefectPlatform {
+  return new PrefectPlatform(app, 'production', {
+    server: PlatformServer.deploy({
       replicas: 3,
       database: PrefectDatabase.postgres({
         host: 'prefect-postgres-rw.prefect.svc.cluster.local',
@@ -48,44 +42,37 @@ export class ProductionChart extends Chart {
         cpu: { request: Cpu.units(1) },
         memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
       },
-    });
-    server.exposeViaIngress({
+    }),
+    ingress: {
       hosts: ['prefect.example.com'],
       ingressClassName: 'nginx',
       tls: IngressTls.certManager({ clusterIssuer: 'letsencrypt' }),
       accessControl: IngressAccessControl.prefectBasicAuth(SecretKeyReference.fromSecret('prefect-basic-auth', 'auth-string')),
-    });
-    // The main pipelines: one Deployment per queue, so a stuck queue does not starve the other;
-    // flow runs go to their own namespace.
-    const etl = new PrefectWorkerPool(this, 'Etl', {
-      connection: PrefectConnection.inCluster(server),
-      poolName: 'etl',
-      queues: [
-        { name: 'prod-main', priority: 1, concurrencyLimit: 20 },
-        { name: 'prod-secondary', priority: 2, concurrencyLimit: 5 },
-      ],
-      queueDeployments: QueueDeployments.PER_QUEUE,
-      replicas: 2,
-      jobTemplate: {
-        namespace: 'prefect-runs',
-        image: PrefectImage.fromRegistry('registry.example.com/data/etl-flows:2026.11.3', PrefectVersion.V3_8_3),
-        resources: {
-          cpu: { request: Cpu.units(1) },
-          memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
+    },
+    workerPools: [
+      // The main pipelines: one Deployment per queue, so a stuck queue does not starve the other.
+      {
+        poolName: 'etl',
+        queues: [
+          { name: 'prod-main', priority: 1, concurrencyLimit: 20 },
+          { name: 'prod-secondary', priority: 2, concurrencyLimit: 5 },
+        ],
+        queueDeployments: QueueDeployments.PER_QUEUE,
+        replicas: 2,
+        jobTemplate: {
+          namespace: 'prefect-runs',
+          image: PrefectImage.fromRegistry('registry.example.com/data/etl-flows:2026.11.3', PrefectVersion.V3_8_3),
+          resources: {
+            cpu: { request: Cpu.units(1) },
+            memory: { request: Size.gibibytes(2), limit: Size.gibibytes(4) },
+          },
+          labels: { team: 'data' },
         },
-        labels: { team: 'data' },
       },
-    });
-    // Ad-hoc and reporting flows: one worker polling every queue of the pool.
-    const reports = new PrefectWorkerPool(this, 'Reports', {
-      connection: PrefectConnection.inCluster(server),
-      poolName: 'reports',
-      limit: 10,
-      jobTemplate: { namespace: 'prefect-runs' },
-    });
-    new PrefectNetworkPolicies(this, 'NetworkPolicies', {
-      api: server,
-      workerPools: [etl, reports],
+      // Ad-hoc and reporting flows: one worker polling every queue of the pool.
+      { poolName: 'reports', limit: 10, jobTemplate: { namespace: 'prefect-runs' } },
+    ],
+    networkPolicies: NetworkIsolation.defaultDeny({
       // The control plane's addresses (kubectl get endpoints kubernetes).
       kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [443, 6443]),
       // PostgreSQL (CloudNativePG) and Redis run in the namespace; some network plugins do not
@@ -96,25 +83,24 @@ export class ProductionChart extends Chart {
       ],
       // Flow code and data come from git and object storage over HTTPS.
       flowRunEgress: [NetworkDestination.anywhere([443])],
-    });
-  }
+    }),
+  });
 }
 
 /** Workers in this cluster for a Prefect Cloud workspace: no server. */
-export class CloudWorkersChart extends Chart {
-  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, { namespace: 'prefect', ...props });
-    new PrefectWorkerPool(this, 'Cloud', {
-      connection: PrefectConnection.cloud({
-        accountId: '9b2c5d6e-1f3a-4b7c-8d9e-0a1b2c3d4e5f',
-        workspaceId: '4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8',
-        apiKey: SecretKeyReference.fromSecret('prefect-cloud', 'api-key'),
-      }),
+export function cloudWorkers(app: App): PrefectPlatform {
+  return new PrefectPlatform(app, 'cloud-workers', {
+    server: PlatformServer.external(PrefectConnection.cloud({
+      accountId: '9b2c5d6e-1f3a-4b7c-8d9e-0a1b2c3d4e5f',
+      workspaceId: '4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8',
+      apiKey: SecretKeyReference.fromSecret('prefect-cloud', 'api-key'),
+    })),
+    workerPools: [{
       poolName: 'k8s-cluster-a',
       queues: [{ name: 'default' }, { name: 'gpu', priority: 1, concurrencyLimit: 2 }],
       replicas: 2,
-    });
-  }
+    }],
+  });
 }
 
 /**
@@ -122,24 +108,22 @@ export class CloudWorkersChart extends Chart {
  * private registry, with Kerberos configured, in Warsaw time; at https://prefect.company.local
  * with the UI behind nginx basic auth and `/api` open for the CLI and agents.
  */
-export class Prefect2AgentsChart extends Chart {
-  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, { namespace: 'prefect', ...props });
-    const image = PrefectImage.official({ version: PrefectVersion.V2_20_25, pythonVersion: '3.11' });
-    const server = new PrefectApi(this, 'Server', {
+export function prefect2Agents(app: App): PrefectPlatform {
+  const image = PrefectImage.official({ version: PrefectVersion.V2_20_25, pythonVersion: '3.11' });
+  return new PrefectPlatform(app, 'prefect2-agents', {
+    server: PlatformServer.deploy({
       image,
       database: PrefectDatabase.postgresUrl(SecretKeyReference.fromSecret('prefect-postgres', 'connection-url')),
       imagePullSecrets: ['regcred'],
       timeZone: 'Europe/Warsaw',
-    });
-    server.exposeViaIngress({
+    }),
+    ingress: {
       hosts: ['prefect.company.local'],
       ingressClassName: 'nginx',
       tls: IngressTls.fromSecret('prefect-company-local-tls'),
       accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'prefect-ui-htpasswd' }),
-    });
-    new PrefectWorkerPool(this, 'Agents', {
-      connection: PrefectConnection.inCluster(server),
+    },
+    workerPools: [{
       runtime: WorkerRuntime.prefect2Agent(),
       image,
       poolName: 'production',
@@ -148,8 +132,8 @@ export class Prefect2AgentsChart extends Chart {
       imagePullSecrets: ['regcred'],
       timeZone: 'Europe/Warsaw',
       configFiles: [{ path: '/etc/krb5.conf', content: KRB5_CONF }],
-    });
-  }
+    }],
+  });
 }
 
 const KRB5_CONF = `[libdefaults]
@@ -168,18 +152,21 @@ const KRB5_CONF = `[libdefaults]
 `;
 
 /**
- * The Prefect 1 Kubernetes agent for a Prefect Server running elsewhere: flows labelled `dev`
- * and `staging` run as Jobs in the agent's namespace.
+ * The Prefect 1 Kubernetes agent for a Prefect Server running in the namespace `prefect-server`:
+ * flows labelled `dev` and `staging` run as Jobs in the agent's namespace.
  */
-export class Prefect1AgentChart extends Chart {
-  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, { namespace: 'prefect', ...props });
-    new PrefectWorkerPool(this, 'Agent', {
-      connection: PrefectConnection.url('http://prefect-apollo.prefect-server.svc.cluster.local:4200/graphql'),
+export function prefect1Agent(app: App): PrefectPlatform {
+  // The agent and its flow runs call the server's GraphQL API; some network plugins do not match
+  // pods by a Service's address, so its pods are named too.
+  const apollo = NetworkDestination.inNamespace('prefect-server', [4200], { 'app.kubernetes.io/component': 'apollo' });
+  return new PrefectPlatform(app, 'prefect1-agent', {
+    server: PlatformServer.external(PrefectConnection.url('http://prefect-apollo.prefect-server.svc.cluster.local:4200/graphql')),
+    workerPools: [{
       runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ['dev', 'staging'] }),
       image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
-    });
-  }
+    }],
+    networkPolicies: NetworkIsolation.defaultDeny({ workerEgress: [apollo], flowRunEgress: [apollo] }),
+  });
 }
 
 /**
@@ -187,29 +174,15 @@ export class Prefect1AgentChart extends Chart {
  * namespace `dask-scratch` (the dask-kubernetes operator must be installed). The flow image has
  * prefect-dask and dask-kubernetes.
  */
-export class DaskChart extends Chart {
-  public constructor(scope: Construct, id: string, props: ChartProps = {}) {
-    super(scope, id, { namespace: 'prefect', ...props });
-    const server = new PrefectApi(this, 'Server');
-    const flows = PrefectImage.fromRegistry('registry.example.com/data/flows-dask:2026.11.1', PrefectVersion.V3_8_3);
-    const dask = new DaskScratch(this, 'Dask', { image: flows, namespace: 'dask-scratch' });
-    new PrefectWorkerPool(this, 'Kubernetes', {
-      connection: PrefectConnection.inCluster(server),
-      poolName: 'dask',
-      jobTemplate: { image: flows },
-      dask,
-    });
-  }
+export function dask(app: App): PrefectPlatform {
+  const flows = PrefectImage.fromRegistry('registry.example.com/data/flows-dask:2026.11.1', PrefectVersion.V3_8_3);
+  return new PrefectPlatform(app, 'dask', {
+    dask: { image: flows, namespace: 'dask-scratch' },
+    workerPools: [{ poolName: 'dask', jobTemplate: { image: flows }, useDask: true }],
+  });
 }
 
 /** Every variant, one chart (and one file in dist/) each. */
 export function buildVariants(app: App): Chart[] {
-  return [
-    new MinimalChart(app, 'minimal'),
-    new ProductionChart(app, 'production'),
-    new CloudWorkersChart(app, 'cloud-workers'),
-    new Prefect2AgentsChart(app, 'prefect2-agents'),
-    new Prefect1AgentChart(app, 'prefect1-agent'),
-    new DaskChart(app, 'dask'),
-  ];
+  return [minimal(app), production(app), cloudWorkers(app), prefect2Agents(app), prefect1Agent(app), dask(app)];
 }

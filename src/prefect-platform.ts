@@ -1,0 +1,222 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { DaskScratch, DaskScratchProps } from './dask-scratch';
+import { recommendedLabels, stableLabels } from './labels';
+import { NetworkIsolation } from './network-isolation';
+import { podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from './namespaces';
+import { PlatformServer } from './platform-server';
+import { PrefectApi } from './prefect-api';
+import { PrefectConnection } from './prefect-connection';
+import { PrefectIngress, PrefectIngressOptions } from './prefect-ingress';
+import { PrefectNetworkPolicies } from './prefect-network-policies';
+import { PrefectVersion } from './prefect-version';
+import { PrefectWorkerPool, PrefectWorkerPoolOptions } from './prefect-worker-pool';
+import { checkLabelKey, checkLabelValue, checkNamespaceName, propError } from './validation';
+
+/** A work pool of a `PrefectPlatform`: a `PrefectWorkerPool` connected to the platform's server. */
+export interface PrefectPlatformWorkerPoolOptions extends PrefectWorkerPoolOptions {
+  /**
+   * Let the pool's flow runs start throwaway Dask clusters from the platform's `dask`.
+   * @default false
+   */
+  readonly useDask?: boolean;
+}
+
+/** Properties of a `PrefectPlatform`. */
+export interface PrefectPlatformProps {
+  /**
+   * The namespace of the server, the workers and (unless a pool sends them elsewhere) the flow runs.
+   * @default "prefect"
+   */
+  readonly namespace?: string;
+
+  /**
+   * Create the namespace, and each pool's job namespace (`jobTemplate.namespace`), with Pod Security
+   * admission enforcing "restricted" (or "baseline", with "restricted" warnings, where a pool launches
+   * pods whose spec is made outside this library). Set `false` when the namespaces exist already.
+   * `additionalJobNamespaces` are never created.
+   * @default true
+   */
+  readonly createNamespaces?: boolean;
+
+  /**
+   * Labels added to every object of the chart.
+   * @default none
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * The Prefect API: a server the platform deploys, or one elsewhere (Prefect Cloud, a URL).
+   * @default PlatformServer.deploy(): Prefect 3 on SQLite, one pod
+   */
+  readonly server?: PlatformServer;
+
+  /**
+   * An Ingress in front of the server, with TLS and access control (see `PrefectIngress`). More
+   * can not be added; `addIngress` adds it after construction.
+   * @default none: reach the UI with `kubectl port-forward`
+   */
+  readonly ingress?: PrefectIngressOptions;
+
+  /**
+   * The work pools, each with its workers (see `PrefectWorkerPool`). More can be added with
+   * `addWorkerPool`.
+   * @default none
+   */
+  readonly workerPools?: PrefectPlatformWorkerPoolOptions[];
+
+  /**
+   * Throwaway Dask clusters for the flow runs of the pools with `useDask` (see `DaskScratch`).
+   * @default none
+   */
+  readonly dask?: DaskScratchProps;
+
+  /**
+   * NetworkPolicies around the platform's pods.
+   * @default NetworkIsolation.defaultDeny()
+   */
+  readonly networkPolicies?: NetworkIsolation;
+}
+
+/**
+ * A chart with the whole Prefect topology in one namespace: the server (or a connection to one
+ * elsewhere), its ingress, work pools with their workers and RBAC, throwaway Dask clusters, and
+ * NetworkPolicies around all of it, each with its secure defaults.
+ */
+export class PrefectPlatform extends Chart {
+  /** The platform's namespace. */
+  public readonly namespaceName: string;
+  /** The server, when the platform deploys one. */
+  public readonly api?: PrefectApi;
+  /** How the workers reach the Prefect API. */
+  public readonly connection: PrefectConnection;
+  /** The Dask clusters' spec, RBAC and cleanup, when `dask` is set. */
+  public readonly dask?: DaskScratch;
+  /** The NetworkPolicies, unless `NetworkIsolation.none()`. */
+  public readonly networkPolicies?: PrefectNetworkPolicies;
+
+  private readonly pools: PrefectWorkerPool[] = [];
+  private readonly namespaceGroup?: Construct;
+  private readonly createdNamespaces = new Map<string, ApiObject>();
+
+  public constructor(scope: Construct, id: string, props: PrefectPlatformProps = {}) {
+    const namespace = props.namespace ?? 'prefect';
+    super(scope, id, { namespace, labels: props.labels });
+    checkNamespaceName(this, 'namespace', namespace);
+    for (const [key, value] of Object.entries(props.labels ?? {})) {
+      checkLabelKey(this, 'labels', key);
+      checkLabelValue(this, 'labels', value);
+    }
+    this.namespaceName = namespace;
+    const server = props.server ?? PlatformServer.deploy();
+    // Namespaces go first in the output, so that kubectl creates them before what they hold.
+    if (props.createNamespaces !== false) this.namespaceGroup = new Construct(this, 'Namespaces');
+
+    if (server._apiProps) {
+      this.api = new PrefectApi(this, 'Server', server._apiProps);
+      this.connection = PrefectConnection.inCluster(this.api);
+      this.createNamespace(namespace, this.api.image.version);
+    } else {
+      this.connection = server._connection!;
+      this.createNamespace(namespace, undefined);
+    }
+    if (props.ingress) this.addIngress(props.ingress);
+    if (props.dask) {
+      if (props.dask.namespace !== undefined && this.namespaceGroup && props.dask.namespace === namespace) {
+        throw propError(this, 'dask.namespace', props.dask.namespace,
+          `a namespace other than the platform's (${namespace}), or unset to run the clusters beside the flow runs`);
+      }
+      this.dask = new DaskScratch(this, 'Dask', props.dask);
+    }
+    const isolation = props.networkPolicies ?? NetworkIsolation.defaultDeny();
+    if (isolation._options) {
+      this.networkPolicies = new PrefectNetworkPolicies(this, 'NetworkPolicies', { ...isolation._options, api: this.api });
+    }
+    (props.workerPools ?? []).forEach((pool, i) => this.addPool(pool, `workerPools[${i}]`));
+    this.node.addValidation({ validate: () => this.problems() });
+  }
+
+  /** The work pools. */
+  public get workerPools(): PrefectWorkerPool[] {
+    return [...this.pools];
+  }
+
+  /** The ingress in front of the server, if it has one. */
+  public get ingress(): PrefectIngress | undefined {
+    return this.api?.ingress;
+  }
+
+  /** Adds a work pool connected to the platform's server, covered by its NetworkPolicies. */
+  public addWorkerPool(options: PrefectPlatformWorkerPoolOptions): PrefectWorkerPool {
+    return this.addPool(options, 'addWorkerPool');
+  }
+
+  /** Puts an Ingress in front of the platform's server (see `PrefectIngress`). */
+  public addIngress(options: PrefectIngressOptions): PrefectIngress {
+    if (!this.api) {
+      throw propError(this, 'ingress', (options.hosts ?? []).join(','),
+        'unset unless the platform deploys its server (PlatformServer.deploy()): an external server is exposed where it runs');
+    }
+    return this.api.exposeViaIngress(options);
+  }
+
+  private addPool(options: PrefectPlatformWorkerPoolOptions, prop: string): PrefectWorkerPool {
+    const { useDask, ...poolOptions } = options;
+    if (useDask && !this.dask) {
+      throw propError(this, `${prop}.useDask`, true, 'false unless the platform has dask (the props\' dask: DaskScratchProps)');
+    }
+    // Pool names and object names are unique per namespace, so either identifies the pool.
+    const id = options.name ?? options.poolName ?? 'default';
+    const existing = this.pools.find(p => p.node.id === id);
+    if (existing) {
+      throw propError(this, prop, id, `a pool whose name and poolName differ from every other pool's (${existing.node.path} has it)`);
+    }
+    const pool = new PrefectWorkerPool(this, id, { ...poolOptions, connection: this.connection, dask: useDask ? this.dask : undefined });
+    this.pools.push(pool);
+    this.networkPolicies?.addWorkerPool(pool);
+    if (pool.jobNamespace) this.createNamespace(pool.jobNamespace, pool.image.version);
+    this.updateEnforcement();
+    return pool;
+  }
+
+  private createNamespace(name: string, version: PrefectVersion | undefined): void {
+    if (!this.namespaceGroup) return;
+    const existing = this.createdNamespaces.get(name);
+    if (existing) {
+      // Without a server, the platform's namespace takes the release of its first pool.
+      if (version && existing.metadata.getLabel('app.kubernetes.io/version') === undefined) {
+        existing.metadata.addLabel('app.kubernetes.io/version', version.version);
+      }
+      return;
+    }
+    if (name === this.dask?.namespace) {
+      throw propError(this, 'dask.namespace', name, `a namespace of its own, not a pool's job namespace (${name}), which the platform creates`);
+    }
+    const labels = version ? recommendedLabels(name, 'namespace', version) : stableLabels(name, 'namespace');
+    this.createdNamespaces.set(name, podSecurityNamespace(this.namespaceGroup, name, name, labels, PodSecurityEnforcement.RESTRICTED));
+  }
+
+  /** Pools whose flow-run pods are not made from this library's templates lower their namespaces to baseline. */
+  private updateEnforcement(): void {
+    for (const pool of this.pools) {
+      const runs = pool._networkProfile().flowRuns;
+      if (!runs || runs.labelled) continue;
+      for (const ns of runs.namespaces) {
+        const namespace = this.createdNamespaces.get(ns);
+        if (namespace) setEnforcement(namespace, PodSecurityEnforcement.BASELINE);
+      }
+    }
+  }
+
+  private problems(): string[] {
+    const problems: string[] = [];
+    if (!this.api && this.pools.length === 0) {
+      problems.push(propError(this, 'workerPools', '(none)',
+        'at least one pool (workerPools, addWorkerPool) when the server is external: the platform would deploy nothing').message);
+    }
+    if (this.dask && !this.pools.some(p => p._networkProfile().dask === this.dask)) {
+      problems.push(propError(this, 'dask', this.dask.node.path, 'unset, or used by a pool (useDask: true)').message);
+    }
+    return problems;
+  }
+}
