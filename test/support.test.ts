@@ -6,6 +6,7 @@ import { apiServerRuleErrors, kubernetes127Errors } from './support/kubernetes-s
 import { restrictedViolations } from './support/pod-security';
 import { allowed, Endpoint } from './support/network-policies';
 import { danglingReferences } from './support/references';
+import { namespaceOrderProblems } from './support/checks';
 
 const restrictedPod = () => ({
   securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: 'RuntimeDefault' } },
@@ -122,6 +123,16 @@ describe('reference check', () => {
       'Deployment/app: container app mounts unknown volume data',
     ]);
   });
+});
+
+describe('namespace order check', () => {
+  test('the order check finds a namespaced object before its Namespace', () => {
+    const ns = { kind: 'Namespace', metadata: { name: 'a' } };
+    const role = { kind: 'Role', metadata: { name: 'r', namespace: 'a' } };
+    expect(namespaceOrderProblems([role, ns])).toEqual(['Role/r comes before Namespace/a']);
+    expect(namespaceOrderProblems([ns, role])).toEqual([]);
+  });
+
 });
 
 describe('Ingress reference check', () => {

@@ -2,7 +2,7 @@ import { Testing } from 'cdk8s';
 import { PrefectWorkerPool } from '../src';
 import { buildVariants } from '../src/examples/variants';
 import { problems } from './support/checks';
-import { jobAsApplied, renderWithDefaults } from './support/job-template';
+import { flowRunJobsOf, jobAsApplied, renderWithDefaults } from './support/job-template';
 import { containerOf, envOf, kinds, synthApp } from './support/synth';
 
 const app = Testing.app();
@@ -15,11 +15,7 @@ test('the example app has the documented variants', () => {
 
 /** The flow-run Jobs the variant's pools would launch (one per pool with a base job template). */
 function flowRunJobs(variant: string): any[] {
-  const pools = charts.find(c => c.node.id === variant)!.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);
-  return pools.filter(p => p.baseJobTemplate).map(p => {
-    const job = jobAsApplied(renderWithDefaults(p.baseJobTemplate));
-    return { ...job, metadata: { ...job.metadata, name: `${p.name}-run` } };
-  });
+  return flowRunJobsOf(charts.find(c => c.node.id === variant)!);
 }
 
 describe.each([...variants.keys()])('variant %s', (variant) => {

@@ -19,5 +19,21 @@ export function problems(objects: Json[]): string[] {
     if (seen.has(key)) found.push(`${key}: defined twice`);
     seen.add(key);
   }
-  return [...found, ...danglingReferences(objects), ...rbacWildcards(objects)];
+  return [...found, ...namespaceOrderProblems(objects), ...danglingReferences(objects), ...rbacWildcards(objects)];
+}
+
+/**
+ * Namespaced objects that come before the Namespace they are in, when the chart creates that
+ * Namespace: `kubectl apply -f` creates objects in file order, and fails on a namespace not yet there.
+ */
+export function namespaceOrderProblems(objects: Json[]): string[] {
+  const created = new Set<string>();
+  const found: string[] = [];
+  for (const o of objects) {
+    if (o.kind === 'Namespace') created.add(o.metadata.name);
+    const ns = o.metadata.namespace;
+    const later = objects.some(n => n.kind === 'Namespace' && n.metadata.name === ns);
+    if (ns && later && !created.has(ns)) found.push(`${o.kind}/${o.metadata.name} comes before Namespace/${ns}`);
+  }
+  return found;
 }

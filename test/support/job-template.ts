@@ -4,6 +4,9 @@
  * or is removed when the variable has none; placeholders inside longer strings become the default
  * or "". The result is the Job the worker would create (before it adds its own env and labels).
  */
+import { IConstruct } from 'constructs';
+import { PrefectWorkerPool } from '../../src';
+
 type Json = any;
 
 const WHOLE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
@@ -59,4 +62,16 @@ export function jobAsApplied(configuration: Json): Json {
   job.metadata.name = 'my-flow-run-x7k2p';
   delete job.metadata.generateName;
   return job;
+}
+
+/**
+ * The flow-run Jobs the pools under `scope` would launch, one per pool with a base job template,
+ * named `<pool>-run`.
+ */
+export function flowRunJobsOf(scope: IConstruct): Json[] {
+  const pools = scope.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);
+  return pools.filter(p => p.baseJobTemplate).map(p => {
+    const job = jobAsApplied(renderWithDefaults(p.baseJobTemplate));
+    return { ...job, metadata: { ...job.metadata, name: `${p.name}-run` } };
+  });
 }
