@@ -15,4 +15,5 @@ export * from './prefect-redis';
 export * from './prefect-version';
 export * from './prefect-worker-pool';
 export * from './secret-key-reference';
+export * from './topology-diagram';
 export * from './worker-runtime';

@@ -1,0 +1,272 @@
+import { Chart } from 'cdk8s';
+
+type Manifest = { [key: string]: any };
+
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'];
+/** Environment variables whose values are URLs or hosts a Prefect container connects to. */
+const PEER_VARIABLES: Record<string, string> = {
+  PREFECT_API_URL: 'Prefect API',
+  PREFECT__CLOUD__API: 'Prefect 1 API',
+  PREFECT_SERVER_DATABASE_HOST: 'PostgreSQL',
+  PREFECT_API_DATABASE_HOST: 'PostgreSQL',
+  PREFECT_SERVER_DATABASE_CONNECTION_URL: 'database',
+  PREFECT_API_DATABASE_CONNECTION_URL: 'database',
+  PREFECT_REDIS_MESSAGING_HOST: 'Redis',
+};
+const SERVICE_HOST = /^(?:[a-z]+:\/\/)?([a-z0-9-]+)(?:\.([a-z0-9-]+)(?:\.svc(?:\.cluster\.local)?)?)?(?::\d+)?(?:\/.*)?$/;
+
+interface Edge {
+  readonly from: string;
+  readonly arrow: string;
+  readonly label?: string;
+  readonly to: string;
+}
+
+interface Node {
+  readonly id: string;
+  readonly namespace?: string;
+  readonly text: string;
+  readonly shape: [string, string];
+}
+
+/**
+ * A diagram of what a chart deploys: workloads, Services, Ingresses, ServiceAccounts and Roles, by
+ * namespace, and who talks to whom (ingress to Service to pods, clients to the Services and outside
+ * endpoints their environment names, workers to the flow-run Jobs they launch). It is read from the
+ * synthesized manifests, so it shows what `kubectl apply` would create.
+ */
+export class TopologyDiagram {
+  /** The diagram of a chart, from its synthesized manifests. */
+  public static ofChart(chart: Chart): TopologyDiagram {
+    return new TopologyDiagram(chart.toJson());
+  }
+
+  /** The diagram of Kubernetes manifests (parsed YAML or JSON objects). */
+  public static ofManifests(manifests: any[]): TopologyDiagram {
+    return new TopologyDiagram(manifests);
+  }
+
+  private readonly nodes = new Map<string, Node>();
+  private readonly edges = new Map<string, Edge>();
+
+  private constructor(private readonly manifests: Manifest[]) {
+    this.build();
+  }
+
+  /** The diagram as a Mermaid flowchart (for a ```mermaid block in Markdown). */
+  public toMermaid(): string {
+    const lines = ['flowchart LR'];
+    const byNamespace = new Map<string, Node[]>();
+    for (const node of this.nodes.values()) {
+      const key = node.namespace ?? '';
+      byNamespace.set(key, [...(byNamespace.get(key) ?? []), node]);
+    }
+    const nodeLine = (n: Node, indent: string) => `${indent}${n.id}${n.shape[0]}"${escape(n.text)}"${n.shape[1]}`;
+    for (const namespace of [...byNamespace.keys()].sort()) {
+      const nodes = byNamespace.get(namespace)!;
+      if (namespace === '') {
+        lines.push(...nodes.map(n => nodeLine(n, '  ')));
+        continue;
+      }
+      lines.push(`  subgraph ${mermaidId('namespace', namespace)}["${escape(this.namespaceTitle(namespace))}"]`);
+      lines.push(...nodes.map(n => nodeLine(n, '    ')));
+      lines.push('  end');
+    }
+    // Only between nodes of the diagram: a role of a flow run's account without runs shows no runs.
+    for (const e of this.edges.values()) {
+      if (this.nodes.has(e.from) && this.nodes.has(e.to)) lines.push(`  ${e.from} ${e.arrow}${e.label ? `|${escape(e.label)}|` : ''} ${e.to}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** The namespace, its Pod Security level when the chart creates it, and its NetworkPolicies. */
+  private namespaceTitle(namespace: string): string {
+    const created = this.manifests.find(o => o.kind === 'Namespace' && o.metadata?.name === namespace);
+    const enforce = created?.metadata?.labels?.['pod-security.kubernetes.io/enforce'];
+    const policies = this.manifests.filter(o => o.kind === 'NetworkPolicy' && o.metadata?.namespace === namespace).length;
+    const notes = [
+      ...(enforce ? [`Pod Security ${enforce}`] : []),
+      ...(policies > 0 ? [`${policies} NetworkPolicies`] : []),
+    ];
+    return `namespace ${namespace}${notes.length > 0 ? `<br/>${notes.join(', ')}` : ''}`;
+  }
+
+  private build(): void {
+    const objects = [...this.manifests].sort((a, b) => key(a).localeCompare(key(b)));
+    const workloads = objects.filter(o => WORKLOAD_KINDS.includes(o.kind));
+    const services = objects.filter(o => o.kind === 'Service');
+    for (const o of objects.filter(x => x.kind === 'Ingress')) this.ingress(o, services);
+    for (const s of services) {
+      const ports = (s.spec?.ports ?? []).map((p: Manifest) => p.port).join(', ');
+      const type = s.spec?.type && s.spec.type !== 'ClusterIP' ? ` ${s.spec.type}` : '';
+      this.node(s, `Service${type} ${s.metadata.name}<br/>:${ports}`, ['([', '])']);
+      for (const w of workloads.filter(x => podNamespace(x) === s.metadata.namespace && selects(s.spec?.selector, podLabels(x)))) {
+        this.edge(s, w, '-->');
+      }
+    }
+    for (const w of workloads) this.workload(w, services);
+    for (const binding of objects.filter(o => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) this.binding(binding, objects, workloads, services);
+  }
+
+  private ingress(ingress: Manifest, services: Manifest[]): void {
+    const rules: Manifest[] = ingress.spec?.rules ?? [];
+    const routes = rules.flatMap(r => (r.http?.paths ?? []).map((p: Manifest) => ({ host: r.host ?? '*', path: p.path ?? '/', backend: p.backend?.service })));
+    const tls = (ingress.spec?.tls ?? []).length > 0 ? 'https' : 'http';
+    this.node(ingress, `Ingress ${ingress.metadata.name}<br/>${[...new Set(routes.map(r => `${tls}://${r.host}${r.path}`))].join('<br/>')}`, ['{{', '}}']);
+    for (const route of routes) {
+      const service = services.find(s => s.metadata.namespace === ingress.metadata.namespace && s.metadata.name === route.backend?.name);
+      if (service) this.edge(ingress, service, '-->', route.path);
+    }
+  }
+
+  private workload(w: Manifest, services: Manifest[]): void {
+    const replicas = w.spec?.replicas !== undefined && w.spec.replicas !== 1 ? `<br/>${w.spec.replicas} replicas` : '';
+    const schedule = w.kind === 'CronJob' ? `<br/>${w.spec.schedule}` : '';
+    this.node(w, `${w.kind} ${w.metadata.name}${replicas}${schedule}`, ['[', ']']);
+    const pod = podSpec(w);
+    for (const claim of w.spec?.volumeClaimTemplates ?? []) {
+      const storage = claim.spec?.resources?.requests?.storage;
+      const id = this.add({ id: mermaidId('claim', podNamespace(w), w.metadata.name, claim.metadata.name),
+        namespace: podNamespace(w), text: `claim ${claim.metadata.name}-${w.metadata.name}-0${storage ? `<br/>${storage}` : ''}`, shape: ['[(', ')]'] });
+      this.link(nodeId(w), '---', id);
+    }
+    for (const [target, label] of this.peers(pod, podNamespace(w), services)) this.link(nodeId(w), '-->', target, label);
+  }
+
+  /** Where a pod's containers connect to, by the URLs and hosts in their environment. */
+  private peers(pod: Manifest | undefined, namespace: string | undefined, services: Manifest[]): Array<[string, string]> {
+    const found: Array<[string, string]> = [];
+    for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+      for (const variable of container.env ?? []) {
+        const what = PEER_VARIABLES[variable.name];
+        if (!what) continue;
+        const secret = variable.valueFrom?.secretKeyRef;
+        if (secret) {
+          found.push([this.add({ id: mermaidId('external', what, secret.name), text: `${what}<br/>from Secret ${secret.name}`, shape: ['[/', '/]'] }), what]);
+          continue;
+        }
+        // A SQLite file is on the workload's claim.
+        if (typeof variable.value !== 'string' || variable.value.startsWith('sqlite')) continue;
+        const match = SERVICE_HOST.exec(variable.value);
+        const service = match && services.find(s => s.metadata.name === match[1] && s.metadata.namespace === (match[2] ?? namespace));
+        if (service) {
+          found.push([nodeId(service), what]);
+        } else {
+          const host = variable.value.replace(/^[a-z+]+:\/\//, '').replace(/[/?].*$/, '');
+          found.push([this.add({ id: mermaidId('external', what, host), text: `${what}<br/>${host}`, shape: ['[/', '/]'] }), what]);
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * A binding: its ServiceAccounts and their Role, the pods that run as them, and what the Role lets
+   * them create: Jobs become flow runs, DaskClusters the clusters flow runs start.
+   */
+  private binding(binding: Manifest, objects: Manifest[], workloads: Manifest[], services: Manifest[]): void {
+    const ref = binding.roleRef;
+    const cluster = ref.kind === 'ClusterRole';
+    const role = objects.find(o => o.kind === ref.kind && o.metadata.name === ref.name && (cluster || o.metadata.namespace === binding.metadata.namespace));
+    if (!role) return;
+    const resources = [...new Set((role.rules ?? []).flatMap((r: Manifest) => r.resources ?? []))].filter((r): r is string => typeof r === 'string' && !r.includes('/'));
+    const roleId = this.add({
+      id: mermaidId(ref.kind, cluster ? '' : binding.metadata.namespace, ref.name), namespace: cluster ? undefined : binding.metadata.namespace,
+      text: `${ref.kind} ${ref.name}<br/>${resources.join(', ')}`, shape: ['>', ']'],
+    });
+    const creates = (resource: string) => (role.rules ?? []).some((r: Manifest) => (r.resources ?? []).includes(resource) && (r.verbs ?? []).includes('create'));
+    for (const subject of (binding.subjects ?? []).filter((s: Manifest) => s.kind === 'ServiceAccount')) {
+      const account = this.add({ id: mermaidId('ServiceAccount', subject.namespace, subject.name), namespace: subject.namespace, text: `ServiceAccount ${subject.name}`, shape: ['(', ')'] });
+      this.link(account, '-.->', roleId, binding.kind);
+      const users = workloads.filter(w => podNamespace(w) === subject.namespace && (podSpec(w)?.serviceAccountName ?? 'default') === subject.name);
+      for (const user of users) this.link(nodeId(user), '-.-', account, 'runs as');
+      const runsUnder = this.flowRunTemplates(objects).filter(t => t.serviceAccount === subject.name && t.namespace === subject.namespace);
+      for (const template of runsUnder) this.link(template.node, '-.-', account, 'runs as');
+      const namespace = cluster ? undefined : binding.metadata.namespace;
+      if (creates('jobs')) {
+        for (const user of users) {
+          // One node for the runs of all workloads of one account, such as a pool's per-queue workers.
+          const runs = this.add({ id: mermaidId('flowruns', namespace, subject.name), namespace, text: `flow-run Jobs<br/>of ${subject.name}`, shape: ['[[', ']]'] });
+          this.link(nodeId(user), '==>', runs, 'launches');
+          // A worker passes its API URL on to the runs it launches.
+          for (const [target, label] of this.peers(podSpec(user), podNamespace(user), services)) {
+            if (label.includes('Prefect')) this.link(runs, '-->', target, label);
+          }
+        }
+      }
+      if (creates('daskclusters')) {
+        const clusters = this.add({ id: mermaidId('daskclusters', namespace), namespace, text: 'DaskClusters<br/>(scheduler + workers)', shape: ['[[', ']]'] });
+        for (const template of runsUnder) this.link(template.node, '==>', clusters, 'starts');
+      }
+    }
+  }
+
+  /** The flow-run Jobs of work pools whose base job template is in a ConfigMap, with their ServiceAccount. */
+  private flowRunTemplates(objects: Manifest[]): Array<{ node: string; serviceAccount?: string; namespace: string }> {
+    const found = [];
+    for (const map of objects.filter(o => o.kind === 'ConfigMap' && o.data?.['base-job-template.json'])) {
+      const variables = JSON.parse(map.data['base-job-template.json']).variables?.properties ?? {};
+      const namespace = variables.namespace?.default ?? map.metadata.namespace;
+      const launcher = objects.find(w => WORKLOAD_KINDS.includes(w.kind) && (podSpec(w)?.volumes ?? []).some((v: Manifest) => v.configMap?.name === map.metadata.name));
+      if (!launcher) continue;
+      found.push({
+        node: mermaidId('flowruns', namespace, podSpec(launcher)?.serviceAccountName ?? 'default'),
+        serviceAccount: variables.service_account_name?.default,
+        namespace,
+      });
+    }
+    return found;
+  }
+
+  private node(o: Manifest, text: string, shape: [string, string]): string {
+    return this.add({ id: nodeId(o), namespace: o.metadata.namespace, text, shape });
+  }
+
+  private add(node: Node): string {
+    if (!this.nodes.has(node.id)) this.nodes.set(node.id, node);
+    return node.id;
+  }
+
+  private edge(from: Manifest, to: Manifest, arrow: string, label?: string): void {
+    this.link(nodeId(from), arrow, nodeId(to), label);
+  }
+
+  private link(from: string, arrow: string, to: string, label?: string): void {
+    const edge = { from, arrow, label, to };
+    this.edges.set(JSON.stringify(edge), edge);
+  }
+}
+
+function key(o: Manifest): string {
+  return `${o.metadata?.namespace ?? ''}/${o.kind}/${o.metadata?.name}`;
+}
+
+function nodeId(o: Manifest): string {
+  return mermaidId(o.kind, o.metadata.namespace, o.metadata.name);
+}
+
+function mermaidId(...parts: Array<string | undefined>): string {
+  return parts.map(p => (p ?? '').replace(/[^A-Za-z0-9]/g, '_')).join('__');
+}
+
+function escape(text: string): string {
+  return text.replace(/"/g, '#quot;');
+}
+
+function podSpec(w: Manifest): Manifest | undefined {
+  return w.kind === 'CronJob' ? w.spec?.jobTemplate?.spec?.template?.spec : w.spec?.template?.spec;
+}
+
+function podLabels(w: Manifest): Record<string, string> {
+  const template = w.kind === 'CronJob' ? w.spec?.jobTemplate?.spec?.template : w.spec?.template;
+  return template?.metadata?.labels ?? {};
+}
+
+function podNamespace(w: Manifest): string | undefined {
+  return w.metadata.namespace;
+}
+
+function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}

@@ -1,0 +1,134 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { PrefectPlatform, TopologyDiagram } from '../src';
+import { buildVariants } from '../src/examples/variants';
+
+type Json = any;
+const { FILES, embed, embedded } = require('../scripts/embedded-diagrams');
+
+const deployment = (name: string, labels: Record<string, string>, spec: Json = {}): Json => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'ns' },
+  spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'i:1' }], ...spec } } },
+});
+const service = (name: string, selector: Record<string, string>): Json => ({
+  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'ns' }, spec: { selector, ports: [{ port: 4200 }] },
+});
+/** Edges whose ends are not nodes of the diagram (Mermaid would draw them as bare ids). */
+function danglingEdges(diagram: string[]): string[] {
+  const ids = new Set(diagram.map(l => /^\s+(\w+)[[({>]/.exec(l)?.[1]).filter(Boolean));
+  return diagram.filter(l => {
+    const edge = /^\s+(\w+) [-=.>]+(?:\|[^|]*\|)? (\w+)$/.exec(l);
+    return edge !== null && !(ids.has(edge[1]) && ids.has(edge[2]));
+  });
+}
+
+const lines = (manifests: Json[]) => TopologyDiagram.ofManifests(manifests).toMermaid().split('\n');
+
+describe('TopologyDiagram', () => {
+  test('a Service points at the workloads it selects, an Ingress at its backends', () => {
+    const diagram = lines([
+      service('api', { app: 'api' }),
+      deployment('api', { app: 'api' }, {}),
+      deployment('other', { app: 'other' }),
+      {
+        apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'ns' },
+        spec: { tls: [{ hosts: ['x.example.com'] }], rules: [{ host: 'x.example.com', http: { paths: [{ path: '/api', backend: { service: { name: 'api', port: { number: 4200 } } } }] } }] },
+      },
+    ]);
+    expect(diagram).toContain('  subgraph namespace__ns["namespace ns"]');
+    expect(diagram).toContain('    Ingress__ns__web{{"Ingress web<br/>https://x.example.com/api"}}');
+    expect(diagram).toContain('  Ingress__ns__web -->|/api| Service__ns__api');
+    expect(diagram).toContain('  Service__ns__api --> Deployment__ns__api');
+    expect(diagram.filter(l => l.includes('Service__ns__api --> Deployment__ns__other'))).toEqual([]);
+  });
+
+  test('clients point at the Service or outside endpoint their environment names; Secrets and SQLite files are not hosts', () => {
+    const client = deployment('worker', { app: 'worker' }, {
+      containers: [{
+        name: 'c', image: 'i:1', env: [
+          { name: 'PREFECT_API_URL', value: 'http://api.ns.svc.cluster.local:4200/api' },
+          { name: 'PREFECT_SERVER_DATABASE_HOST', value: 'db.example.com' },
+          { name: 'PREFECT_SERVER_DATABASE_CONNECTION_URL', value: 'sqlite+aiosqlite:////var/lib/prefect/prefect.db' },
+          { name: 'PREFECT_REDIS_MESSAGING_HOST', valueFrom: { secretKeyRef: { name: 'redis', key: 'host' } } },
+          { name: 'UNRELATED', value: 'http://elsewhere.example.com' },
+        ],
+      }],
+    });
+    const diagram = lines([service('api', { app: 'api' }), deployment('api', { app: 'api' }), client]);
+    expect(diagram).toContain('  Deployment__ns__worker -->|Prefect API| Service__ns__api');
+    expect(diagram).toContain('  Deployment__ns__worker -->|PostgreSQL| external__PostgreSQL__db_example_com');
+    expect(diagram).toContain('  external__PostgreSQL__db_example_com[/"PostgreSQL<br/>db.example.com"/]');
+    expect(diagram).toContain('  external__Redis__redis[/"Redis<br/>from Secret redis"/]');
+    expect(diagram.filter(l => /sqlite|elsewhere|database/.test(l))).toEqual([]);
+  });
+
+  test('RBAC: the pods run as a ServiceAccount bound to a Role; a Role that creates Jobs makes flow runs, which use the launcher\'s API', () => {
+    const worker = deployment('worker', { app: 'w' }, {
+      serviceAccountName: 'worker',
+      containers: [{ name: 'c', image: 'i:1', env: [{ name: 'PREFECT_API_URL', value: 'https://api.prefect.cloud/api/accounts/a/workspaces/b' }] }],
+    });
+    const diagram = lines([
+      worker,
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'worker', namespace: 'runs' }, rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] }, { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get'] }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'worker', namespace: 'runs' }, roleRef: { kind: 'Role', name: 'worker' }, subjects: [{ kind: 'ServiceAccount', name: 'worker', namespace: 'ns' }] },
+    ]);
+    expect(diagram).toContain('    Role__runs__worker>"Role worker<br/>jobs, pods"]');
+    expect(diagram).toContain('    ServiceAccount__ns__worker("ServiceAccount worker")');
+    expect(diagram).toContain('  ServiceAccount__ns__worker -.->|RoleBinding| Role__runs__worker');
+    expect(diagram).toContain('  Deployment__ns__worker -.-|runs as| ServiceAccount__ns__worker');
+    expect(diagram).toContain('    flowruns__runs__worker[["flow-run Jobs<br/>of worker"]]');
+    expect(diagram).toContain('  Deployment__ns__worker ==>|launches| flowruns__runs__worker');
+    expect(diagram).toContain('  flowruns__runs__worker -->|Prefect API| external__Prefect_API__api_prefect_cloud');
+  });
+
+  test('a Role that only reads makes no flow runs, and no edge leads to a node the diagram lacks', () => {
+    const diagram = lines([
+      deployment('reader', { app: 'r' }, { serviceAccountName: 'reader' }),
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'reader', namespace: 'ns' }, rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] }] },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'reader', namespace: 'ns' }, roleRef: { kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'ns' }] },
+    ]);
+    expect(diagram.filter(l => l.includes('flowruns'))).toEqual([]);
+    expect(danglingEdges(diagram)).toEqual([]);
+  });
+
+  test('the dangling-edge check finds an edge to a node the diagram lacks', () => {
+    expect(danglingEdges(['flowchart LR', '  a["A"]', '  a -->|to b| b'])).toEqual(['  a -->|to b| b']);
+    expect(danglingEdges(['flowchart LR', '  a["A"]', '  b(["B"])', '  a -.-|runs as| b'])).toEqual([]);
+  });
+
+  test('a platform\'s diagram shows its namespaces with their Pod Security level and policies, and is the same each time', () => {
+    const build = () => TopologyDiagram.ofChart(new PrefectPlatform(Testing.app(), 'p', { workerPools: [{ poolName: 'etl' }] })).toMermaid();
+    const diagram = build();
+    expect(diagram).toContain('  subgraph namespace__prefect["namespace prefect<br/>Pod Security restricted, 5 NetworkPolicies"]');
+    expect(diagram).toContain('    StatefulSet__prefect__prefect_server["StatefulSet prefect-server"]');
+    expect(diagram).toContain('    claim__prefect__prefect_server__data[("claim data-prefect-server-0<br/>5Gi")]');
+    expect(diagram).toContain('  Deployment__prefect__etl_worker ==>|launches| flowruns__prefect__etl_worker');
+    expect(build()).toBe(diagram);
+  });
+});
+
+describe('the diagrams in the docs', () => {
+  const diagrams = new Map<string, string>(buildVariants(Testing.app()).map(chart => [chart.node.id, TopologyDiagram.ofChart(chart).toMermaid()]));
+
+  test.each(FILES as string[])('%s embeds the current diagrams (npm run docs updates them)', (file) => {
+    const text = fs.readFileSync(path.join(__dirname, '..', file), 'utf8');
+    expect(embedded(text).length).toBeGreaterThan(0);
+    expect(embed(text, diagrams)).toBe(text);
+  });
+
+  test.each([...diagrams.keys()])('the %s diagram has nodes and edges, and no edge to a missing node', (variant) => {
+    const diagram = diagrams.get(variant)!.split('\n');
+    expect(diagram.filter(l => /^\s+\w+ [-=.>]+/.test(l)).length).toBeGreaterThan(3);
+    expect(danglingEdges(diagram)).toEqual([]);
+  });
+
+  test('docs/variants.md has every variant\'s diagram', () => {
+    const text = fs.readFileSync(path.join(__dirname, '..', 'docs', 'variants.md'), 'utf8');
+    expect(embedded(text)).toEqual([...diagrams.keys()]);
+  });
+
+  test('a block that names no variant is an error', () => {
+    expect(() => embed('<!-- topology:nope -->\n```mermaid\n```\n<!-- /topology:nope -->', diagrams)).toThrow(/names the variant nope/);
+  });
+});
