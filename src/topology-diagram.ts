@@ -69,6 +69,8 @@ export class TopologyDiagram {
         continue;
       }
       lines.push(`  subgraph ${mermaidId('namespace', namespace)}["${escape(this.namespaceTitle(namespace))}"]`);
+      // A subgraph without edges leaving it would otherwise be laid out top to bottom.
+      lines.push('    direction LR');
       lines.push(...nodes.map(n => nodeLine(n, '    ')));
       lines.push('  end');
     }
@@ -88,7 +90,8 @@ export class TopologyDiagram {
       ...(enforce ? [`Pod Security ${enforce}`] : []),
       ...(policies > 0 ? [`${policies} NetworkPolicies`] : []),
     ];
-    return `namespace ${namespace}${notes.length > 0 ? `<br/>${notes.join(', ')}` : ''}`;
+    // One line: Mermaid leaves no room for a second line of a subgraph's title.
+    return [`namespace ${namespace}`, ...notes].join(' · ');
   }
 
   private build(): void {

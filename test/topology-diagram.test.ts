@@ -100,7 +100,7 @@ describe('TopologyDiagram', () => {
   test('a platform\'s diagram shows its namespaces with their Pod Security level and policies, and is the same each time', () => {
     const build = () => TopologyDiagram.ofChart(new PrefectPlatform(Testing.app(), 'p', { workerPools: [{ poolName: 'etl' }] })).toMermaid();
     const diagram = build();
-    expect(diagram).toContain('  subgraph namespace__prefect["namespace prefect<br/>Pod Security restricted, 5 NetworkPolicies"]');
+    expect(diagram).toContain('  subgraph namespace__prefect["namespace prefect · Pod Security restricted · 5 NetworkPolicies"]');
     expect(diagram).toContain('    StatefulSet__prefect__prefect_server["StatefulSet prefect-server"]');
     expect(diagram).toContain('    claim__prefect__prefect_server__data[("claim data-prefect-server-0<br/>5Gi")]');
     expect(diagram).toContain('  Deployment__prefect__etl_worker ==>|launches| flowruns__prefect__etl_worker');
