@@ -13,7 +13,7 @@ export class PlatformServer {
 
   /**
    * A Prefect API the platform does not deploy: Prefect Cloud (`PrefectConnection.cloud`), a server
-   * at a URL (`PrefectConnection.url`), or a `PrefectApi` of another chart
+   * at a URL (`PrefectConnection.fromUrl`), or a `PrefectApi` of another chart
    * (`PrefectConnection.inCluster`). The platform then holds only workers.
    */
   public static external(connection: PrefectConnection): PlatformServer {

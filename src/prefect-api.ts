@@ -21,10 +21,15 @@ import {
 
 /** Log levels of the Prefect server. */
 export enum PrefectLogLevel {
+  /** Everything, including each request: for troubleshooting. */
   DEBUG = 'DEBUG',
+  /** Start-up, flow-run and worker activity. */
   INFO = 'INFO',
+  /** Problems only (the server's default). */
   WARNING = 'WARNING',
+  /** Failures only. */
   ERROR = 'ERROR',
+  /** Failures that stop the process only. */
   CRITICAL = 'CRITICAL',
 }
 

@@ -95,7 +95,7 @@ export class PrefectConnection {
    * A Prefect API at any URL: a server elsewhere (`https://prefect.example.com/api`), or for the
    * Prefect 1 agent a Prefect Server's GraphQL address (backend `server`).
    */
-  public static url(url: string, options: PrefectUrlOptions = {}): PrefectConnection {
+  public static fromUrl(url: string, options: PrefectUrlOptions = {}): PrefectConnection {
     return new PrefectConnection(url, options, undefined, Prefect1Backend.SERVER);
   }
 
@@ -170,7 +170,7 @@ export class PrefectConnection {
     if (client.major === 1) {
       if (this.prefect1Backend === undefined) {
         throw propError(scope, prop, this.api ? `PrefectConnection.inCluster(${this.api.node.path})` : 'PrefectConnection.cloud()',
-          'for the Prefect 1 agent, PrefectConnection.url(<Prefect Server GraphQL address>) or PrefectConnection.prefect1Cloud(); PrefectApi and Prefect Cloud run Prefect 2 and 3, whose API Prefect 1 cannot use');
+          'for the Prefect 1 agent, PrefectConnection.fromUrl(<Prefect Server GraphQL address>) or PrefectConnection.prefect1Cloud(); PrefectApi and Prefect Cloud run Prefect 2 and 3, whose API Prefect 1 cannot use');
       }
       if (this.authString) {
         throw propError(scope, `${prop}.authString`, this.authString.secretName, 'none for the Prefect 1 agent, which has no basic auth (use apiKey)');

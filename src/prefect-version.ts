@@ -48,6 +48,7 @@ export class PrefectVersion {
     return this.patch >= other.patch;
   }
 
+  /** The release, e.g. `3.8.3`. */
   public toString(): string {
     return this.version;
   }

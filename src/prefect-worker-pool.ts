@@ -235,7 +235,7 @@ export interface PrefectWorkerPoolOptions {
 
 /** Properties of a `PrefectWorkerPool`. */
 export interface PrefectWorkerPoolProps extends PrefectWorkerPoolOptions {
-  /** Where the workers find the Prefect API: `PrefectConnection.inCluster(server)`, `.cloud({...})` or `.url(...)`. */
+  /** Where the workers find the Prefect API: `PrefectConnection.inCluster(server)`, `.cloud({...})` or `.fromUrl(...)`. */
   readonly connection: PrefectConnection;
 
   /**

@@ -7,6 +7,7 @@ import { checkDns1123Subdomain, checkSecretKey } from './validation';
  */
 export class SecretKeyReference {
   /**
+   * A key of the Secret `secretName`, e.g. `SecretKeyReference.fromSecret('prefect-db', 'password')`.
    * @param secretName the Secret's name
    * @param key the key within the Secret's data
    */

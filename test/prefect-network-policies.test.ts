@@ -209,7 +209,7 @@ describe('PrefectNetworkPolicies', () => {
   test('the Prefect 1 agent and its flow runs reach their backend at its port', () => {
     const objects = synth(chart => {
       const pool = new PrefectWorkerPool(chart, 'Agent', {
-        connection: PrefectConnection.url('http://apollo.example.com:4200/graphql'),
+        connection: PrefectConnection.fromUrl('http://apollo.example.com:4200/graphql'),
         runtime: WorkerRuntime.prefect1KubernetesAgent(),
         image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
       });

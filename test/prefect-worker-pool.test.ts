@@ -14,7 +14,7 @@ const cloud = PrefectConnection.cloud({
   workspaceId: '4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8',
   apiKey: secret('prefect-cloud', 'api-key'),
 });
-const external = PrefectConnection.url('https://prefect.example.com/api');
+const external = PrefectConnection.fromUrl('https://prefect.example.com/api');
 
 /** Synthesizes a server and a pool connected to it (or to `connection`), in namespace prefect. */
 function pool(props: Partial<PrefectWorkerPoolProps> = {}, serverImage?: PrefectImage) {
@@ -239,7 +239,7 @@ test('ephemeral storage of flow runs is set in the template itself, for workers 
   });
   expect(problems([job])).toEqual([]);
   const { objects } = pool({
-    connection: PrefectConnection.url('http://prefect-apollo:4200/graphql'),
+    connection: PrefectConnection.fromUrl('http://prefect-apollo:4200/graphql'),
     runtime: WorkerRuntime.prefect1KubernetesAgent(),
     image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
     jobTemplate: { resources },
@@ -355,7 +355,7 @@ describe('connections', () => {
   });
 
   test('any URL, with an API key', () => {
-    const { objects } = pool({ connection: PrefectConnection.url('https://prefect.example.com/api', { apiKey: secret('k', 'key') }) });
+    const { objects } = pool({ connection: PrefectConnection.fromUrl('https://prefect.example.com/api', { apiKey: secret('k', 'key') }) });
     expect(envOf(containerOf(only(objects, 'Deployment'), 'prefect-worker'))).toMatchObject({
       PREFECT_API_URL: 'https://prefect.example.com/api', PREFECT_API_KEY: 'secret:k/key',
     });
@@ -485,7 +485,7 @@ describe('Prefect 2 agents', () => {
 
 describe('the Prefect 1 Kubernetes agent', () => {
   const { objects, construct: p } = pool({
-    connection: PrefectConnection.url('http://prefect-apollo.prefect-server:4200/graphql', { apiKey: secret('prefect1', 'key'), tenantId: secret('prefect1', 'tenant') }),
+    connection: PrefectConnection.fromUrl('http://prefect-apollo.prefect-server:4200/graphql', { apiKey: secret('prefect1', 'key'), tenantId: secret('prefect1', 'tenant') }),
     runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ['dev', 'staging'] }),
     image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
     imagePullSecrets: ['regcred'],
@@ -620,16 +620,16 @@ describe('rejects', () => {
     ['a Prefect 1 label with a quote', { runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ["it's"] }), image: v1 },
       'runtime.labels "it\'s" is not accepted: non-blank labels without quotes'],
     ['the Prefect 1 agent on Prefect Cloud 2', { runtime: WorkerRuntime.prefect1KubernetesAgent(), image: v1, connection: cloud },
-      'connection "PrefectConnection.cloud()" is not accepted: for the Prefect 1 agent, PrefectConnection.url'],
+      'connection "PrefectConnection.cloud()" is not accepted: for the Prefect 1 agent, PrefectConnection.fromUrl'],
     ['Prefect 1 Cloud for a worker', { connection: PrefectConnection.prefect1Cloud({ apiKey: secret('a', 'b') }) },
       'connection "PrefectConnection.prefect1Cloud()" is not accepted: a connection for Prefect 3'],
-    ['a tenant for a worker', { connection: PrefectConnection.url('https://x.example.com/api', { tenantId: secret('a', 'b') }) },
+    ['a tenant for a worker', { connection: PrefectConnection.fromUrl('https://x.example.com/api', { tenantId: secret('a', 'b') }) },
       'connection.tenantId "a" is not accepted: none: tenants exist only in Prefect 1'],
     ['Prefect Cloud without ids', { connection: PrefectConnection.cloud({ accountId: '', workspaceId: '', apiKey: secret('a', 'b') }) },
       'connection.accountId "" is not accepted: a Prefect Cloud id'],
-    ['a URL with credentials', { connection: PrefectConnection.url('https://user:pw@x.example.com/api') },
+    ['a URL with credentials', { connection: PrefectConnection.fromUrl('https://user:pw@x.example.com/api') },
       'connection.url "https://user:pw@x.example.com/api" is not accepted: an absolute http(s) URL without credentials'],
-    ['a URL that is none', { connection: PrefectConnection.url('prefect-server:4200') }, 'connection.url "prefect-server:4200" is not accepted'],
+    ['a URL that is none', { connection: PrefectConnection.fromUrl('prefect-server:4200') }, 'connection.url "prefect-server:4200" is not accepted'],
   ])('%s', (_, props, message) => {
     expect(construct(props)).toThrow(`PrefectWorkerPool 'test/pool': ${message}`);
   });

@@ -160,7 +160,7 @@ export function prefect1Agent(app: App): PrefectPlatform {
   // pods by a Service's address, so its pods are named too.
   const apollo = NetworkDestination.inNamespace('prefect-server', [4200], { 'app.kubernetes.io/component': 'apollo' });
   return new PrefectPlatform(app, 'prefect1-agent', {
-    server: PlatformServer.external(PrefectConnection.url('http://prefect-apollo.prefect-server.svc.cluster.local:4200/graphql')),
+    server: PlatformServer.external(PrefectConnection.fromUrl('http://prefect-apollo.prefect-server.svc.cluster.local:4200/graphql')),
     workerPools: [{
       runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ['dev', 'staging'] }),
       image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
