@@ -39,6 +39,8 @@ export interface OfficialPrefectImageOptions {
 
 const PYTHON_VERSION = /^3\.\d{1,2}$/;
 // registry[:port]/path[:tag][@sha256:digest]
+/** The official images on Docker Hub, by any of the names Docker Hub answers to. */
+const OFFICIAL_REPOSITORY = /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?prefecthq\/prefect$/;
 const IMAGE_REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
 /**
@@ -82,6 +84,11 @@ export class PrefectImage {
     const [, tag, digest] = match;
     if (!digest && (!tag || tag === 'latest' || tag.endsWith('-latest'))) {
       throw new Error(`PrefectImage.fromRegistry: ${JSON.stringify(reference)} is not accepted: the image must be pinned, by a tag naming an exact build (not "latest" or "<major>-latest") or by a digest (@sha256:...)`);
+    }
+    // The official repository's tags start with the release, or float (`3`, `3-python3.12`).
+    const official = OFFICIAL_REPOSITORY.test(reference.replace(/[:@].*$/, ''));
+    if (official && !digest && tag !== version.version && !tag.startsWith(`${version.version}-`)) {
+      throw new Error(`PrefectImage.fromRegistry: ${JSON.stringify(reference)} with Prefect ${version} is not accepted: a tag of the official image that names the release, "${version.version}-python<X.Y>[-<flavor>]" (PrefectImage.official() builds it), or a digest`);
     }
     return new PrefectImage(reference, version, undefined, false);
   }

@@ -479,6 +479,19 @@ describe('value class errors', () => {
     expect(() => PrefectImage.fromRegistry('Not An Image', PrefectVersion.V3_8_3)).toThrow('"Not An Image" is not accepted: an image reference');
     expect(PrefectImage.fromRegistry('localhost:5000/prefect:3.8.3', PrefectVersion.V3_8_3).reference).toBe('localhost:5000/prefect:3.8.3');
   });
+  test('PrefectImage.fromRegistry: a tag of the official image must name the release it is said to contain', () => {
+    const floating = 'is not accepted: a tag of the official image that names the release, "3.8.3-python<X.Y>[-<flavor>]"';
+    expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3-python3.11-kubernetes', PrefectVersion.V3_8_3)).toThrow(
+      `PrefectImage.fromRegistry: "prefecthq/prefect:3-python3.11-kubernetes" with Prefect 3.8.3 ${floating}`);
+    expect(() => PrefectImage.fromRegistry('docker.io/prefecthq/prefect:3.8', PrefectVersion.V3_8_3)).toThrow(floating);
+    expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3.4.1-python3.12', PrefectVersion.V3_8_3)).toThrow(floating);
+    expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3.8.30-python3.12', PrefectVersion.V3_8_3)).toThrow(floating);
+    expect(PrefectImage.fromRegistry('prefecthq/prefect:3.8.3-python3.12-kubernetes', PrefectVersion.V3_8_3).reference).toBe('prefecthq/prefect:3.8.3-python3.12-kubernetes');
+    const digest = `prefecthq/prefect@sha256:${'a'.repeat(64)}`;
+    expect(PrefectImage.fromRegistry(digest, PrefectVersion.V3_8_3).reference).toBe(digest);
+    // Other repositories name their builds as they like.
+    expect(PrefectImage.fromRegistry('registry.example.com/prefecthq/prefect:2026.11.3', PrefectVersion.V3_8_3).reference).toBe('registry.example.com/prefecthq/prefect:2026.11.3');
+  });
   test('PrefectImage.official checks the Python version and builds the tag', () => {
     expect(() => PrefectImage.official({ pythonVersion: '3' })).toThrow('pythonVersion "3" is not accepted: a Python version as 3.MINOR');
     expect(PrefectImage.official({ pythonVersion: '3.11', flavor: PrefectImageFlavor.CONDA }).reference).toBe('prefecthq/prefect:3.8.3-python3.11-conda');
