@@ -264,6 +264,8 @@ export class PrefectIngress extends Construct {
   public readonly url: string;
   /** The API URL browsers use: `<url>/api`. */
   public readonly uiApiUrl: string;
+  /** The IngressClass, if one is named (else the cluster's default). */
+  public readonly ingressClassName?: string;
   /** The Ingress (for the nginx split, the UI's). */
   public readonly resource: ApiObject;
   /** The API's Ingress of the nginx split (`<name>-api`, without auth). */
@@ -277,6 +279,7 @@ export class PrefectIngress extends Construct {
     this.hosts = props.hosts;
     this.path = props.path === '/' ? undefined : props.path;
     this.accessControl = props.accessControl;
+    this.ingressClassName = props.ingressClassName;
     this.validate(props);
     this.url = `${props.tls.https ? 'https' : 'http'}://${this.hosts[0]}${this.path ?? ''}`;
     this.uiApiUrl = `${this.url}${API_PATH}`;

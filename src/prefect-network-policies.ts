@@ -7,7 +7,7 @@ import { PrefectApi } from './prefect-api';
 import { PrefectConnection } from './prefect-connection';
 import { PrefectVersion } from './prefect-version';
 import { PrefectWorkerPool } from './prefect-worker-pool';
-import { checkCidr, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, propError } from './validation';
+import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from './validation';
 
 const ANY_IPV4 = '0.0.0.0/0';
 const ANY_IPV6 = '::/0';
@@ -71,8 +71,8 @@ export class NetworkDestination {
 export interface PrefectNetworkPoliciesOptions {
   /**
    * Namespace of the ingress controller, the only one from which a server with a `PrefectIngress`
-   * accepts outside traffic.
-   * @default "ingress-nginx"
+   * accepts outside traffic. Required when the ingress's class is not `nginx`.
+   * @default "ingress-nginx" (for the ingress class nginx)
    */
   readonly ingressControllerNamespace?: string;
 
@@ -368,6 +368,12 @@ export class PrefectNetworkPolicies extends Construct {
     if (!this.props.api && this.pools.length === 0) {
       fail('api', undefined, 'a server or at least one worker pool (workerPools, addWorkerPool) to protect');
     }
+    // The default namespace is ingress-nginx's: another controller would be shut out of the API.
+    const ingress = this.props.api?.ingress;
+    if (ingress && this.props.ingressControllerNamespace === undefined && ingress.ingressClassName !== 'nginx') {
+      fail('ingressControllerNamespace', undefined,
+        `the namespace of the controller of ${ingress.node.path} (ingress class ${ingress.ingressClassName ?? 'the cluster default'}), whose pods the API is to admit; "ingress-nginx" is assumed only for the class nginx`);
+    }
     const all = this.node.root.node.findAll();
     const policies = all.filter((c): c is PrefectNetworkPolicies => c instanceof PrefectNetworkPolicies);
     const coveredApis = new Set(policies.map(p => p.props.api));
@@ -530,11 +536,4 @@ function namespacePeer(namespace: string, podLabels?: { [key: string]: string })
     namespaceSelector: namespaceSelector(namespace),
     ...(podLabels && Object.keys(podLabels).length > 0 ? { podSelector: { matchLabels: podLabels } } : {}),
   };
-}
-
-function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
-  for (const [key, value] of Object.entries(labels ?? {})) {
-    checkLabelKey(scope, prop, key);
-    checkLabelValue(scope, `${prop}[${key}]`, value);
-  }
 }

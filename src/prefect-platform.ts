@@ -11,7 +11,9 @@ import { PrefectIngress, PrefectIngressOptions } from './prefect-ingress';
 import { PrefectNetworkPolicies } from './prefect-network-policies';
 import { PrefectVersion } from './prefect-version';
 import { PrefectWorkerPool, PrefectWorkerPoolOptions } from './prefect-worker-pool';
-import { checkLabelKey, checkLabelValue, checkNamespaceName, propError } from './validation';
+import { checkLabels, checkNamespaceName, propError } from './validation';
+
+const RESERVED_LABEL_PREFIXES = ['app.kubernetes.io/', 'pod-security.kubernetes.io/'];
 
 /** A work pool of a `PrefectPlatform`: a `PrefectWorkerPool` connected to the platform's server. */
 export interface PrefectPlatformWorkerPoolOptions extends PrefectWorkerPoolOptions {
@@ -33,14 +35,17 @@ export interface PrefectPlatformProps {
   /**
    * Create the namespace, and each pool's job namespace (`jobTemplate.namespace`), with Pod Security
    * admission enforcing "restricted" (or "baseline", with "restricted" warnings, where a pool launches
-   * pods whose spec is made outside this library). Set `false` when the namespaces exist already.
-   * `additionalJobNamespaces` are never created.
+   * pods whose spec is made outside this library). The chart then owns them: deleting it deletes
+   * them and all they hold, so keep databases and other workloads elsewhere, or set `false` (also
+   * when the namespaces exist already). `additionalJobNamespaces` are never created; a dedicated
+   * Dask namespace (`dask.namespace`) always is, by the `DaskScratch`.
    * @default true
    */
   readonly createNamespaces?: boolean;
 
   /**
-   * Labels added to every object of the chart.
+   * Labels added to every object of the chart (their metadata, not their pod templates). Keys
+   * under `app.kubernetes.io/` and `pod-security.kubernetes.io/` are the constructs' own.
    * @default none
    */
   readonly labels?: { [key: string]: string };
@@ -96,6 +101,7 @@ export class PrefectPlatform extends Chart {
   public readonly networkPolicies?: PrefectNetworkPolicies;
 
   private readonly pools: PrefectWorkerPool[] = [];
+  private readonly poolGroup: Construct;
   private readonly namespaceGroup?: Construct;
   private readonly createdNamespaces = new Map<string, ApiObject>();
 
@@ -103,9 +109,11 @@ export class PrefectPlatform extends Chart {
     const namespace = props.namespace ?? 'prefect';
     super(scope, id, { namespace, labels: props.labels });
     checkNamespaceName(this, 'namespace', namespace);
-    for (const [key, value] of Object.entries(props.labels ?? {})) {
-      checkLabelKey(this, 'labels', key);
-      checkLabelValue(this, 'labels', value);
+    checkLabels(this, 'labels', props.labels);
+    // The library's own labels win over the chart's: a user's value would silently vanish.
+    const reserved = Object.keys(props.labels ?? {}).find(k => RESERVED_LABEL_PREFIXES.some(prefix => k.startsWith(prefix)));
+    if (reserved) {
+      throw propError(this, 'labels', reserved, `keys outside ${RESERVED_LABEL_PREFIXES.join(' and ')}, which the constructs set`);
     }
     this.namespaceName = namespace;
     const server = props.server ?? PlatformServer.deploy();
@@ -122,7 +130,8 @@ export class PrefectPlatform extends Chart {
     }
     if (props.ingress) this.addIngress(props.ingress);
     if (props.dask) {
-      if (props.dask.namespace !== undefined && this.namespaceGroup && props.dask.namespace === namespace) {
+      // The dedicated namespace gets the Dask quota and limits, which would bind the server and workers.
+      if (props.dask.namespace === namespace) {
         throw propError(this, 'dask.namespace', props.dask.namespace,
           `a namespace other than the platform's (${namespace}), or unset to run the clusters beside the flow runs`);
       }
@@ -132,6 +141,7 @@ export class PrefectPlatform extends Chart {
     if (isolation._options) {
       this.networkPolicies = new PrefectNetworkPolicies(this, 'NetworkPolicies', { ...isolation._options, api: this.api });
     }
+    this.poolGroup = new Construct(this, 'WorkerPools');
     (props.workerPools ?? []).forEach((pool, i) => this.addPool(pool, `workerPools[${i}]`));
     this.node.addValidation({ validate: () => this.problems() });
   }
@@ -165,13 +175,26 @@ export class PrefectPlatform extends Chart {
     if (useDask && !this.dask) {
       throw propError(this, `${prop}.useDask`, true, 'false unless the platform has dask (the props\' dask: DaskScratchProps)');
     }
-    // Pool names and object names are unique per namespace, so either identifies the pool.
     const id = options.name ?? options.poolName ?? 'default';
-    const existing = this.pools.find(p => p.node.id === id);
-    if (existing) {
-      throw propError(this, prop, id, `a pool whose name and poolName differ from every other pool's (${existing.node.path} has it)`);
+    const sameId = this.pools.find(p => p.node.id === id);
+    if (sameId) {
+      throw propError(this, prop, id, `a pool whose name, or unset its poolName, differs from every other pool's (${sameId.node.path} has it)`);
     }
-    const pool = new PrefectWorkerPool(this, id, { ...poolOptions, connection: this.connection, dask: useDask ? this.dask : undefined });
+    const pool = new PrefectWorkerPool(this.poolGroup, id, { ...poolOptions, connection: this.connection, dask: useDask ? this.dask : undefined });
+    const samePool = this.pools.find(p => p.poolName !== undefined && p.poolName === pool.poolName);
+    if (samePool) {
+      throw propError(this, `${prop}.poolName`, pool.poolName,
+        `a work pool no other pool of the platform serves (${samePool.node.path} does): each would apply its own base job template to it`);
+    }
+    const sameName = this.pools.find(p => p.name === pool.name);
+    if (sameName) {
+      throw propError(this, `${prop}.name`, pool.name, `a name no other pool's objects have (${sameName.node.path} has it)`);
+    }
+    const daskNamespace = this.dask?.namespace;
+    if (daskNamespace !== undefined && pool._networkProfile().flowRuns?.namespaces.includes(daskNamespace)) {
+      throw propError(this, `${prop}.jobTemplate.namespace`, daskNamespace,
+        `a namespace other than the Dask clusters' (${daskNamespace}), whose quota and Pod Security are for them alone`);
+    }
     this.pools.push(pool);
     this.networkPolicies?.addWorkerPool(pool);
     if (pool.jobNamespace) this.createNamespace(pool.jobNamespace, pool.image.version);
@@ -188,9 +211,6 @@ export class PrefectPlatform extends Chart {
         existing.metadata.addLabel('app.kubernetes.io/version', version.version);
       }
       return;
-    }
-    if (name === this.dask?.namespace) {
-      throw propError(this, 'dask.namespace', name, `a namespace of its own, not a pool's job namespace (${name}), which the platform creates`);
     }
     const labels = version ? recommendedLabels(name, 'namespace', version) : stableLabels(name, 'namespace');
     this.createdNamespaces.set(name, podSecurityNamespace(this.namespaceGroup, name, name, labels, PodSecurityEnforcement.RESTRICTED));

@@ -110,6 +110,14 @@ export function checkLabelValue(scope: IConstruct, prop: string, value: string):
 }
 
 /** A duration of whole seconds within bounds; returns the seconds. */
+/** Checks a map of labels: each key, and each value under `<prop>[<key>]`. */
+export function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    checkLabelKey(scope, prop, key);
+    checkLabelValue(scope, `${prop}[${key}]`, value);
+  }
+}
+
 export function checkSeconds(scope: IConstruct, prop: string, duration: Duration, min: number, max: number): number {
   const seconds = duration.toMilliseconds() / 1000;
   if (!Number.isInteger(seconds) || seconds < min || seconds > max) {

@@ -128,7 +128,7 @@ describe('PrefectNetworkPolicies', () => {
       const api = new PrefectApi(chart, 'Server');
       const policies = new PrefectNetworkPolicies(chart, 'Policies', { api, kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [6443]) });
       policies.addWorkerPool(new PrefectWorkerPool(chart, 'Pool', { connection: PrefectConnection.inCluster(api), poolName: 'k8s' }));
-      api.exposeViaIngress({ hosts: ['prefect.example.com'], tls: IngressTls.fromSecret('tls'), accessControl: IngressAccessControl.none() });
+      api.exposeViaIngress({ hosts: ['prefect.example.com'], ingressClassName: 'nginx', tls: IngressTls.fromSecret('tls'), accessControl: IngressAccessControl.none() });
     });
     const found = paths(objects, others);
     expect(found).toContain('ingress-controller -> StatefulSet/prefect-server:4200/TCP');
@@ -377,6 +377,18 @@ describe('PrefectNetworkPolicies errors', () => {
       new PrefectNetworkPolicies(chart, 'A', { api });
       new PrefectNetworkPolicies(chart, 'B', { api });
     })).toThrow(/one PrefectNetworkPolicies per chart/);
+  });
+
+  test('an ingress of another class than nginx needs the namespace of its controller', () => {
+    const build = (ingressClassName: string | undefined, ingressControllerNamespace?: string) => () => synth(chart => {
+      const api = new PrefectApi(chart, 'Server');
+      api.exposeViaIngress({ hosts: ['prefect.example.com'], ingressClassName, tls: IngressTls.fromSecret('tls'), accessControl: IngressAccessControl.none() });
+      new PrefectNetworkPolicies(chart, 'Policies', { api, ingressControllerNamespace });
+    });
+    expect(build('traefik')).toThrow(/PrefectNetworkPolicies 'test\/Policies': ingressControllerNamespace \(unset\) is not accepted: the namespace of the controller of test\/Server\/Ingress \(ingress class traefik\), whose pods the API is to admit; "ingress-nginx" is assumed only for the class nginx/);
+    expect(build(undefined)).toThrow(/ingressControllerNamespace \(unset\) is not accepted: the namespace of the controller of test\/Server\/Ingress \(ingress class the cluster default\)/);
+    expect(build('traefik', 'traefik')).not.toThrow();
+    expect(build('nginx')).not.toThrow();
   });
 
   test('bad destinations and labels', () => {

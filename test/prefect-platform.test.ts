@@ -93,10 +93,14 @@ describe('PrefectPlatform', () => {
     expect(problems(objects)).toEqual([]);
   });
 
-  test('createNamespaces: false creates none', () => {
+  test('createNamespaces: false creates none but the dedicated Dask namespace, which is the DaskScratch\'s', () => {
     const objects = Testing.synth(platform({ createNamespaces: false, workerPools: [{ poolName: 'etl', jobTemplate: { namespace: 'prefect-runs' } }] }));
     expect(objects.filter(o => o.kind === 'Namespace')).toEqual([]);
     expect(objects.filter(o => o.kind === 'Role').map(o => o.metadata.namespace)).toEqual(['prefect-runs']);
+    const withDask = Testing.synth(platform({
+      createNamespaces: false, dask: { image: FLOWS, namespace: 'dask-scratch' }, workerPools: [{ poolName: 'dask', jobTemplate: { image: FLOWS }, useDask: true }],
+    }));
+    expect(withDask.filter(o => o.kind === 'Namespace').map(o => o.metadata.name)).toEqual(['dask-scratch']);
   });
 
   test('a namespace where a pool launches pods made elsewhere enforces "baseline" and warns and audits "restricted"', () => {
@@ -223,9 +227,12 @@ describe('PrefectPlatform', () => {
       expect(() => platform({ namespace: 'Prefect' })).toThrow(/PrefectPlatform 'platform': namespace "Prefect" is not accepted: a namespace name/);
     });
 
-    test('invalid labels', () => {
+    test('invalid labels, and labels the constructs set', () => {
       expect(() => platform({ labels: { 'bad key!': 'x' } })).toThrow(/PrefectPlatform 'platform': labels "bad key!" is not accepted/);
-      expect(() => platform({ labels: { team: 'not a value' } })).toThrow(/PrefectPlatform 'platform': labels "not a value" is not accepted/);
+      expect(() => platform({ labels: { team: 'not a value' } })).toThrow(/PrefectPlatform 'platform': labels\[team\] "not a value" is not accepted/);
+      expect(() => platform({ labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } }))
+        .toThrow(/PrefectPlatform 'platform': labels "pod-security.kubernetes.io\/enforce" is not accepted: keys outside app.kubernetes.io\/ and pod-security.kubernetes.io\/, which the constructs set/);
+      expect(() => platform({ labels: { 'app.kubernetes.io/part-of': 'data' } })).toThrow(/labels "app.kubernetes.io\/part-of" is not accepted/);
     });
 
     test('an ingress in front of an external server', () => {
@@ -240,11 +247,21 @@ describe('PrefectPlatform', () => {
       expect(() => p.addIngress(INGRESS)).toThrow(/PrefectApi 'platform\/Server': exposeViaIngress "prefect.example.com" is not accepted: one ingress per server/);
     });
 
-    test('two pools of one name', () => {
+    test('two pools of one name, of one work pool, or with one object name', () => {
       expect(() => platform({ workerPools: [{ poolName: 'etl' }, { poolName: 'etl' }] }))
-        .toThrow(/PrefectPlatform 'platform': workerPools\[1\] "etl" is not accepted: a pool whose name and poolName differ from every other pool's \(platform\/etl has it\)/);
+        .toThrow(/PrefectPlatform 'platform': workerPools\[1\] "etl" is not accepted: a pool whose name, or unset its poolName, differs from every other pool's \(platform\/WorkerPools\/etl has it\)/);
       const p = platform({ workerPools: [{ poolName: 'etl' }] });
-      expect(() => p.addWorkerPool({ name: 'etl' })).toThrow(/addWorkerPool "etl" is not accepted: a pool whose name and poolName differ/);
+      expect(() => p.addWorkerPool({ name: 'etl' })).toThrow(/addWorkerPool "etl" is not accepted: a pool whose name, or unset its poolName, differs/);
+      // Two Deployments would each apply their own template to the one work pool.
+      expect(() => platform({ workerPools: [{ poolName: 'etl' }, { poolName: 'etl', name: 'etl-big' }] }))
+        .toThrow(/PrefectPlatform 'platform': workerPools\[1\].poolName "etl" is not accepted: a work pool no other pool of the platform serves \(platform\/WorkerPools\/etl does\)/);
+      expect(() => platform({ workerPools: [{ poolName: 'etl' }, { poolName: 'other', name: 'etl-worker' }] }))
+        .toThrow(/PrefectPlatform 'platform': workerPools\[1\].name "etl-worker" is not accepted: a name no other pool's objects have \(platform\/WorkerPools\/etl has it\)/);
+    });
+
+    test('pool names that are the names of the platform\'s parts', () => {
+      const objects = Testing.synth(platform({ workerPools: [{ poolName: 'Server' }, { poolName: 'NetworkPolicies' }, { poolName: 'Namespaces' }] }));
+      expect(objects.filter(o => o.kind === 'Deployment').map(o => o.metadata.name)).toEqual(['server-worker', 'networkpolicies-worker', 'namespaces-worker']);
     });
 
     test('useDask without dask', () => {
@@ -257,11 +274,17 @@ describe('PrefectPlatform', () => {
         .toThrow(/PrefectPlatform 'platform': dask "platform\/Dask" is not accepted: unset, or used by a pool \(useDask: true\)/);
     });
 
-    test('a Dask namespace that is the platform\'s or a job namespace it creates', () => {
-      expect(() => platform({ dask: { image: FLOWS, namespace: 'prefect' } }))
-        .toThrow(/PrefectPlatform 'platform': dask.namespace "prefect" is not accepted: a namespace other than the platform's \(prefect\)/);
-      expect(() => platform({ dask: { image: FLOWS, namespace: 'scratch' }, workerPools: [{ poolName: 'etl', jobTemplate: { namespace: 'scratch' } }] }))
-        .toThrow(/PrefectPlatform 'platform': dask.namespace "scratch" is not accepted: a namespace of its own, not a pool's job namespace \(scratch\)/);
+    test('a Dask namespace that is the platform\'s or a pool\'s job namespace', () => {
+      for (const createNamespaces of [true, false]) {
+        expect(() => platform({ createNamespaces, dask: { image: FLOWS, namespace: 'prefect' } }))
+          .toThrow(/PrefectPlatform 'platform': dask.namespace "prefect" is not accepted: a namespace other than the platform's \(prefect\)/);
+      }
+      const scratch = { image: FLOWS, namespace: 'scratch' };
+      expect(() => platform({ dask: scratch, workerPools: [{ poolName: 'etl', jobTemplate: { namespace: 'scratch' } }] }))
+        .toThrow(/PrefectPlatform 'platform': workerPools\[0\].jobTemplate.namespace "scratch" is not accepted: a namespace other than the Dask clusters' \(scratch\)/);
+      // Also a pool that does not use Dask, and an additional job namespace.
+      expect(() => platform({ dask: scratch, workerPools: [{ poolName: 'etl', additionalJobNamespaces: ['scratch'] }] }))
+        .toThrow(/workerPools\[0\].jobTemplate.namespace "scratch" is not accepted/);
     });
 
     test('an external server without pools', () => {
@@ -270,7 +293,7 @@ describe('PrefectPlatform', () => {
     });
 
     test('errors of the parts name the part', () => {
-      expect(() => platform({ workerPools: [{ poolName: 'etl', replicas: 0 }] })).toThrow(/PrefectWorkerPool 'platform\/etl': replicas 0 is not accepted/);
+      expect(() => platform({ workerPools: [{ poolName: 'etl', replicas: 0 }] })).toThrow(/PrefectWorkerPool 'platform\/WorkerPools\/etl': replicas 0 is not accepted/);
       expect(() => platform({ networkPolicies: NetworkIsolation.defaultDeny({ dnsPort: 0 }) }))
         .toThrow(/PrefectNetworkPolicies 'platform\/NetworkPolicies': dnsPort 0 is not accepted/);
     });
