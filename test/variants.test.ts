@@ -80,7 +80,6 @@ test('production: the highly available server on PostgreSQL, behind an ingress w
     'Deployment/reports-worker',
     'Ingress/prefect-server',
     expect.stringMatching(/^Job\/prefect-server-migrate-[0-9a-f]{8}$/),
-    'Namespace/prefect', 'Namespace/prefect-runs',
     'NetworkPolicy/etl-worker-egress', 'NetworkPolicy/etl-worker-flow-runs',
     // One per namespace: the server's and the flow runs'.
     'NetworkPolicy/prefect-default-deny', 'NetworkPolicy/prefect-default-deny',

@@ -21,10 +21,13 @@ export function minimal(app: App): PrefectPlatform {
  * already exist in the namespace), Redis for messaging, background services and migrations apart;
  * at https://prefect.example.com behind ingress-nginx with a cert-manager certificate and Prefect's
  * basic auth; two pools whose flow runs go to their own namespace; network policies with the
- * control plane's addresses narrowed.
+ * control plane's addresses narrowed. The namespaces exist already.
  */
 export function production(app: App): PrefectPlatform {
   return new PrefectPlatform(app, 'production', {
+    // PostgreSQL and Redis run in the namespace too: it is managed with them, not by this chart,
+    // which would otherwise delete them with itself.
+    createNamespaces: false,
     server: PlatformServer.deploy({
       replicas: 3,
       database: PrefectDatabase.postgres({
