@@ -13,7 +13,6 @@ const PEER_VARIABLES: Record<string, string> = {
   PREFECT_API_DATABASE_CONNECTION_URL: 'database',
   PREFECT_REDIS_MESSAGING_HOST: 'Redis',
 };
-const SERVICE_HOST = /^(?:[a-z]+:\/\/)?([a-z0-9-]+)(?:\.([a-z0-9-]+)(?:\.svc(?:\.cluster\.local)?)?)?(?::\d+)?(?:\/.*)?$/;
 
 interface Edge {
   readonly from: string;
@@ -148,15 +147,15 @@ export class TopologyDiagram {
           found.push([this.add({ id: mermaidId('external', what, secret.name), text: `${what}<br/>from Secret ${secret.name}`, shape: ['[/', '/]'] }), what]);
           continue;
         }
-        // A SQLite file is on the workload's claim.
-        if (typeof variable.value !== 'string' || variable.value.startsWith('sqlite')) continue;
-        const match = SERVICE_HOST.exec(variable.value);
-        const service = match && services.find(s => s.metadata.name === match[1] && s.metadata.namespace === (match[2] ?? namespace));
+        // A SQLite URL names a file (on the workload's claim), not a host.
+        const target = typeof variable.value === 'string' ? endpoint(variable.value) : undefined;
+        if (!target) continue;
+        const service = services.find(s => serviceMatches(s, target, namespace));
         if (service) {
           found.push([nodeId(service), what]);
         } else {
-          const host = variable.value.replace(/^[a-z+]+:\/\//, '').replace(/[/?].*$/, '');
-          found.push([this.add({ id: mermaidId('external', what, host), text: `${what}<br/>${host}`, shape: ['[/', '/]'] }), what]);
+          const address = `${target.host}${target.port !== undefined ? `:${target.port}` : ''}`;
+          found.push([this.add({ id: mermaidId('external', what, address), text: `${what}<br/>${address}`, shape: ['[/', '/]'] }), what]);
         }
       }
     }
@@ -169,9 +168,10 @@ export class TopologyDiagram {
    */
   private binding(binding: Manifest, objects: Manifest[], workloads: Manifest[], services: Manifest[]): void {
     const ref = binding.roleRef;
-    const cluster = ref.kind === 'ClusterRole';
-    const role = objects.find(o => o.kind === ref.kind && o.metadata.name === ref.name && (cluster || o.metadata.namespace === binding.metadata.namespace));
+    const role = objects.find(o => o.kind === ref.kind && o.metadata.name === ref.name && (ref.kind === 'ClusterRole' || o.metadata.namespace === binding.metadata.namespace));
     if (!role) return;
+    // A RoleBinding grants even a ClusterRole's rules in its own namespace only.
+    const cluster = binding.kind === 'ClusterRoleBinding';
     const resources = [...new Set((role.rules ?? []).flatMap((r: Manifest) => r.resources ?? []))].filter((r): r is string => typeof r === 'string' && !r.includes('/'));
     const roleId = this.add({
       id: mermaidId(ref.kind, cluster ? '' : binding.metadata.namespace, ref.name), namespace: cluster ? undefined : binding.metadata.namespace,
@@ -272,4 +272,27 @@ function podNamespace(w: Manifest): string | undefined {
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The host and port a URL or `host[:port]` value names; credentials in a URL are left out. */
+function endpoint(value: string): { host: string; port?: number } | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return undefined;
+    }
+    return url.hostname ? { host: url.hostname, port: url.port ? Number(url.port) : undefined } : undefined;
+  }
+  const match = /^([a-z0-9.-]+)(?::(\d+))?$/i.exec(value);
+  return match ? { host: match[1].toLowerCase(), port: match[2] ? Number(match[2]) : undefined } : undefined;
+}
+
+/** Whether a host (and port) is a Service's in-cluster name: `<name>[.<namespace>[.svc[.cluster.local]]]`. */
+function serviceMatches(service: Manifest, target: { host: string; port?: number }, clientNamespace: string | undefined): boolean {
+  const [name, namespace, ...rest] = target.host.split('.');
+  if (!['', 'svc', 'svc.cluster.local'].includes(rest.join('.'))) return false;
+  if (service.metadata.name !== name || service.metadata.namespace !== (namespace ?? clientNamespace)) return false;
+  return target.port === undefined || (service.spec?.ports ?? []).some((p: Manifest) => p.port === target.port);
 }
