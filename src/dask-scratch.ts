@@ -1,8 +1,8 @@
 import { Chart, Duration, Lazy, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import {
-  DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers, toJson_DaskClusterProps,
+import type {
+  DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers,
 } from '../imports/kubernetes.dask.org';
 import { podSecurityNamespace, PodSecurityEnforcement } from './namespaces';
 import { DaskJobTemplateAdditions } from './job-templates';
@@ -561,6 +561,9 @@ export class DaskScratch extends Construct {
         },
       },
     };
+    // The generated DaskCluster code is large: it loads only when a DaskScratch is built, not with
+    // the library.
+    const { toJson_DaskClusterProps } = require('../imports/kubernetes.dask.org') as typeof import('../imports/kubernetes.dask.org');
     return { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', ...toJson_DaskClusterProps(props) };
   }
 }

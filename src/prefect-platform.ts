@@ -104,6 +104,10 @@ export class PrefectPlatform extends Chart {
   private readonly poolGroup: Construct;
   private readonly namespaceGroup?: Construct;
   private readonly createdNamespaces = new Map<string, ApiObject>();
+  private readonly poolsByPoolName = new Map<string, PrefectWorkerPool>();
+  private readonly poolsByName = new Map<string, PrefectWorkerPool>();
+  /** Namespaces where a pool launches pods whose spec is made outside this library. */
+  private readonly foreignPodNamespaces = new Set<string>();
 
   public constructor(scope: Construct, id: string, props: PrefectPlatformProps = {}) {
     const namespace = props.namespace ?? 'prefect';
@@ -176,29 +180,39 @@ export class PrefectPlatform extends Chart {
       throw propError(this, `${prop}.useDask`, true, 'false unless the platform has dask (the props\' dask: DaskScratchProps)');
     }
     const id = options.name ?? options.poolName ?? 'default';
-    const sameId = this.pools.find(p => p.node.id === id);
+    const sameId = this.poolGroup.node.tryFindChild(id);
     if (sameId) {
       throw propError(this, prop, id, `a pool whose name, or unset its poolName, differs from every other pool's (${sameId.node.path} has it)`);
     }
     const pool = new PrefectWorkerPool(this.poolGroup, id, { ...poolOptions, connection: this.connection, dask: useDask ? this.dask : undefined });
-    const samePool = this.pools.find(p => p.poolName !== undefined && p.poolName === pool.poolName);
+    const samePool = pool.poolName === undefined ? undefined : this.poolsByPoolName.get(pool.poolName);
     if (samePool) {
       throw propError(this, `${prop}.poolName`, pool.poolName,
         `a work pool no other pool of the platform serves (${samePool.node.path} does): each would apply its own base job template to it`);
     }
-    const sameName = this.pools.find(p => p.name === pool.name);
+    const sameName = this.poolsByName.get(pool.name);
     if (sameName) {
       throw propError(this, `${prop}.name`, pool.name, `a name no other pool's objects have (${sameName.node.path} has it)`);
     }
+    const runs = pool._networkProfile().flowRuns;
     const daskNamespace = this.dask?.namespace;
-    if (daskNamespace !== undefined && pool._networkProfile().flowRuns?.namespaces.includes(daskNamespace)) {
+    if (daskNamespace !== undefined && runs?.namespaces.includes(daskNamespace)) {
       throw propError(this, `${prop}.jobTemplate.namespace`, daskNamespace,
         `a namespace other than the Dask clusters' (${daskNamespace}), whose quota and Pod Security are for them alone`);
     }
     this.pools.push(pool);
+    if (pool.poolName !== undefined) this.poolsByPoolName.set(pool.poolName, pool);
+    this.poolsByName.set(pool.name, pool);
     this.networkPolicies?.addWorkerPool(pool);
+    // Pods whose spec is made elsewhere lower their namespaces to baseline, also one created later.
+    if (runs && !runs.labelled) {
+      for (const ns of runs.namespaces) {
+        this.foreignPodNamespaces.add(ns);
+        const namespace = this.createdNamespaces.get(ns);
+        if (namespace) setEnforcement(namespace, PodSecurityEnforcement.BASELINE);
+      }
+    }
     if (pool.jobNamespace) this.createNamespace(pool.jobNamespace, pool.image.version);
-    this.updateEnforcement();
     return pool;
   }
 
@@ -213,19 +227,8 @@ export class PrefectPlatform extends Chart {
       return;
     }
     const labels = version ? recommendedLabels(name, 'namespace', version) : stableLabels(name, 'namespace');
-    this.createdNamespaces.set(name, podSecurityNamespace(this.namespaceGroup, name, name, labels, PodSecurityEnforcement.RESTRICTED));
-  }
-
-  /** Pools whose flow-run pods are not made from this library's templates lower their namespaces to baseline. */
-  private updateEnforcement(): void {
-    for (const pool of this.pools) {
-      const runs = pool._networkProfile().flowRuns;
-      if (!runs || runs.labelled) continue;
-      for (const ns of runs.namespaces) {
-        const namespace = this.createdNamespaces.get(ns);
-        if (namespace) setEnforcement(namespace, PodSecurityEnforcement.BASELINE);
-      }
-    }
+    const enforcement = this.foreignPodNamespaces.has(name) ? PodSecurityEnforcement.BASELINE : PodSecurityEnforcement.RESTRICTED;
+    this.createdNamespaces.set(name, podSecurityNamespace(this.namespaceGroup, name, name, labels, enforcement));
   }
 
   private problems(): string[] {

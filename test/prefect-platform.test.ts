@@ -125,9 +125,13 @@ describe('PrefectPlatform', () => {
     }, restricted]);
   });
 
-  test('a pool whose template is managed elsewhere lowers its job namespace too', () => {
+  test('a pool whose template is managed elsewhere lowers its job namespaces too, also one a later pool creates', () => {
     const objects = Testing.synth(platform({ workerPools: [{ poolName: 'etl', managePool: false }] }));
     expect(only(objects, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    const later = Testing.synth(platform({
+      workerPools: [{ poolName: 'legacy', managePool: false, additionalJobNamespaces: ['shared-runs'] }, { poolName: 'etl', jobTemplate: { namespace: 'shared-runs' } }],
+    }));
+    expect(only(later, 'Namespace', 'shared-runs').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
   });
 
   test('pools and the ingress added after construction are covered by the network policies', () => {
