@@ -23,6 +23,11 @@ if (kind === 'floor') {
 } else if (kind === 'pools') {
   const { PrefectPlatform } = require('../lib/src');
   new PrefectPlatform(app, 'pools', { workerPools: Array.from({ length: Number(arg) }, (_, i) => ({ poolName: `pool-${i}` })) });
+} else if (kind === 'plain') {
+  // The same manifests as plain ApiObjects: what cdk8s itself costs for that output.
+  const { ApiObject } = require('cdk8s');
+  const chart = new Chart(app, 'plain');
+  JSON.parse(fs.readFileSync(arg, 'utf8')).forEach((manifest, i) => new ApiObject(chart, `o${i}`, manifest));
 } else {
   throw new Error(`no case ${kind}`);
 }

@@ -10,6 +10,7 @@ const os = require('os');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-manifests-'));
 const quick = process.argv.includes('--quick');
 
 function time(command, args, options = {}) {
@@ -38,6 +39,14 @@ function measure(name, runs, command, args, options) {
 }
 
 const round = (x) => Math.round(x * 10) / 10;
+
+/** Writes a chart's manifests to a scratch file, for the plain-ApiObject case of the same output. */
+function manifestsOf(build) {
+  const { App } = require('cdk8s');
+  const file = path.join(scratch, `${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(file, JSON.stringify(build(new App()).toJson()));
+  return file;
+}
 const node = process.execPath;
 const runs = quick ? 3 : 7;
 const cases = [];
@@ -45,12 +54,27 @@ const cases = [];
 console.error('measuring (whole processes):');
 const floor = measure('floor: cdk8s + cdk8s-plus-27, empty chart', runs, node, ['bench/case.js', 'floor']);
 cases.push(floor);
-for (const variant of ['minimal', 'production', 'cloud-workers', 'prefect2-agents', 'prefect1-agent', 'dask']) {
-  cases.push(measure(`variant ${variant}`, runs, node, ['bench/case.js', 'variant', variant]));
+const variants = require('../lib/src/examples/variants');
+const builders = { minimal: variants.minimal, production: variants.production, 'cloud-workers': variants.cloudWorkers,
+  'prefect2-agents': variants.prefect2Agents, 'prefect1-agent': variants.prefect1Agent, dask: variants.dask };
+for (const [variant, build] of Object.entries(builders)) {
+  const measured = measure(`variant ${variant}`, runs, node, ['bench/case.js', 'variant', variant]);
+  const plain = measure(`  same output as plain ApiObjects`, runs, node, ['bench/case.js', 'plain', manifestsOf(build)]);
+  measured.libraryMs = round(measured.medianMs - plain.medianMs);
+  cases.push(measured, plain);
 }
 const poolCounts = quick ? [10, 100] : [10, 100, 1000];
-const pools = poolCounts.map(n => measure(`${n} pools`, n === 1000 ? 3 : quick ? 3 : 5, node, ['bench/case.js', 'pools', String(n)]));
-cases.push(...pools);
+const pools = [];
+for (const n of poolCounts) {
+  const poolRuns = n === 1000 ? 3 : quick ? 3 : 5;
+  const measured = measure(`${n} pools`, poolRuns, node, ['bench/case.js', 'pools', String(n)]);
+  const { PrefectPlatform } = require('../lib/src');
+  const file = manifestsOf(app => new PrefectPlatform(app, 'pools', { workerPools: Array.from({ length: n }, (_, i) => ({ poolName: `pool-${i}` })) }));
+  const plain = measure(`  same output as plain ApiObjects`, poolRuns, node, ['bench/case.js', 'plain', file]);
+  measured.libraryMs = round(measured.medianMs - plain.medianMs);
+  pools.push(measured);
+  cases.push(measured, plain);
+}
 const cli = measure('npx cdk8s synth (all variants)', quick ? 2 : 3, node, [path.join(root, 'node_modules/cdk8s-cli/bin/cdk8s'), 'synth', '--check-upgrade', 'false', '--output', fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cli-'))]);
 cases.push(cli);
 if (!quick) cases.push(measure('npm test', 1, 'npm', ['test'], { env: { ...process.env, CI: 'true' } }));
@@ -67,15 +91,18 @@ const results = {
   machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30) },
   cases,
   msPerPool: perPool,
-  growth: byCount[1000] !== undefined ? { '1000 pools / 100 pools': round(byCount[1000] / byCount[100] * 100) / 100 } : undefined,
+  growth: byCount[1000] !== undefined ? { '1000 pools / 100 pools': Math.round(byCount[1000] / byCount[100] * 100) / 100 } : undefined,
 };
 
-console.log('\ncase'.padEnd(46) + 'median ms'.padStart(11) + '   min-max ms'.padEnd(18) + 'x floor'.padStart(8) + 'peak MiB'.padStart(10));
+console.log('\ncase'.padEnd(46) + 'median ms'.padStart(11) + '   min-max ms'.padEnd(20) + 'x floor'.padStart(8) + 'peak MiB'.padStart(10) + 'library ms'.padStart(12));
 for (const c of cases) {
-  console.log(c.name.padEnd(45) + String(c.medianMs).padStart(11) + `   ${c.minMs}-${c.maxMs}`.padEnd(18) + String(c.ratioToFloor).padStart(8) + String(c.peakMiB ?? '').padStart(10));
+  console.log(c.name.padEnd(45) + String(c.medianMs).padStart(11) + `   ${c.minMs}-${c.maxMs}`.padEnd(20) + String(c.ratioToFloor).padStart(8)
+    + String(c.peakMiB ?? '').padStart(10) + String(c.libraryMs ?? '').padStart(12));
 }
+console.log('\nlibrary ms: the case minus the same manifests synthesized as plain ApiObjects (what cdk8s costs for that output)');
 console.log(`\nms per pool: ${Object.entries(perPool).map(([k, v]) => `${v} (${k})`).join(', ')}`);
 if (results.growth) console.log(`1000 pools take ${results.growth['1000 pools / 100 pools']}x the 100-pool time`);
+fs.rmSync(scratch, { recursive: true, force: true });
 if (!quick) {
   fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, undefined, 2)}\n`);
   console.log('\nwritten to bench/results.json');
