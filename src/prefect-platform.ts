@@ -57,8 +57,8 @@ export interface PrefectPlatformProps {
   readonly server?: PlatformServer;
 
   /**
-   * An Ingress in front of the server, with TLS and access control (see `PrefectIngress`). More
-   * can not be added; `addIngress` adds it after construction.
+   * An Ingress in front of the server, with TLS and access control (see `PrefectIngress`). A server
+   * has one: give it here, or later with `addIngress`.
    * @default none: reach the UI with `kubectl port-forward`
    */
   readonly ingress?: PrefectIngressOptions;
@@ -100,11 +100,11 @@ export class PrefectPlatform extends Chart {
   /** The NetworkPolicies, unless `NetworkIsolation.none()`. */
   public readonly networkPolicies?: PrefectNetworkPolicies;
 
-  private readonly pools: PrefectWorkerPool[] = [];
   private readonly poolGroup: Construct;
   private readonly namespaceGroup?: Construct;
   private readonly createdNamespaces = new Map<string, ApiObject>();
   private readonly poolsByPoolName = new Map<string, PrefectWorkerPool>();
+  /** The pools in the order they were added, by the name of their objects. */
   private readonly poolsByName = new Map<string, PrefectWorkerPool>();
   /** Namespaces where a pool launches pods whose spec is made outside this library. */
   private readonly foreignPodNamespaces = new Set<string>();
@@ -152,7 +152,7 @@ export class PrefectPlatform extends Chart {
 
   /** The work pools. */
   public get workerPools(): PrefectWorkerPool[] {
-    return [...this.pools];
+    return [...this.poolsByName.values()];
   }
 
   /** The ingress in front of the server, if it has one. */
@@ -200,7 +200,6 @@ export class PrefectPlatform extends Chart {
       throw propError(this, `${prop}.jobTemplate.namespace`, daskNamespace,
         `a namespace other than the Dask clusters' (${daskNamespace}), whose quota and Pod Security are for them alone`);
     }
-    this.pools.push(pool);
     if (pool.poolName !== undefined) this.poolsByPoolName.set(pool.poolName, pool);
     this.poolsByName.set(pool.name, pool);
     this.networkPolicies?.addWorkerPool(pool);
@@ -233,11 +232,11 @@ export class PrefectPlatform extends Chart {
 
   private problems(): string[] {
     const problems: string[] = [];
-    if (!this.api && this.pools.length === 0) {
+    if (!this.api && this.poolsByName.size === 0) {
       problems.push(propError(this, 'workerPools', '(none)',
         'at least one pool (workerPools, addWorkerPool) when the server is external: the platform would deploy nothing').message);
     }
-    if (this.dask && !this.pools.some(p => p._networkProfile().dask === this.dask)) {
+    if (this.dask && !this.workerPools.some(p => p._networkProfile().dask === this.dask)) {
       problems.push(propError(this, 'dask', this.dask.node.path, 'unset, or used by a pool (useDask: true)').message);
     }
     return problems;
