@@ -27,9 +27,26 @@ function run(command: string, args: string[], cwd: string): string {
 }
 
 /** The README's complete example apps: `<!-- consumer-app:<name> -->` then a ```ts block. */
-const APPS = [...fs.readFileSync(path.join(root, 'README.md'), 'utf8')
+const README_APPS = [...fs.readFileSync(path.join(root, 'README.md'), 'utf8')
   .matchAll(/<!-- consumer-app:([a-z-]+) -->\n```ts\n([\s\S]*?)```\n<!-- \/consumer-app:\1 -->/g)]
   .map(m => ({ name: m[1], code: m[2] }));
+
+/** An app with Dask, whose generated DaskCluster code loads only when a DaskScratch is built. */
+const DASK_APP = {
+  name: 'dask',
+  code: `import { App } from 'cdk8s';
+import { PrefectImage, PrefectPlatform, PrefectVersion } from 'cdk8s-prefect';
+
+const app = new App();
+const flows = PrefectImage.fromRegistry('registry.example.com/flows:1.0.0', PrefectVersion.V3_8_3);
+new PrefectPlatform(app, 'prefect', {
+  dask: { image: flows, namespace: 'dask-scratch' },
+  workerPools: [{ poolName: 'dask', jobTemplate: { image: flows }, useDask: true }],
+});
+app.synth();
+`,
+};
+const APPS = [...README_APPS, DASK_APP];
 
 let work: string;
 let app: string;
@@ -81,7 +98,7 @@ function flowRuns(objects: Json[]): Json[] {
 }
 
 test('the README has the example apps', () => {
-  expect(APPS.map(a => a.name)).toEqual(['first', 'platform']);
+  expect(README_APPS.map(a => a.name)).toEqual(['first', 'platform']);
 });
 
 test('the package holds the compiled library, its declarations and source maps, the jsii assembly and the docs, and nothing else', () => {
@@ -92,16 +109,30 @@ test('the package holds the compiled library, its declarations and source maps, 
   expect(packed.filter(f => f.startsWith('lib/src/examples/'))).toEqual([]);
 });
 
-test('the installed package requires nothing but Node.js, its peer dependencies and its own files', () => {
+test('the installed package requires nothing but Node.js, its peer dependencies and its own packed files, and declares no dependencies', () => {
   const installed = path.join(app, 'node_modules', 'cdk8s-prefect');
   const allowed = new Set(['cdk8s', 'cdk8s-plus-27', 'constructs']);
-  const required = new Set<string>();
+  const files = new Set(packed);
+  const outside: string[] = [];
+  const unresolved: string[] = [];
   for (const file of packed.filter(f => f.endsWith('.js'))) {
-    for (const m of fs.readFileSync(path.join(installed, file), 'utf8').matchAll(/require\("([^"]+)"\)/g)) required.add(m[1]);
+    for (const m of fs.readFileSync(path.join(installed, file), 'utf8').matchAll(/require\((["'])([^"']+)\1\)/g)) {
+      const required = m[2];
+      if (required.startsWith('.')) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), required));
+        if (![target, `${target}.js`, `${target}/index.js`].some(t => files.has(t))) unresolved.push(`${file}: ${required}`);
+      } else if (!required.startsWith('node:') && !allowed.has(required)) {
+        outside.push(`${file}: ${required}`);
+      }
+    }
   }
-  const outside = [...required].filter(r => !r.startsWith('.') && !r.startsWith('node:') && !allowed.has(r));
   expect(outside).toEqual([]);
-  expect([...required]).toEqual(expect.arrayContaining(['cdk8s', 'cdk8s-plus-27', 'constructs']));
+  expect(unresolved).toEqual([]);
+  // The generated DaskCluster code, required lazily, is among what was checked.
+  expect(packed).toContain('lib/imports/kubernetes.dask.org.js');
+  const published = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+  expect([published.dependencies, published.bundledDependencies, published.bundleDependencies]).toEqual([undefined, undefined, undefined]);
+  expect(Object.keys(published.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-27', 'constructs']);
 });
 
 test('the package exports what the library\'s index exports', () => {
@@ -119,6 +150,14 @@ test('the first-hour app synthesizes the namespace, a SQLite server and a worker
   expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining([
     'StatefulSet/prefect-server', 'Service/prefect-server', 'Deployment/kubernetes-worker', 'NetworkPolicy/prefect-default-deny',
   ]));
+  expect(problems([...objects, ...flowRuns(objects)])).toEqual([]);
+});
+
+test('an app with Dask synthesizes the DaskCluster spec from the packed generated code, and passes the checks', () => {
+  const objects = synth('dask').get('prefect.k8s.yaml')!;
+  const spec = objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'dask-cluster');
+  expect(yaml.parse(spec.data['daskcluster.yaml'])).toMatchObject({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster' });
+  expect(objects.filter(o => o.kind === 'Namespace').map(o => o.metadata.name)).toEqual(['prefect', 'dask-scratch']);
   expect(problems([...objects, ...flowRuns(objects)])).toEqual([]);
 });
 
