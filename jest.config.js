@@ -2,6 +2,8 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // One worker per core: jest's default leaves one core to itself, which on two cores is half.
+  maxWorkers: '100%',
   testMatch: ['**/*.test.ts'],
   // The package test installs from the registry: npm run test:package.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/'],

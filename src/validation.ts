@@ -135,8 +135,19 @@ export function checkNamespaceName(scope: IConstruct, prop: string, value: strin
 
 /** An IANA time zone name, e.g. `Europe/Berlin`. */
 export function checkTimeZone(scope: IConstruct, prop: string, value: string): void {
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) {
+  // A name the container's tzdata lacks makes it run in UTC without a word: names are checked
+  // against the IANA database that Node.js carries.
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value) || !knownTimeZone(value)) {
     throw propError(scope, prop, value, 'an IANA time zone name such as "UTC" or "Europe/Berlin"');
+  }
+}
+
+function knownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
   }
 }
 

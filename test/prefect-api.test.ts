@@ -411,6 +411,8 @@ describe('errors', () => {
     ['basic auth before 3.1.13 (earlier releases guard the health endpoints too)', { basicAuth: secret('a', 'b'), image: PrefectImage.official({ version: PrefectVersion.of('3.1.12') }) },
       `${path}: basicAuth "Secret a with Prefect 3.1.12" is not accepted: Prefect 3.1.13 or newer`],
     ['bad time zone', { timeZone: 'Berlin time' }, `${path}: timeZone "Berlin time" is not accepted: an IANA time zone name`],
+    // Well-formed, but no zone: the container would run in UTC without a word.
+    ['unknown time zone', { timeZone: 'Europe/Atlantis' }, `${path}: timeZone "Europe/Atlantis" is not accepted: an IANA time zone name`],
     ['no memory limit', { resources: { memory: { request: Size.gibibytes(1) } } }, `${path}: resources.memory.limit (unset) is not accepted: a memory limit`],
     ['request above limit', { resources: { memory: { request: Size.gibibytes(2), limit: Size.gibibytes(1) } } },
       `${path}: resources.memory.request 2Gi is not accepted: at most the limit (1Gi)`],

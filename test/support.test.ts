@@ -7,6 +7,7 @@ import { restrictedViolations } from './support/pod-security';
 import { allowed, Endpoint } from './support/network-policies';
 import { danglingReferences } from './support/references';
 import { namespaceOrderProblems } from './support/checks';
+import { dataSafetyViolations, outputViolations } from './support/arbitraries';
 
 const restrictedPod = () => ({
   securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: 'RuntimeDefault' } },
@@ -195,5 +196,42 @@ describe('NetworkPolicy evaluation', () => {
     expect(allowed([p], client, { id: 'x', ip: '203.0.113.200' }, http)).toBe(false);
     expect(allowed([p], client, { id: 'y', ip: '198.51.100.1' }, http)).toBe(false);
     expect(allowed([p], client, web, http)).toBe(false);
+  });
+});
+
+describe('property-suite checks', () => {
+  const container = (env: any[]) => ({ name: 'c', image: 'i:1', env });
+  const workload = (kind: string, name: string, component: string, spec: any, env: any[] = []) => ({
+    apiVersion: 'apps/v1', kind, metadata: { name, namespace: 'p', labels: { 'app.kubernetes.io/component': component } },
+    spec: { ...spec, template: { spec: { containers: [container(env)] } } },
+  });
+
+  test('names, Secrets, cluster-wide RBAC and credentials written out', () => {
+    expect(outputViolations([
+      { kind: 'Service', metadata: { name: 'Prefect_Server' } },
+      { kind: 'Secret', metadata: { name: 'creds' } },
+      { kind: 'ClusterRole', metadata: { name: 'all' } },
+      workload('Deployment', 'w', 'worker', {}, [{ name: 'PREFECT_API_KEY', value: 'pnu_123' }, { name: 'PREFECT_API_AUTH_STRING', valueFrom: { secretKeyRef: { name: 'a', key: 'b' } } }]),
+    ])).toEqual([
+      'Service/Prefect_Server: not a DNS-1123 label', 'Secret/creds: not asked for', 'ClusterRole/all: not asked for',
+      'Deployment/w: PREFECT_API_KEY is a literal',
+    ]);
+  });
+
+  test('the data-safety rules', () => {
+    const sqlite = [{ name: 'PREFECT_SERVER_DATABASE_CONNECTION_URL', value: 'sqlite+aiosqlite:////var/lib/prefect/prefect.db' }];
+    expect(dataSafetyViolations([workload('StatefulSet', 's', 'server', { replicas: 2 }, sqlite)])).toEqual([
+      'StatefulSet/s: 2 pods on one SQLite file', 'StatefulSet/s: the claim is deleted with it',
+    ]);
+    expect(dataSafetyViolations([workload('Deployment', 'd', 'server', { replicas: 1, strategy: { rollingUpdate: { maxUnavailable: 0 } } }, sqlite)]))
+      .toEqual(['Deployment/d: SQLite in a Deployment']);
+    expect(dataSafetyViolations([
+      workload('Deployment', 'api', 'server', { replicas: 3, strategy: { rollingUpdate: { maxUnavailable: 1 } } }, [{ name: 'PREFECT_SERVER_DATABASE_MIGRATE_ON_START', value: 'true' }]),
+      workload('Deployment', 'services', 'background-services', { replicas: 2, strategy: { type: 'RollingUpdate' } }),
+    ])).toEqual([
+      'Deployment/api: a rollout may take API pods away', 'Deployment/api: highly available without a PodDisruptionBudget',
+      'Deployment/api: highly available without one services Deployment and one migration Job',
+      'Deployment/api: API pods migrate on start beside the migration Job', 'Deployment/services: the background services could run twice',
+    ]);
   });
 });

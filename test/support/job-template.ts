@@ -65,13 +65,14 @@ export function jobAsApplied(configuration: Json): Json {
 }
 
 /**
- * The flow-run Jobs the pools under `scope` would launch, one per pool with a base job template,
- * named `<pool>-run`.
+ * The flow-run Jobs the pools under `scope` would launch, one per pool with a base job template and
+ * job namespace (deployments send runs to the others through the `namespace` variable), named
+ * `<pool>-run`.
  */
 export function flowRunJobsOf(scope: IConstruct): Json[] {
   const pools = scope.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);
-  return pools.filter(p => p.baseJobTemplate).map(p => {
+  return pools.filter(p => p.baseJobTemplate).flatMap(p => p._networkProfile().flowRuns!.namespaces.map(namespace => {
     const job = jobAsApplied(renderWithDefaults(p.baseJobTemplate));
-    return { ...job, metadata: { ...job.metadata, name: `${p.name}-run` } };
-  });
+    return { ...job, metadata: { ...job.metadata, name: `${p.name}-run`, namespace } };
+  }));
 }

@@ -1,0 +1,118 @@
+/**
+ * Property suite: random invalid configurations — a random valid platform with one rule broken —
+ * are each rejected at synth time (in the constructor or by validation) with an input error that
+ * names the construct path, the prop and what is accepted; none crashes with a TypeError or the
+ * like, and none produces output. A failure prints its seed and path: `PROPERTY_SEED=<seed>
+ * PROPERTY_PATH=<path> npx jest test/platform-invalid-properties` replays it.
+ */
+import { Duration, Size, Testing } from 'cdk8s';
+import * as fc from 'fast-check';
+import {
+  EnvironmentVariable, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection,
+  PrefectDatabase, PrefectPlatform, PrefectPlatformProps, PrefectPlatformWorkerPoolOptions, SecretKeyReference,
+} from '../src';
+import { PlatformCase, platformCase, propertyParameters } from './support/arbitraries';
+
+type Json = any;
+
+/** One broken rule: the props that break it, and the prop the error must name. */
+interface Breakage {
+  readonly props: PrefectPlatformProps;
+  readonly prop: string;
+}
+
+const deployed = (c: PlatformCase) => c.props.server === undefined || c.props.server._apiProps !== undefined;
+const apiProps = (c: PlatformCase) => c.props.server?._apiProps ?? {};
+const pools = (c: PlatformCase): PrefectPlatformWorkerPoolOptions[] => [...(c.props.workerPools ?? [])];
+/** The first pool, changed; a platform without pools gets one. */
+const withPool = (c: PlatformCase, change: (p: PrefectPlatformWorkerPoolOptions) => PrefectPlatformWorkerPoolOptions): PrefectPlatformProps => {
+  const [first, ...rest] = pools(c).length > 0 ? pools(c) : [{ poolName: 'extra' }];
+  return { ...c.props, workerPools: [change(first), ...rest] };
+};
+const isAgent1 = (p: PrefectPlatformWorkerPoolOptions) => p.poolName === undefined;
+const kubernetesWorker = (p: PrefectPlatformWorkerPoolOptions) => !isAgent1(p) && p.runtime === undefined && p.type !== 'process' && p.managePool !== false;
+
+/** Ways to break one rule of a valid configuration (undefined where the rule does not apply). */
+const BREAKAGES: Array<[string, (c: PlatformCase) => Breakage | undefined]> = [
+  ['an invalid namespace', c => ({ props: { ...c.props, namespace: 'Data_Platform' }, prop: 'namespace' })],
+  ['a label the constructs set', c => ({ props: { ...c.props, labels: { 'app.kubernetes.io/part-of': 'mine' } }, prop: 'labels' })],
+  ['a label value that is none', c => ({ props: { ...c.props, labels: { team: 'data team' } }, prop: 'labels[team]' })],
+  ['no worker pod', c => ({ props: withPool(c, p => ({ ...p, replicas: 0 })), prop: 'replicas' })],
+  ['a negative limit', c => (pools(c).some(isAgent1) || pools(c)[0]?.runtime ? undefined : { props: withPool(c, p => ({ ...p, limit: -1 })), prop: 'limit' })],
+  ['two pools of one work pool', c => (pools(c).length === 0 || isAgent1(pools(c)[0]) ? undefined
+    : { props: { ...c.props, workerPools: [...pools(c), { ...pools(c)[0], name: 'another-pool' }] }, prop: 'poolName' })],
+  ['a Kubernetes name too long', c => ({ props: withPool(c, p => ({ ...p, name: 'x'.repeat(50) })), prop: 'name' })],
+  ['an unknown time zone', c => ({ props: withPool(c, p => ({ ...p, timeZone: 'Mars/Olympus_Mons' })), prop: 'timeZone' })],
+  ['a variable the construct sets', c => ({ props: withPool(c, p => ({ ...p, env: [EnvironmentVariable.fromValue('PREFECT_API_URL', 'http://x/api')] })), prop: 'env' })],
+  ['resources without a memory limit', c => ({ props: withPool(c, p => ({ ...p, resources: { memory: { request: Size.mebibytes(256) } } })), prop: 'resources' })],
+  ['a queue twice', c => (pools(c).length === 0 || isAgent1(pools(c)[0]) ? undefined
+    : { props: withPool(c, p => ({ ...p, queues: [{ name: 'q' }, { name: 'q' }] })), prop: 'queues' })],
+  ['a pip requirement that is none', c => ({ props: withPool(c, p => ({ ...p, pipPackages: ['not a requirement!'] })), prop: 'pipPackages' })],
+  ['a relative config file path', c => ({ props: withPool(c, p => ({ ...p, configFiles: [{ path: 'krb5.conf', content: 'x' }] })), prop: 'configFiles' })],
+  ['a finished-Job TTL that is not whole seconds', c => (pools(c).length === 0 || !kubernetesWorker(pools(c)[0]) ? undefined
+    : { props: withPool(c, p => ({ ...p, jobTemplate: { ...p.jobTemplate, finishedJobTtl: Duration.millis(1500) } })), prop: 'finishedJobTtl' })],
+  ['a job template for a process pool', c => (pools(c).length === 0 || pools(c)[0].type !== 'process'
+    ? undefined : { props: withPool(c, p => ({ ...p, jobTemplate: { namespace: 'runs' } })), prop: 'jobTemplate' })],
+  ['Dask without a DaskScratch', c => (c.props.dask ? undefined : { props: withPool(c, p => ({ ...p, useDask: true })), prop: 'useDask' })],
+  ['the Dask namespace the platform\'s', c => (!c.props.dask ? undefined
+    : { props: { ...c.props, dask: { ...c.props.dask, namespace: c.props.namespace ?? 'prefect' } }, prop: 'dask.namespace' })],
+  ['two SQLite pods', c => (!deployed(c) || apiProps(c).database?.isSqlite === false ? undefined
+    : { props: { ...c.props, server: PlatformServer.deploy({ ...apiProps(c), database: PrefectDatabase.sqlite(), replicas: 2, redis: { host: 'redis' } }) }, prop: 'replicas' })],
+  ['a privileged server port', c => (!deployed(c) ? undefined : { props: { ...c.props, server: PlatformServer.deploy({ ...apiProps(c), port: 80 }) }, prop: 'port' })],
+  ['a server time zone that is none', c => (!deployed(c) ? undefined
+    : { props: { ...c.props, server: PlatformServer.deploy({ ...apiProps(c), timeZone: 'Europe/Atlantis' }) }, prop: 'timeZone' })],
+  ['a host that is none', c => (!deployed(c) ? undefined
+    : { props: { ...c.props, ingress: { hosts: ['not a host'], tls: IngressTls.fromSecret('tls'), accessControl: IngressAccessControl.none(), ingressClassName: 'nginx' } }, prop: 'hosts' })],
+  ['an ingress for an external server', c => (deployed(c) ? undefined
+    : { props: { ...c.props, ingress: { hosts: ['prefect.example.com'], tls: IngressTls.fromSecret('tls'), accessControl: IngressAccessControl.none() } }, prop: 'ingress' })],
+  ['an external server without pools', c => (deployed(c) ? undefined : { props: { ...c.props, workerPools: [] }, prop: 'workerPools' })],
+  ['a Prefect Cloud account that is no UUID', c => ({
+    props: {
+      // The ids are checked by the pools that connect.
+      ...c.props, ingress: undefined, dask: undefined,
+      workerPools: [{ poolName: 'extra' }, ...pools(c).filter(p => !isAgent1(p) && p.poolName !== 'extra').map(p => ({ ...p, useDask: undefined, image: undefined }))],
+      server: PlatformServer.external(PrefectConnection.cloud({ accountId: 'my-account', workspaceId: '4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8', apiKey: SecretKeyReference.fromSecret('k', 'key') })),
+    },
+    prop: 'accountId',
+  })],
+  ['a DNS port that is none', c => ({ props: { ...c.props, networkPolicies: NetworkIsolation.defaultDeny({ dnsPort: 0 }) }, prop: 'dnsPort' })],
+  ['a destination CIDR that is none', c => ({ props: { ...c.props, networkPolicies: NetworkIsolation.defaultDeny({ flowRunEgress: [NetworkDestination.cidr('10.0.0.0/33', [443])] }) }, prop: 'flowRunEgress[0].cidr' })],
+];
+
+/** The input error a build of `props` fails with, or what went wrong instead. */
+function rejection(props: PrefectPlatformProps): { error?: Error; problem?: string } {
+  try {
+    const objects = Testing.synth(new PrefectPlatform(Testing.app(), 'platform', props));
+    return { problem: `accepted, with ${objects.length} objects` };
+  } catch (e) {
+    if (!(e instanceof Error) || e.constructor !== Error) return { problem: `crashed: ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}` };
+    return { error: e };
+  }
+}
+
+test.each(BREAKAGES.map(([name]) => name))('the catalog: %s applies to some valid configurations', (name) => {
+  const breakage = BREAKAGES.find(([n]) => n === name)![1];
+  expect(fc.sample(platformCase, { numRuns: 300, seed: 7 }).some(c => breakage(c) !== undefined)).toBe(true);
+});
+
+test('random invalid platforms are rejected with an error that names the prop (1,000 configurations)', () => {
+  const broken = fc.tuple(platformCase, fc.integer({ min: 0, max: BREAKAGES.length - 1 }))
+    .map(([c, i]) => ({ c, name: BREAKAGES[i][0], breakage: BREAKAGES[i][1](c) }))
+    .filter(b => b.breakage !== undefined)
+    .map(b => Object.assign(b, { [fc.toStringMethod]: () => `${b.name} in ${JSON.stringify(b.c.description)}` }));
+  fc.assert(fc.property(broken, ({ name, breakage }) => {
+    const { error, problem } = rejection(breakage!.props);
+    if (problem) throw new Error(`${name}: ${problem}`);
+    const message = error!.message;
+    // "<Construct> '<path>': <prop> <value> is not accepted: <what is>", alone or in cdk8s's list.
+    const input = /(\w+) '([^']*)': (\S+) .* is not accepted: \S/.exec(message) ?? /PrefectImage\.\w+: .* is not accepted: \S/.exec(message);
+    if (!input) throw new Error(`${name}: not an input error: ${message}`);
+    if (!message.includes(breakage!.prop)) throw new Error(`${name}: the message does not name ${breakage!.prop}: ${message}`);
+  }), propertyParameters(Number(process.env.PROPERTY_RUNS ?? 1000)));
+});
+
+test('the rejection check fails what is accepted and what crashes', () => {
+  expect(rejection({}).problem).toMatch(/^accepted, with \d+ objects$/);
+  const crashing = { workerPools: [null as Json] };
+  expect(rejection(crashing).problem).toMatch(/^crashed: TypeError/);
+});

@@ -1,0 +1,324 @@
+/**
+ * Random valid configurations of a `PrefectPlatform` (fast-check), combining the options of every
+ * construct it composes within the rules the constructs enforce, and the invariants every
+ * synthesized configuration must hold.
+ */
+import { Duration, Size, Testing } from 'cdk8s';
+import * as fc from 'fast-check';
+import {
+  IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase,
+  PrefectImage, PrefectImageFlavor, PrefectIngressOptions, PrefectLogLevel, PrefectPlatform, PrefectPlatformProps,
+  PrefectPlatformWorkerPoolOptions, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
+} from '../../src';
+import { problems } from './checks';
+import { flowRunJobsOf } from './job-template';
+
+type Json = any;
+
+/** Releases with different settings names and features: before and after the floors the constructs check. */
+const SERVER_VERSIONS = ['3.8.3', '3.6.0', '3.4.23', '3.4.16', '3.4.1', '3.2.12', '3.1.13', '3.0.0', '2.20.25', '2.14.16'];
+const secret = (name: string, key: string) => SecretKeyReference.fromSecret(name, key);
+const at = (version: string, floor: string) => PrefectVersion.of(version).isAtLeast(floor);
+
+/** A platform's configuration: the props, and the random choices they came from (what a failure prints). */
+export interface PlatformCase {
+  readonly description: Json;
+  readonly props: PrefectPlatformProps;
+}
+
+function printable(c: PlatformCase): PlatformCase {
+  return Object.assign(c, { [fc.toStringMethod]: () => JSON.stringify(c.description) });
+}
+
+const queueNames = fc.uniqueArray(fc.constantFrom('default', 'high', 'low', 'gpu', 'Prod Main'), { maxLength: 3 });
+
+function poolArbitrary(version: string, index: number, jobNamespaces: string[], withDask: boolean): fc.Arbitrary<Json> {
+  const prefect2 = version.startsWith('2.');
+  return fc.record({
+    runtime: prefect2 ? fc.constantFrom('worker', 'agent') : fc.constant('worker'),
+    type: fc.constantFrom(WorkPoolType.KUBERNETES, WorkPoolType.KUBERNETES, WorkPoolType.PROCESS),
+    queues: queueNames,
+    perQueue: fc.boolean(),
+    replicas: fc.integer({ min: 1, max: 3 }),
+    limit: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
+    logLevel: fc.option(fc.constantFrom(PrefectLogLevel.DEBUG, PrefectLogLevel.WARNING), { nil: undefined }),
+    jobNamespace: fc.option(fc.constantFrom(...jobNamespaces), { nil: undefined }),
+    additional: fc.subarray(['team-a', 'team-b']),
+    ttlHours: fc.option(fc.integer({ min: 1, max: 48 }), { nil: undefined }),
+    memoryGi: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+    pip: fc.boolean(),
+    files: fc.boolean(),
+    timeZone: fc.option(fc.constantFrom('UTC', 'Europe/Warsaw'), { nil: undefined }),
+    managePool: fc.boolean(),
+    useDask: fc.boolean().map(b => b && withDask),
+  }).map(p => ({ ...p, poolName: ['etl', 'reports', 'ml', 'adhoc'][index] }));
+}
+
+function toPoolOptions(p: Json, version: string): PrefectPlatformWorkerPoolOptions {
+  const agent = p.runtime === 'agent';
+  const kubernetesWorker = !agent && p.type === WorkPoolType.KUBERNETES;
+  const managed = p.managePool && !agent;
+  const templated = kubernetesWorker && managed;
+  // Namespaces beside the job template's own.
+  const additional = p.additional.filter((n: string) => n !== (templated ? p.jobNamespace : undefined));
+  const jobTemplate = templated ? {
+    namespace: p.jobNamespace,
+    finishedJobTtl: p.ttlHours ? Duration.hours(p.ttlHours) : undefined,
+    resources: p.memoryGi ? { memory: { request: Size.gibibytes(p.memoryGi), limit: Size.gibibytes(p.memoryGi * 2) } } : undefined,
+  } : undefined;
+  return {
+    poolName: p.poolName,
+    runtime: agent ? WorkerRuntime.prefect2Agent() : undefined,
+    type: agent ? undefined : p.type,
+    // Queues of a pool managed elsewhere are not created here: no priority or limit.
+    queues: p.queues.map((name: string, i: number) => (managed ? { name, priority: i + 1 } : { name })),
+    queueDeployments: p.perQueue && p.queues.length > 0 ? QueueDeployments.PER_QUEUE : undefined,
+    replicas: p.replicas,
+    limit: agent ? undefined : p.limit,
+    logLevel: p.logLevel,
+    jobTemplate,
+    additionalJobNamespaces: (agent || p.type === WorkPoolType.KUBERNETES) && additional.length > 0 ? additional : undefined,
+    pipPackages: p.pip ? ['prefect-aws==0.5.10'] : undefined,
+    configFiles: p.files ? [{ path: '/etc/krb5.conf', content: '[libdefaults]\n  default_realm = EXAMPLE.COM\n' }] : undefined,
+    timeZone: p.timeZone,
+    managePool: agent || p.managePool ? undefined : false,
+    useDask: p.useDask && templated && at(version, '3.0.0') ? true : undefined,
+  };
+}
+
+/** A deployed server, its ingress and its pools. */
+const deployedArbitrary = fc.constantFrom(...SERVER_VERSIONS).chain(version => fc.record({
+  version: fc.constant(version),
+  database: fc.constantFrom('sqlite', 'postgresUrl', ...(at(version, '3.0.0') ? ['postgres'] : [])),
+  highlyAvailable: fc.boolean().map(b => b && at(version, '3.4.16')),
+  replicas: fc.integer({ min: 2, max: 4 }),
+  basicAuth: fc.boolean().map(b => b && at(version, '3.1.13')),
+  sqliteGi: fc.integer({ min: 1, max: 20 }),
+  logLevel: fc.option(fc.constantFrom(PrefectLogLevel.INFO, PrefectLogLevel.DEBUG), { nil: undefined }),
+  timeZone: fc.option(fc.constantFrom('UTC', 'America/New_York'), { nil: undefined }),
+  python: fc.constantFrom('3.10', '3.11', '3.12').map(p => (version.startsWith('2.14') && p === '3.12' ? '3.11' : p)),
+  ingress: fc.option(fc.record({
+    hosts: fc.uniqueArray(fc.constantFrom('prefect.example.com', 'flows.example.org', 'prefect.internal'), { minLength: 1, maxLength: 2 }),
+    tls: fc.constantFrom('secret', 'certManager', 'upstream', 'none'),
+    access: fc.constantFrom('none', 'prefect', 'nginx'),
+    className: fc.constantFrom('nginx', 'traefik', undefined),
+    subPath: fc.boolean().map(b => b && at(version, '3.4.13')),
+  }), { nil: undefined }),
+  pools: fc.integer({ min: 0, max: 3 }),
+  dask: fc.boolean().map(b => b && at(version, '3.0.0')),
+  daskNamespace: fc.boolean(),
+}));
+
+function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
+  const image = PrefectImage.official({ version: PrefectVersion.of(d.version), pythonVersion: d.python });
+  const postgres = d.database !== 'sqlite';
+  const ha = d.highlyAvailable && postgres;
+  let ingress: PrefectIngressOptions | undefined;
+  const access = !d.ingress ? undefined : d.ingress.access === 'prefect' && !at(d.version, '3.1.13') ? 'none' : d.ingress.access;
+  // The server's own basic auth, without an ingress (which must then name it as its access control).
+  const serverAuth = d.basicAuth && access === undefined;
+  if (d.ingress) {
+    const i = d.ingress;
+    // Basic auth travels over HTTPS only, and nginx's needs the nginx class.
+    const tls = (access !== 'none' || serverAuth) && i.tls === 'none' ? 'secret' : i.tls;
+    const className = access === 'nginx' ? 'nginx' : i.className;
+    ingress = {
+      hosts: i.hosts,
+      ingressClassName: className,
+      tls: tls === 'secret' ? IngressTls.fromSecret('prefect-tls') : tls === 'certManager' ? IngressTls.certManager({ clusterIssuer: 'letsencrypt' })
+        : tls === 'upstream' ? IngressTls.terminatedUpstream() : IngressTls.none(),
+      accessControl: access === 'prefect' ? IngressAccessControl.prefectBasicAuth(secret('prefect-basic-auth', 'auth-string'))
+        : access === 'nginx' ? IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'prefect-htpasswd' }) : IngressAccessControl.none(),
+      path: i.subPath ? '/prefect' : undefined,
+    };
+  }
+  const flows = PrefectImage.fromRegistry('registry.example.com/flows:2026.12.1', PrefectVersion.of(d.version));
+  const workerPools = pools.map(p => toPoolOptions(p, d.version));
+  // A DaskScratch no pool uses is refused.
+  const dask = d.dask && workerPools.some(p => p.useDask);
+  return {
+    description: { ...common, props: undefined, server: d, pools },
+    props: {
+      ...common.props,
+      server: PlatformServer.deploy({
+        image,
+        database: d.database === 'sqlite' ? PrefectDatabase.sqlite({ size: Size.gibibytes(d.sqliteGi) })
+          : d.database === 'postgresUrl' ? PrefectDatabase.postgresUrl(secret('prefect-db', 'url'))
+            : PrefectDatabase.postgres({ host: 'postgres.db.svc.cluster.local', user: 'prefect', databaseName: 'prefect', password: secret('prefect-db', 'password') }),
+        replicas: ha ? d.replicas : undefined,
+        redis: ha ? { host: 'redis.db.svc.cluster.local', password: secret('redis', 'password') } : undefined,
+        basicAuth: serverAuth ? secret('prefect-auth', 'auth-string') : undefined,
+        logLevel: d.logLevel,
+        timeZone: d.timeZone,
+      }),
+      ingress,
+      dask: dask ? { image: flows, namespace: d.daskNamespace ? 'dask-scratch' : undefined } : undefined,
+      workerPools: workerPools.map(p => (dask ? p : { ...p, useDask: undefined })),
+      networkPolicies: networkPolicies(common.policies, ingress?.ingressClassName),
+    },
+  };
+}
+
+function networkPolicies(on: boolean, ingressClassName: string | undefined): NetworkIsolation {
+  if (!on) return NetworkIsolation.none();
+  return NetworkIsolation.defaultDeny({
+    // Another controller than ingress-nginx must be named.
+    ingressControllerNamespace: ingressClassName === 'nginx' ? undefined : 'ingress-controller',
+    kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [443, 6443]),
+    flowRunEgress: [NetworkDestination.anywhere([443])],
+  });
+}
+
+const commonArbitrary = fc.record({
+  namespace: fc.constantFrom('prefect', 'data-platform', undefined),
+  createNamespaces: fc.boolean(),
+  labels: fc.option(fc.constant({ team: 'data' }), { nil: undefined }),
+  policies: fc.boolean(),
+}).map(c => ({ ...c, props: { namespace: c.namespace, createNamespaces: c.createNamespaces, labels: c.labels } }));
+
+/** Workers for Prefect Cloud, a server at a URL, or the Prefect 1 agent: no server deployed. */
+const externalArbitrary = fc.record({
+  kind: fc.constantFrom('cloud', 'url', 'prefect1'),
+  version: fc.constantFrom('3.8.3', '3.4.1', '2.20.25'),
+  authString: fc.boolean(),
+  pools: fc.integer({ min: 1, max: 3 }),
+});
+
+function externalCase(e: Json, pools: Json[], common: Json): PlatformCase {
+  const props = common.props;
+  if (e.kind === 'prefect1') {
+    return {
+      description: { ...common, props: undefined, external: e },
+      props: {
+        ...props,
+        server: PlatformServer.external(PrefectConnection.fromUrl('http://apollo.prefect-server.svc.cluster.local:4200/graphql')),
+        workerPools: [{
+          runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ['dev'] }),
+          image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
+          jobTemplate: { namespace: pools[0]?.jobNamespace },
+        }],
+        networkPolicies: networkPolicies(common.policies, undefined),
+      },
+    };
+  }
+  const connection = e.kind === 'cloud'
+    ? PrefectConnection.cloud({ accountId: '9b2c5d6e-1f3a-4b7c-8d9e-0a1b2c3d4e5f', workspaceId: '4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8', apiKey: secret('prefect-cloud', 'api-key') })
+    : PrefectConnection.fromUrl('https://prefect.example.com/api', { authString: e.authString && at(e.version, '3.1.8') ? secret('prefect-auth', 'auth-string') : undefined });
+  const image = (p: Json) => PrefectImage.official({ version: PrefectVersion.of(e.version), flavor: p.type === WorkPoolType.KUBERNETES && p.runtime === 'worker' ? PrefectImageFlavor.KUBERNETES : undefined });
+  return {
+    description: { ...common, props: undefined, external: e, pools },
+    props: {
+      ...props,
+      server: PlatformServer.external(connection),
+      workerPools: pools.map(p => ({ ...toPoolOptions(p, e.version), image: image(p), useDask: undefined })),
+      networkPolicies: networkPolicies(common.policies, undefined),
+    },
+  };
+}
+
+/** A random valid configuration of a platform. */
+export const platformCase: fc.Arbitrary<PlatformCase> = commonArbitrary.chain(common => fc.oneof(
+  { weight: 4, arbitrary: deployedArbitrary.chain(d => fc.tuple(...Array.from({ length: d.pools }, (_, i) => poolArbitrary(d.version, i, ['prefect-runs', 'team-a'].filter(n => n !== common.namespace), d.dask)))
+    .map(pools => printable(deployedCase(d, pools, common)))) },
+  { weight: 1, arbitrary: externalArbitrary.chain(e => fc.tuple(...Array.from({ length: e.pools }, (_, i) => poolArbitrary(e.version, i, ['prefect-runs'], false)))
+    .map(pools => printable(externalCase(e, pools, common)))) },
+));
+
+/** Seed and runs of the property suites: PROPERTY_SEED replays a reported failure. */
+export function propertyParameters(numRuns: number): fc.Parameters<unknown> {
+  const seed = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
+  return { numRuns, seed, path: process.env.PROPERTY_PATH, endOnFailure: true, verbose: 1 };
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const CREDENTIAL = /(PASSWORD|API_KEY|AUTH_STRING|TOKEN|SECRET)$/;
+
+/**
+ * What every synthesized platform must hold, as a list of what it does not; with `rebuild`, also
+ * that building it again gives the same output.
+ */
+export function invariantViolations(build: () => PrefectPlatform, rebuild: boolean): string[] {
+  const platform = build();
+  const objects = Testing.synth(platform);
+  const found = [...problems([...objects, ...flowRunJobsOf(platform)]), ...outputViolations(objects), ...dataSafetyViolations(objects)];
+  // Same input, same output: a second build synthesizes the same objects, in the same order.
+  if (rebuild && JSON.stringify(Testing.synth(build())) !== JSON.stringify(objects)) found.push('a second synth differs');
+  return found;
+}
+
+/** Names that are not DNS-1123, Secrets and cluster-wide RBAC nobody asked for, credentials as literals. */
+export function outputViolations(objects: Json[]): string[] {
+  const found: string[] = [];
+  for (const o of objects) {
+    const name = o.metadata?.name ?? '';
+    const label = ['Service', 'Namespace'].includes(o.kind);
+    if (!(label ? DNS1123_LABEL.test(name) && name.length <= 63 : DNS1123_SUBDOMAIN.test(name) && name.length <= 253)) {
+      found.push(`${o.kind}/${name}: not a DNS-1123 ${label ? 'label' : 'subdomain'}`);
+    }
+    if (['Secret', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) found.push(`${o.kind}/${name}: not asked for`);
+    for (const container of containersOf(o)) {
+      for (const e of container.env ?? []) {
+        if (CREDENTIAL.test(e.name) && e.value !== undefined) found.push(`${o.kind}/${name}: ${e.name} is a literal`);
+      }
+    }
+  }
+  return found;
+}
+
+function containersOf(o: Json): Json[] {
+  const spec = o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.template?.spec : o.spec?.template?.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
+}
+
+/**
+ * The data-safety rules: SQLite is never opened by two pods and its claim outlives the chart;
+ * migrations never run twice at once; a highly available API stays available through a rollout.
+ */
+export function dataSafetyViolations(objects: Json[]): string[] {
+  const found: string[] = [];
+  const server = (o: Json) => o.metadata.labels?.['app.kubernetes.io/component'];
+  const statefulSets = objects.filter(o => o.kind === 'StatefulSet' && server(o) === 'server');
+  for (const s of statefulSets) {
+    if (s.spec.replicas !== 1) found.push(`StatefulSet/${s.metadata.name}: ${s.spec.replicas} pods on one SQLite file`);
+    if (s.spec.persistentVolumeClaimRetentionPolicy?.whenDeleted !== 'Retain') found.push(`StatefulSet/${s.metadata.name}: the claim is deleted with it`);
+    const env = Object.fromEntries(containersOf(s).flatMap(c => c.env ?? []).map((e: Json) => [e.name, e.value]));
+    const url = env.PREFECT_SERVER_DATABASE_CONNECTION_URL ?? env.PREFECT_API_DATABASE_CONNECTION_URL ?? '';
+    if (!url.startsWith('sqlite')) found.push(`StatefulSet/${s.metadata.name}: not on SQLite`);
+  }
+  const deployments = objects.filter(o => o.kind === 'Deployment' && server(o) === 'server');
+  const services = objects.filter(o => o.kind === 'Deployment' && server(o) === 'background-services');
+  const migrations = objects.filter(o => o.kind === 'Job' && server(o) === 'database-migration');
+  if (statefulSets.length + deployments.length > 1) found.push('more than one server workload');
+  for (const d of deployments) {
+    const sqlite = containersOf(d).flatMap(c => c.env ?? []).some((e: Json) => typeof e.value === 'string' && e.value.startsWith('sqlite'));
+    if (sqlite) found.push(`Deployment/${d.metadata.name}: SQLite in a Deployment`);
+    if (d.spec.strategy?.rollingUpdate?.maxUnavailable !== 0) found.push(`Deployment/${d.metadata.name}: a rollout may take API pods away`);
+    if (d.spec.replicas > 1) {
+      const budget = objects.find(o => o.kind === 'PodDisruptionBudget' && o.metadata.name === d.metadata.name);
+      if (!budget) found.push(`Deployment/${d.metadata.name}: highly available without a PodDisruptionBudget`);
+      if (services.length !== 1 || migrations.length !== 1) found.push(`Deployment/${d.metadata.name}: highly available without one services Deployment and one migration Job`);
+      const migrateOnStart = containersOf(d).flatMap(c => c.env ?? []).find((e: Json) => /DATABASE_MIGRATE_ON_START$/.test(e.name));
+      if (migrateOnStart?.value !== 'false') found.push(`Deployment/${d.metadata.name}: API pods migrate on start beside the migration Job`);
+    }
+  }
+  for (const s of services) {
+    if (s.spec.replicas !== 1 || s.spec.strategy?.type !== 'Recreate') found.push(`Deployment/${s.metadata.name}: the background services could run twice`);
+  }
+  for (const m of migrations) {
+    if ((m.spec.parallelism ?? 1) !== 1 || (m.spec.completions ?? 1) !== 1) found.push(`Job/${m.metadata.name}: migrations in parallel`);
+  }
+  return found;
+}
+
+/**
+ * Asserts the invariants over `runs` random valid platforms (PROPERTY_RUNS overrides the count);
+ * about half of them, chosen at random, are also built twice and compared (a second build costs as
+ * much as all the other checks).
+ */
+export function validPlatformsHold(runs: number): void {
+  fc.assert(fc.property(platformCase, fc.boolean(), (c, rebuild) => {
+    const violations = invariantViolations(() => new PrefectPlatform(Testing.app(), 'platform', c.props), rebuild);
+    if (violations.length > 0) throw new Error(violations.join('\n'));
+  }), propertyParameters(Number(process.env.PROPERTY_RUNS ?? runs)));
+}
