@@ -431,6 +431,10 @@ export class PrefectWorkerPool extends Construct {
     const props = this.props;
     const version = this.image.version;
     const kind = this.runtime.kind;
+    // Before the name derived from it, which would be reported against a prop the user did not set.
+    if (this.poolName !== undefined && props.name === undefined && slug(this.poolName) === '') {
+      throw propError(this, 'poolName', this.poolName, 'a name with a letter or digit, or set name for the Kubernetes objects');
+    }
     checkDns1035Label(this, 'name', this.name, MAX_NAME_LENGTH);
     this.connection._validate(this, 'connection', version);
     if (kind === WorkerRuntimeKind.WORKER && !version.isAtLeast(SINCE.WORKER_HEALTHCHECK)) {
@@ -469,9 +473,6 @@ export class PrefectWorkerPool extends Construct {
     }
     if (this.poolName !== undefined && (this.poolName.trim() === '' || this.poolName.length > 100 || /[\n\r'"\\/%&><]/.test(this.poolName))) {
       throw propError(this, 'poolName', this.poolName, 'a work pool name of 1 to 100 characters without quotes, slashes, backslashes, %, &, < or >');
-    }
-    if (this.poolName !== undefined && props.name === undefined && slug(this.poolName) === '') {
-      throw propError(this, 'poolName', this.poolName, 'a name with a letter or digit, or set name for the Kubernetes objects');
     }
     if (this.type === WorkPoolType.KUBERNETES && !this.namespace) {
       throw propError(this, 'namespace', undefined,
