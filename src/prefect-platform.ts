@@ -1,5 +1,5 @@
 import { ApiObject, Chart } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DaskScratch, DaskScratchProps } from './dask-scratch';
 import { recommendedLabels, stableLabels } from './labels';
 import { NetworkIsolation } from './network-isolation';
@@ -239,6 +239,36 @@ export class PrefectPlatform extends Chart {
     if (this.dask && !this.workerPools.some(p => p._networkProfile().dask === this.dask)) {
       problems.push(propError(this, 'dask', this.dask.node.path, 'unset, or used by a pool (useDask: true)').message);
     }
+    problems.push(...this.nameClashes());
     return problems;
+  }
+
+  /**
+   * Objects of one kind, namespace and name made by two parts of the platform, whose names are
+   * derived (a pool's per-queue Deployments are `<name>-<queue>`, which another pool's name may be):
+   * the second would overwrite the first.
+   */
+  private nameClashes(): string[] {
+    const owners = new Map<string, IConstruct>();
+    const problems: string[] = [];
+    for (const object of this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
+      const key = `${object.kind}/${object.metadata.namespace ?? this.namespaceName}/${object.name}`;
+      const part = this.partOf(object);
+      const other = owners.get(key);
+      if (other && other !== part) {
+        problems.push(propError(this, part instanceof PrefectWorkerPool ? 'workerPools' : 'name', part.node.path,
+          `parts whose objects have names of their own: ${key} is made by both ${other.node.path} and ${part.node.path} (set a pool's name, or rename a queue)`).message);
+      } else {
+        owners.set(key, part);
+      }
+    }
+    return problems;
+  }
+
+  /** The direct part of the platform (pool, server, Dask, policies) an object belongs to. */
+  private partOf(object: IConstruct): IConstruct {
+    const scopes = object.node.scopes;
+    const pool = scopes.find(s => s instanceof PrefectWorkerPool);
+    return pool ?? scopes[scopes.indexOf(this) + 1] ?? object;
   }
 }

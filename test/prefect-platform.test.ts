@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import {
   IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase, PrefectImage,
-  PrefectIngressOptions, PrefectPlatform, PrefectPlatformProps, PrefectVersion, SecretKeyReference, WorkerRuntime,
+  PrefectIngressOptions, PrefectPlatform, PrefectPlatformProps, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime,
 } from '../src';
 import { namespaceOrderProblems, problems } from './support/checks';
 import { flowRunJobsOf } from './support/job-template';
@@ -261,6 +261,12 @@ describe('PrefectPlatform', () => {
         .toThrow(/PrefectPlatform 'platform': workerPools\[1\].poolName "etl" is not accepted: a work pool no other pool of the platform serves \(platform\/WorkerPools\/etl does\)/);
       expect(() => platform({ workerPools: [{ poolName: 'etl' }, { poolName: 'other', name: 'etl-worker' }] }))
         .toThrow(/PrefectPlatform 'platform': workerPools\[1\].name "etl-worker" is not accepted: a name no other pool's objects have \(platform\/WorkerPools\/etl has it\)/);
+    });
+
+    test('a per-queue Deployment named like another pool\'s', () => {
+      expect(() => Testing.synth(platform({
+        workerPools: [{ poolName: 'etl', queues: [{ name: 'x' }], queueDeployments: QueueDeployments.PER_QUEUE }, { poolName: 'other', name: 'etl-worker-x' }],
+      }))).toThrow(/PrefectPlatform 'platform': workerPools "platform\/WorkerPools\/etl-worker-x" is not accepted: parts whose objects have names of their own: Deployment\/prefect\/etl-worker-x is made by both platform\/WorkerPools\/etl and platform\/WorkerPools\/etl-worker-x/);
     });
 
     test('pool names that are the names of the platform\'s parts', () => {
