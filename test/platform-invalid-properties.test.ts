@@ -9,7 +9,7 @@ import { Duration, Size, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
   EnvironmentVariable, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection,
-  PrefectDatabase, PrefectPlatform, PrefectPlatformProps, PrefectPlatformWorkerPoolOptions, SecretKeyReference,
+  PrefectDatabase, PrefectPlatform, PrefectPlatformProps, PrefectPlatformWorkerPoolOptions, QueueDeployments, SecretKeyReference,
 } from '../src';
 import { PlatformCase, platformCase, propertyParameters } from './support/arbitraries';
 
@@ -50,7 +50,7 @@ const BREAKAGES: Array<[string, (c: PlatformCase) => Breakage | undefined]> = [
   ['a pip requirement that is none', c => ({ props: withPool(c, p => ({ ...p, pipPackages: ['not a requirement!'] })), prop: 'pipPackages' })],
   ['a relative config file path', c => ({ props: withPool(c, p => ({ ...p, configFiles: [{ path: 'krb5.conf', content: 'x' }] })), prop: 'configFiles' })],
   ['a finished-Job TTL that is not whole seconds', c => (pools(c).length === 0 || !kubernetesWorker(pools(c)[0]) ? undefined
-    : { props: withPool(c, p => ({ ...p, jobTemplate: { ...p.jobTemplate, finishedJobTtl: Duration.millis(1500) } })), prop: 'finishedJobTtl' })],
+    : { props: withPool(c, p => ({ ...p, jobTemplate: { ...p.jobTemplate, finishedJobTtl: Duration.millis(1500) } })), prop: 'jobTemplate.finishedJobTtl' })],
   ['a job template for a process pool', c => (pools(c).length === 0 || pools(c)[0].type !== 'process'
     ? undefined : { props: withPool(c, p => ({ ...p, jobTemplate: { namespace: 'runs' } })), prop: 'jobTemplate' })],
   ['Dask without a DaskScratch', c => (c.props.dask ? undefined : { props: withPool(c, p => ({ ...p, useDask: true })), prop: 'useDask' })],
@@ -73,7 +73,17 @@ const BREAKAGES: Array<[string, (c: PlatformCase) => Breakage | undefined]> = [
       workerPools: [{ poolName: 'extra' }, ...pools(c).filter(p => !isAgent1(p) && p.poolName !== 'extra').map(p => ({ ...p, useDask: undefined, image: undefined }))],
       server: PlatformServer.external(PrefectConnection.cloud({ accountId: 'my-account', workspaceId: '4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8', apiKey: SecretKeyReference.fromSecret('k', 'key') })),
     },
-    prop: 'accountId',
+    prop: 'connection.accountId',
+  })],
+  ['a per-queue Deployment named like another pool', c => (pools(c).length === 0 || isAgent1(pools(c)[0]) ? undefined : {
+    props: {
+      ...c.props,
+      workerPools: [
+        { ...pools(c)[0], name: 'first', queues: [{ name: 'main' }], queueDeployments: QueueDeployments.PER_QUEUE, managePool: pools(c)[0].managePool },
+        ...pools(c).slice(1), { poolName: 'clashing', name: 'first-main' },
+      ],
+    },
+    prop: 'workerPools',
   })],
   ['a DNS port that is none', c => ({ props: { ...c.props, networkPolicies: NetworkIsolation.defaultDeny({ dnsPort: 0 }) }, prop: 'dnsPort' })],
   ['a destination CIDR that is none', c => ({ props: { ...c.props, networkPolicies: NetworkIsolation.defaultDeny({ flowRunEgress: [NetworkDestination.cidr('10.0.0.0/33', [443])] }) }, prop: 'flowRunEgress[0].cidr' })],
@@ -107,9 +117,13 @@ test('random invalid platforms are rejected with an error that names the prop (1
     if (problem) throw new Error(`${name}: ${problem}`);
     const message = error!.message;
     // "<Construct> '<path>': <prop> <value> is not accepted: <what is>", alone or in cdk8s's list.
-    const input = /(\w+) '([^']*)': (\S+) .* is not accepted: \S/.exec(message) ?? /PrefectImage\.\w+: .* is not accepted: \S/.exec(message);
-    if (!input) throw new Error(`${name}: not an input error: ${message}`);
-    if (!message.includes(breakage!.prop)) throw new Error(`${name}: the message does not name ${breakage!.prop}: ${message}`);
+    const input = /(\w+) '(platform[^']*)': (\S+) .* is not accepted: \S/.exec(message);
+    if (!input) throw new Error(`${name}: not an input error of the platform's constructs: ${message}`);
+    // The prop itself, or one of its parts, as the platform or a pool names it.
+    const escaped = breakage!.prop.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (!new RegExp(`^((workerPools\\[\\d+\\]|addWorkerPool)\\.)?${escaped}([.[].*)?$`).test(input[3])) {
+      throw new Error(`${name}: the error names ${input[3]}, not ${breakage!.prop}: ${message}`);
+    }
   }), propertyParameters(Number(process.env.PROPERTY_RUNS ?? 1000)));
 });
 

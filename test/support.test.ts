@@ -7,7 +7,7 @@ import { restrictedViolations } from './support/pod-security';
 import { allowed, Endpoint } from './support/network-policies';
 import { danglingReferences } from './support/references';
 import { namespaceOrderProblems } from './support/checks';
-import { dataSafetyViolations, outputViolations } from './support/arbitraries';
+import { dataSafetyViolations, outputViolations, templatePodViolations } from './support/arbitraries';
 
 const restrictedPod = () => ({
   securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: 'RuntimeDefault' } },
@@ -218,20 +218,29 @@ describe('property-suite checks', () => {
     ]);
   });
 
+  test('Pod Security of the pods in the Prefect 1 job template and the DaskCluster spec', () => {
+    const root = { containers: [{ name: 'c', image: 'i:1' }] };
+    expect(templatePodViolations([
+      { kind: 'ConfigMap', metadata: { name: 'agent-pool' }, data: { 'job-template.yaml': JSON.stringify({ spec: { template: { spec: root } } }) } },
+      { kind: 'ConfigMap', metadata: { name: 'dask-cluster' }, data: { 'daskcluster.yaml': 'spec:\n  scheduler:\n    spec:\n      containers: [{name: s, image: "i:1"}]\n  worker:\n    spec:\n      containers: [{name: w, image: "i:1"}]\n' } },
+    ]).map(v => v.split(':')[0])).toEqual(expect.arrayContaining(['Prefect 1 flow run of ConfigMap/agent-pool', 'Dask scheduler of ConfigMap/dask-cluster', 'Dask worker of ConfigMap/dask-cluster']));
+  });
+
   test('the data-safety rules', () => {
     const sqlite = [{ name: 'PREFECT_SERVER_DATABASE_CONNECTION_URL', value: 'sqlite+aiosqlite:////var/lib/prefect/prefect.db' }];
     expect(dataSafetyViolations([workload('StatefulSet', 's', 'server', { replicas: 2 }, sqlite)])).toEqual([
       'StatefulSet/s: 2 pods on one SQLite file', 'StatefulSet/s: the claim is deleted with it',
     ]);
     expect(dataSafetyViolations([workload('Deployment', 'd', 'server', { replicas: 1, strategy: { rollingUpdate: { maxUnavailable: 0 } } }, sqlite)]))
-      .toEqual(['Deployment/d: SQLite in a Deployment']);
+      .toEqual(['Deployment/d: opens the SQLite file outside the server\'s StatefulSet', 'Deployment/d: SQLite in a Deployment']);
     expect(dataSafetyViolations([
       workload('Deployment', 'api', 'server', { replicas: 3, strategy: { rollingUpdate: { maxUnavailable: 1 } } }, [{ name: 'PREFECT_SERVER_DATABASE_MIGRATE_ON_START', value: 'true' }]),
       workload('Deployment', 'services', 'background-services', { replicas: 2, strategy: { type: 'RollingUpdate' } }),
     ])).toEqual([
-      'Deployment/api: a rollout may take API pods away', 'Deployment/api: highly available without a PodDisruptionBudget',
+      'Deployment/api: a rollout may take API pods away', 'Deployment/api: highly available without a PodDisruptionBudget of one pod at a time',
       'Deployment/api: highly available without one services Deployment and one migration Job',
       'Deployment/api: API pods migrate on start beside the migration Job', 'Deployment/services: the background services could run twice',
+      'Deployment/services: the services migrate on start beside the migration Job',
     ]);
   });
 });

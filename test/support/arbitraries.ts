@@ -10,7 +10,9 @@ import {
   PrefectImage, PrefectImageFlavor, PrefectIngressOptions, PrefectLogLevel, PrefectPlatform, PrefectPlatformProps,
   PrefectPlatformWorkerPoolOptions, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
 } from '../../src';
+import * as yaml from 'yaml';
 import { problems } from './checks';
+import { restrictedViolations } from './pod-security';
 import { flowRunJobsOf } from './job-template';
 
 type Json = any;
@@ -241,7 +243,11 @@ const CREDENTIAL = /(PASSWORD|API_KEY|AUTH_STRING|TOKEN|SECRET)$/;
 export function invariantViolations(build: () => PrefectPlatform, rebuild: boolean): string[] {
   const platform = build();
   const objects = Testing.synth(platform);
-  const found = [...problems([...objects, ...flowRunJobsOf(platform)]), ...outputViolations(objects), ...dataSafetyViolations(objects)];
+  const runs = flowRunJobsOf(platform);
+  const found = [
+    ...problems([...objects, ...runs]), ...outputViolations([...objects, ...runs]), ...dataSafetyViolations(objects),
+    ...templatePodViolations(objects), ...enforcementViolations(platform, objects),
+  ];
   // Same input, same output: a second build synthesizes the same objects, in the same order.
   if (rebuild && JSON.stringify(Testing.synth(build())) !== JSON.stringify(objects)) found.push('a second synth differs');
   return found;
@@ -266,6 +272,44 @@ export function outputViolations(objects: Json[]): string[] {
   return found;
 }
 
+/**
+ * Pod Security "restricted" for the pods the platform's templates describe beside the flow-run
+ * Jobs of base job templates: the Prefect 1 agent's Job template and the DaskCluster's scheduler
+ * and workers.
+ */
+export function templatePodViolations(objects: Json[]): string[] {
+  const found: string[] = [];
+  for (const map of objects.filter(o => o.kind === 'ConfigMap')) {
+    const specs: Array<[string, Json]> = [];
+    if (map.data?.['job-template.yaml']) specs.push(['Prefect 1 flow run', JSON.parse(map.data['job-template.yaml']).spec.template.spec]);
+    if (map.data?.['daskcluster.yaml']) {
+      const cluster = yaml.parse(map.data['daskcluster.yaml']);
+      specs.push(['Dask scheduler', cluster.spec.scheduler.spec], ['Dask worker', cluster.spec.worker.spec]);
+    }
+    for (const [what, spec] of specs) found.push(...restrictedViolations(spec, undefined).map(v => `${what} of ConfigMap/${map.metadata.name}: ${v}`));
+  }
+  return found;
+}
+
+/**
+ * The Pod Security level of each namespace the platform creates: "baseline" (with "restricted"
+ * warnings) exactly where a pool launches pods whose spec is made elsewhere, else "restricted".
+ */
+function enforcementViolations(platform: PrefectPlatform, objects: Json[]): string[] {
+  const foreign = new Set(platform.workerPools.flatMap(p => {
+    const runs = p._networkProfile().flowRuns;
+    return runs && !runs.labelled ? runs.namespaces : [];
+  }));
+  const found: string[] = [];
+  for (const ns of objects.filter(o => o.kind === 'Namespace' && o.metadata.labels['app.kubernetes.io/component'] === 'namespace')) {
+    const labels = ns.metadata.labels;
+    const expected = foreign.has(ns.metadata.name) ? 'baseline' : 'restricted';
+    if (labels['pod-security.kubernetes.io/enforce'] !== expected) found.push(`Namespace/${ns.metadata.name}: enforces ${labels['pod-security.kubernetes.io/enforce']}, not ${expected}`);
+    if (expected === 'baseline' && labels['pod-security.kubernetes.io/warn'] !== 'restricted') found.push(`Namespace/${ns.metadata.name}: does not warn of "restricted"`);
+  }
+  return found;
+}
+
 function containersOf(o: Json): Json[] {
   const spec = o.kind === 'CronJob' ? o.spec?.jobTemplate?.spec?.template?.spec : o.spec?.template?.spec;
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
@@ -286,6 +330,9 @@ export function dataSafetyViolations(objects: Json[]): string[] {
     const url = env.PREFECT_SERVER_DATABASE_CONNECTION_URL ?? env.PREFECT_API_DATABASE_CONNECTION_URL ?? '';
     if (!url.startsWith('sqlite')) found.push(`StatefulSet/${s.metadata.name}: not on SQLite`);
   }
+  // Any pod that opens the SQLite file is the StatefulSet's one pod.
+  const sqliteUsers = objects.filter(o => containersOf(o).some(c => (c.env ?? []).some((e: Json) => typeof e.value === 'string' && e.value.startsWith('sqlite'))));
+  for (const o of sqliteUsers.filter(u => !(u.kind === 'StatefulSet' && server(u) === 'server'))) found.push(`${o.kind}/${o.metadata.name}: opens the SQLite file outside the server's StatefulSet`);
   const deployments = objects.filter(o => o.kind === 'Deployment' && server(o) === 'server');
   const services = objects.filter(o => o.kind === 'Deployment' && server(o) === 'background-services');
   const migrations = objects.filter(o => o.kind === 'Job' && server(o) === 'database-migration');
@@ -296,7 +343,8 @@ export function dataSafetyViolations(objects: Json[]): string[] {
     if (d.spec.strategy?.rollingUpdate?.maxUnavailable !== 0) found.push(`Deployment/${d.metadata.name}: a rollout may take API pods away`);
     if (d.spec.replicas > 1) {
       const budget = objects.find(o => o.kind === 'PodDisruptionBudget' && o.metadata.name === d.metadata.name);
-      if (!budget) found.push(`Deployment/${d.metadata.name}: highly available without a PodDisruptionBudget`);
+      const selects = budget && Object.entries(budget.spec.selector?.matchLabels ?? {}).every(([k, v]) => d.spec.template.metadata.labels[k] === v);
+      if (!budget || !selects || budget.spec.maxUnavailable !== 1) found.push(`Deployment/${d.metadata.name}: highly available without a PodDisruptionBudget of one pod at a time`);
       if (services.length !== 1 || migrations.length !== 1) found.push(`Deployment/${d.metadata.name}: highly available without one services Deployment and one migration Job`);
       const migrateOnStart = containersOf(d).flatMap(c => c.env ?? []).find((e: Json) => /DATABASE_MIGRATE_ON_START$/.test(e.name));
       if (migrateOnStart?.value !== 'false') found.push(`Deployment/${d.metadata.name}: API pods migrate on start beside the migration Job`);
@@ -304,6 +352,8 @@ export function dataSafetyViolations(objects: Json[]): string[] {
   }
   for (const s of services) {
     if (s.spec.replicas !== 1 || s.spec.strategy?.type !== 'Recreate') found.push(`Deployment/${s.metadata.name}: the background services could run twice`);
+    const migrateOnStart = containersOf(s).flatMap(c => c.env ?? []).find((e: Json) => /DATABASE_MIGRATE_ON_START$/.test(e.name));
+    if (migrateOnStart?.value !== 'false') found.push(`Deployment/${s.metadata.name}: the services migrate on start beside the migration Job`);
   }
   for (const m of migrations) {
     if ((m.spec.parallelism ?? 1) !== 1 || (m.spec.completions ?? 1) !== 1) found.push(`Job/${m.metadata.name}: migrations in parallel`);
