@@ -79,16 +79,16 @@ export class PrefectImage {
   public static fromRegistry(reference: string, version: PrefectVersion): PrefectImage {
     const match = IMAGE_REFERENCE.exec(reference);
     if (!match) {
-      throw new Error(`PrefectImage.fromRegistry: ${JSON.stringify(reference)} is not accepted: an image reference such as "registry.example.com/team/prefect:3.8.3-python3.12"`);
+      throw new Error(`PrefectImage.fromRegistry: reference ${JSON.stringify(reference)} is not accepted: an image reference such as "registry.example.com/team/prefect:3.8.3-python3.12"`);
     }
     const [, tag, digest] = match;
     if (!digest && (!tag || tag === 'latest' || tag.endsWith('-latest'))) {
-      throw new Error(`PrefectImage.fromRegistry: ${JSON.stringify(reference)} is not accepted: the image must be pinned, by a tag naming an exact build (not "latest" or "<major>-latest") or by a digest (@sha256:...)`);
+      throw new Error(`PrefectImage.fromRegistry: reference ${JSON.stringify(reference)} is not accepted: the image must be pinned, by a tag naming an exact build (not "latest" or "<major>-latest") or by a digest (@sha256:...)`);
     }
     // The official repository's tags start with the release, or float (`3`, `3-python3.12`).
     const official = OFFICIAL_REPOSITORY.test(reference.replace(/[:@].*$/, ''));
     if (official && !digest && tag !== version.version && !tag.startsWith(`${version.version}-`)) {
-      throw new Error(`PrefectImage.fromRegistry: ${JSON.stringify(reference)} with Prefect ${version} is not accepted: a tag of the official image that names the release, "${version.version}-python<X.Y>[-<flavor>]" (PrefectImage.official() builds it), or a digest`);
+      throw new Error(`PrefectImage.fromRegistry: reference ${JSON.stringify(reference)} with Prefect ${version} is not accepted: a tag of the official image that names the release, "${version.version}-python<X.Y>[-<flavor>]" (PrefectImage.official() builds it), or a digest`);
     }
     return new PrefectImage(reference, version, undefined, false);
   }

@@ -21,7 +21,7 @@ export class PrefectVersion {
   public static of(version: string): PrefectVersion {
     const match = RELEASE.exec(version);
     if (!match) {
-      throw new Error(`PrefectVersion.of: ${JSON.stringify(version)} is not accepted: an exact Prefect release as MAJOR.MINOR.PATCH, such as "3.8.3" or "2.20.25"`);
+      throw new Error(`PrefectVersion.of: version ${JSON.stringify(version)} is not accepted: an exact Prefect release as MAJOR.MINOR.PATCH, such as "3.8.3" or "2.20.25"`);
     }
     return new PrefectVersion(version, Number(match[1]), Number(match[2]), Number(match[3]));
   }

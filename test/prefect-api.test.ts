@@ -466,7 +466,7 @@ test('two servers with one name in one chart are rejected at synth time', () => 
 
 describe('value class errors', () => {
   test('PrefectVersion.of rejects what is not a release', () => {
-    expect(() => PrefectVersion.of('3.8')).toThrow('PrefectVersion.of: "3.8" is not accepted: an exact Prefect release as MAJOR.MINOR.PATCH');
+    expect(() => PrefectVersion.of('3.8')).toThrow('PrefectVersion.of: version "3.8" is not accepted: an exact Prefect release as MAJOR.MINOR.PATCH');
     expect(() => PrefectVersion.of('latest')).toThrow('"latest" is not accepted');
   });
   test('PrefectVersion compares releases', () => {
@@ -484,7 +484,7 @@ describe('value class errors', () => {
   test('PrefectImage.fromRegistry: a tag of the official image must name the release it is said to contain', () => {
     const floating = 'is not accepted: a tag of the official image that names the release, "3.8.3-python<X.Y>[-<flavor>]"';
     expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3-python3.11-kubernetes', PrefectVersion.V3_8_3)).toThrow(
-      `PrefectImage.fromRegistry: "prefecthq/prefect:3-python3.11-kubernetes" with Prefect 3.8.3 ${floating}`);
+      `PrefectImage.fromRegistry: reference "prefecthq/prefect:3-python3.11-kubernetes" with Prefect 3.8.3 ${floating}`);
     expect(() => PrefectImage.fromRegistry('docker.io/prefecthq/prefect:3.8', PrefectVersion.V3_8_3)).toThrow(floating);
     expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3.4.1-python3.12', PrefectVersion.V3_8_3)).toThrow(floating);
     expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3.8.30-python3.12', PrefectVersion.V3_8_3)).toThrow(floating);
