@@ -16,7 +16,8 @@ test('random valid platforms synthesize valid, safe, deterministic output (500 c
 });
 
 test('the random platforms cover every option the suite claims to combine', () => {
-  const cases = fc.sample(platformCase, { numRuns: 500, seed: 11 }).map(c => c.props);
+  const sampled = fc.sample(platformCase, { numRuns: 500, seed: 11 });
+  const cases = sampled.map(c => c.props);
   const server = (c: PrefectPlatformProps) => c.server?._apiProps;
   const allPools = (c: PrefectPlatformProps) => c.workerPools ?? [];
   const features: Record<string, (c: PrefectPlatformProps) => boolean> = {
@@ -48,7 +49,15 @@ test('the random platforms cover every option the suite claims to combine', () =
     'no namespaces created': c => c.createNamespaces === false,
     'no network policies': c => c.networkPolicies?._options === undefined,
     'three pools': c => allPools(c).length >= 3,
+    'server env, resources and startup timeout': c => server(c)?.env !== undefined && server(c)?.resources !== undefined && server(c)?.startupTimeout !== undefined,
+    'pool env from a Secret, resources, node selector': c => allPools(c).some(p => p.env !== undefined && p.resources !== undefined && p.nodeSelector !== undefined),
+    'worker name, prefetch, query interval': c => allPools(c).some(p => p.workerName !== undefined && p.prefetch !== undefined && p.queryInterval !== undefined),
+    'queue concurrency limits': c => allPools(c).some(p => (p.queues ?? []).some(q => q.concurrencyLimit !== undefined)),
+    'pools named apart from their work pool': c => allPools(c).some(p => p.name !== undefined),
+    'Dask workers and scratch size': c => c.dask?.workers !== undefined && c.dask.scratchSize !== undefined,
   };
+  // An external Service is added after construction.
+  expect(sampled.some(c => c.after !== undefined)).toBe(true);
   const missing = Object.entries(features).filter(([, has]) => !cases.some(has)).map(([name]) => name);
   expect(missing).toEqual([]);
 });

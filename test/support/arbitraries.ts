@@ -5,8 +5,9 @@
  */
 import { Duration, Size, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
+import { Cpu } from 'cdk8s-plus-27';
 import {
-  IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase,
+  EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase,
   PrefectImage, PrefectImageFlavor, PrefectIngressOptions, PrefectLogLevel, PrefectPlatform, PrefectPlatformProps,
   PrefectPlatformWorkerPoolOptions, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
 } from '../../src';
@@ -26,6 +27,8 @@ const at = (version: string, floor: string) => PrefectVersion.of(version).isAtLe
 export interface PlatformCase {
   readonly description: Json;
   readonly props: PrefectPlatformProps;
+  /** What is added after construction: an external Service in front of the server. */
+  readonly after?: (platform: PrefectPlatform) => void;
 }
 
 function printable(c: PlatformCase): PlatformCase {
@@ -53,6 +56,12 @@ function poolArbitrary(version: string, index: number, jobNamespaces: string[], 
     timeZone: fc.option(fc.constantFrom('UTC', 'Europe/Warsaw'), { nil: undefined }),
     managePool: fc.boolean(),
     useDask: fc.boolean().map(b => b && withDask),
+    extras: fc.record({
+      env: fc.boolean(), resources: fc.boolean(), nodeSelector: fc.boolean(), concurrencyLimit: fc.boolean(), workerName: fc.boolean(),
+      prefetchSeconds: fc.option(fc.integer({ min: 5, max: 120 }), { nil: undefined }),
+      querySeconds: fc.option(fc.integer({ min: 5, max: 60 }), { nil: undefined }),
+      name: fc.boolean(),
+    }),
   }).map(p => ({ ...p, poolName: ['etl', 'reports', 'ml', 'adhoc'][index] }));
 }
 
@@ -68,13 +77,23 @@ function toPoolOptions(p: Json, version: string): PrefectPlatformWorkerPoolOptio
     finishedJobTtl: p.ttlHours ? Duration.hours(p.ttlHours) : undefined,
     resources: p.memoryGi ? { memory: { request: Size.gibibytes(p.memoryGi), limit: Size.gibibytes(p.memoryGi * 2) } } : undefined,
   } : undefined;
+  const x = p.extras;
+  const perQueue = p.perQueue && p.queues.length > 0;
   return {
     poolName: p.poolName,
+    name: x.name ? `${p.poolName}-pool-workers` : undefined,
+    env: x.env ? [EnvironmentVariable.fromValue('HTTPS_PROXY', 'http://proxy.example.com:3128'), EnvironmentVariable.fromSecret('GITHUB_TOKEN', secret('github', 'token'))] : undefined,
+    resources: x.resources ? { cpu: { request: Cpu.millis(200) }, memory: { request: Size.mebibytes(384), limit: Size.mebibytes(768) } } : undefined,
+    nodeSelector: x.nodeSelector ? { 'kubernetes.io/os': 'linux' } : undefined,
+    prefetch: x.prefetchSeconds && !agent ? Duration.seconds(x.prefetchSeconds) : undefined,
+    queryInterval: x.querySeconds ? Duration.seconds(x.querySeconds) : undefined,
+    // A worker's own name, for its only pod.
+    workerName: x.workerName && !agent && p.replicas === 1 && !perQueue ? `${p.poolName}-worker-1` : undefined,
     runtime: agent ? WorkerRuntime.prefect2Agent() : undefined,
     type: agent ? undefined : p.type,
     // Queues of a pool managed elsewhere are not created here: no priority or limit.
-    queues: p.queues.map((name: string, i: number) => (managed ? { name, priority: i + 1 } : { name })),
-    queueDeployments: p.perQueue && p.queues.length > 0 ? QueueDeployments.PER_QUEUE : undefined,
+    queues: p.queues.map((name: string, i: number) => (managed ? { name, priority: i + 1, concurrencyLimit: x.concurrencyLimit ? 5 * (i + 1) : undefined } : { name })),
+    queueDeployments: perQueue ? QueueDeployments.PER_QUEUE : undefined,
     replicas: p.replicas,
     limit: agent ? undefined : p.limit,
     logLevel: p.logLevel,
@@ -99,6 +118,12 @@ const deployedArbitrary = fc.constantFrom(...SERVER_VERSIONS).chain(version => f
   logLevel: fc.option(fc.constantFrom(PrefectLogLevel.INFO, PrefectLogLevel.DEBUG), { nil: undefined }),
   timeZone: fc.option(fc.constantFrom('UTC', 'America/New_York'), { nil: undefined }),
   python: fc.constantFrom('3.10', '3.11', '3.12').map(p => (version.startsWith('2.14') && p === '3.12' ? '3.11' : p)),
+  serverEnv: fc.boolean(),
+  serverResources: fc.boolean(),
+  startupMinutes: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+  exposeService: fc.constantFrom('none', 'nodePort', 'loadBalancer'),
+  daskWorkers: fc.integer({ min: 1, max: 4 }),
+  daskScratchGi: fc.integer({ min: 1, max: 20 }),
   ingress: fc.option(fc.record({
     hosts: fc.uniqueArray(fc.constantFrom('prefect.example.com', 'flows.example.org', 'prefect.internal'), { minLength: 1, maxLength: 2 }),
     tls: fc.constantFrom('secret', 'certManager', 'upstream', 'none'),
@@ -138,7 +163,15 @@ function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
   const workerPools = pools.map(p => toPoolOptions(p, d.version));
   // A DaskScratch no pool uses is refused.
   const dask = d.dask && workerPools.some(p => p.useDask);
+  // A NodePort or LoadBalancer Service; it gives the browser URL only where no ingress does.
+  const after = d.exposeService === 'none' ? undefined : (platform: PrefectPlatform) => platform.api!.exposeViaService({
+    serviceType: d.exposeService === 'nodePort' ? ExternalServiceType.NODE_PORT : ExternalServiceType.LOAD_BALANCER,
+    address: ingress ? undefined : 'http://prefect.example.com:30420',
+    nodePort: d.exposeService === 'nodePort' ? 30420 : undefined,
+    loadBalancerSourceRanges: d.exposeService === 'loadBalancer' ? ['203.0.113.0/24'] : undefined,
+  });
   return {
+    after,
     description: { ...common, props: undefined, server: d, pools },
     props: {
       ...common.props,
@@ -152,9 +185,12 @@ function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
         basicAuth: serverAuth ? secret('prefect-auth', 'auth-string') : undefined,
         logLevel: d.logLevel,
         timeZone: d.timeZone,
+        env: d.serverEnv ? [EnvironmentVariable.fromValue('PREFECT_SERVER_API_KEEPALIVE_TIMEOUT', '10')] : undefined,
+        resources: d.serverResources ? { cpu: { request: Cpu.units(1) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } } : undefined,
+        startupTimeout: d.startupMinutes ? Duration.minutes(d.startupMinutes) : undefined,
       }),
       ingress,
-      dask: dask ? { image: flows, namespace: d.daskNamespace ? 'dask-scratch' : undefined } : undefined,
+      dask: dask ? { image: flows, namespace: d.daskNamespace ? 'dask-scratch' : undefined, workers: d.daskWorkers, scratchSize: Size.gibibytes(d.daskScratchGi) } : undefined,
       workerPools: workerPools.map(p => (dask ? p : { ...p, useDask: undefined })),
       networkPolicies: networkPolicies(common.policies, ingress?.ingressClassName),
     },
@@ -368,7 +404,11 @@ export function dataSafetyViolations(objects: Json[]): string[] {
  */
 export function validPlatformsHold(runs: number): void {
   fc.assert(fc.property(platformCase, fc.integer({ min: 0, max: 3 }).map(i => i === 0), (c, rebuild) => {
-    const violations = invariantViolations(() => new PrefectPlatform(Testing.app(), 'platform', c.props), rebuild);
+    const violations = invariantViolations(() => {
+      const platform = new PrefectPlatform(Testing.app(), 'platform', c.props);
+      c.after?.(platform);
+      return platform;
+    }, rebuild);
     if (violations.length > 0) throw new Error(violations.join('\n'));
   }), propertyParameters(Number(process.env.PROPERTY_RUNS ?? runs)));
 }
