@@ -55,6 +55,10 @@ test('the random platforms cover every option the suite claims to combine', () =
     'queue concurrency limits': c => allPools(c).some(p => (p.queues ?? []).some(q => q.concurrencyLimit !== undefined)),
     'pools named apart from their work pool': c => allPools(c).some(p => p.name !== undefined),
     'Dask workers and scratch size': c => c.dask?.workers !== undefined && c.dask.scratchSize !== undefined,
+    'Dask quota and cleanup ages': c => c.dask?.quota !== undefined && c.dask.maxClusterLifetime !== undefined,
+    'a fixed cluster id': c => allPools(c).some(p => p.clusterUid !== undefined),
+    'a server name of its own': c => server(c)?.name !== undefined,
+    'the UI API URL given': c => server(c)?.uiApiUrl !== undefined,
   };
   // An external Service is added after construction.
   expect(sampled.some(c => c.after !== undefined)).toBe(true);

@@ -61,6 +61,7 @@ function poolArbitrary(version: string, index: number, jobNamespaces: string[], 
       prefetchSeconds: fc.option(fc.integer({ min: 5, max: 120 }), { nil: undefined }),
       querySeconds: fc.option(fc.integer({ min: 5, max: 60 }), { nil: undefined }),
       name: fc.boolean(),
+      clusterUid: fc.boolean(),
     }),
   }).map(p => ({ ...p, poolName: ['etl', 'reports', 'ml', 'adhoc'][index] }));
 }
@@ -87,6 +88,8 @@ function toPoolOptions(p: Json, version: string): PrefectPlatformWorkerPoolOptio
     nodeSelector: x.nodeSelector ? { 'kubernetes.io/os': 'linux' } : undefined,
     prefetch: x.prefetchSeconds && !agent ? Duration.seconds(x.prefetchSeconds) : undefined,
     queryInterval: x.querySeconds ? Duration.seconds(x.querySeconds) : undefined,
+    // A fixed cluster id, which only releases before 3.4.1 read.
+    clusterUid: x.clusterUid && p.type === WorkPoolType.KUBERNETES && !at(version, '3.4.1') ? 'c0ffee00-1234-4abc-9def-000000000001' : undefined,
     // A worker's own name, for its only pod.
     workerName: x.workerName && !agent && p.replicas === 1 && !perQueue ? `${p.poolName}-worker-1` : undefined,
     runtime: agent ? WorkerRuntime.prefect2Agent() : undefined,
@@ -119,6 +122,10 @@ const deployedArbitrary = fc.constantFrom(...SERVER_VERSIONS).chain(version => f
   timeZone: fc.option(fc.constantFrom('UTC', 'America/New_York'), { nil: undefined }),
   python: fc.constantFrom('3.10', '3.11', '3.12').map(p => (version.startsWith('2.14') && p === '3.12' ? '3.11' : p)),
   serverEnv: fc.boolean(),
+  serverName: fc.constantFrom(undefined, 'orchestrator'),
+  uiApiUrl: fc.boolean(),
+  daskQuota: fc.boolean(),
+  daskAgesHours: fc.option(fc.integer({ min: 2, max: 72 }), { nil: undefined }),
   serverResources: fc.boolean(),
   startupMinutes: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
   exposeService: fc.constantFrom('none', 'nodePort', 'loadBalancer'),
@@ -164,9 +171,10 @@ function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
   // A DaskScratch no pool uses is refused.
   const dask = d.dask && workerPools.some(p => p.useDask);
   // A NodePort or LoadBalancer Service; it gives the browser URL only where no ingress does.
+  const exposesAddress = d.exposeService !== 'none' && !ingress;
   const after = d.exposeService === 'none' ? undefined : (platform: PrefectPlatform) => platform.api!.exposeViaService({
     serviceType: d.exposeService === 'nodePort' ? ExternalServiceType.NODE_PORT : ExternalServiceType.LOAD_BALANCER,
-    address: ingress ? undefined : 'http://prefect.example.com:30420',
+    address: exposesAddress ? 'http://prefect.example.com:30420' : undefined,
     nodePort: d.exposeService === 'nodePort' ? 30420 : undefined,
     loadBalancerSourceRanges: d.exposeService === 'loadBalancer' ? ['203.0.113.0/24'] : undefined,
   });
@@ -188,9 +196,21 @@ function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
         env: d.serverEnv ? [EnvironmentVariable.fromValue('PREFECT_SERVER_API_KEEPALIVE_TIMEOUT', '10')] : undefined,
         resources: d.serverResources ? { cpu: { request: Cpu.units(1) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } } : undefined,
         startupTimeout: d.startupMinutes ? Duration.minutes(d.startupMinutes) : undefined,
+        name: d.serverName,
+        // The browser's API URL where neither an ingress nor an external Service gives it.
+        uiApiUrl: d.uiApiUrl && !ingress && !exposesAddress ? 'https://prefect.example.com/api' : undefined,
       }),
       ingress,
-      dask: dask ? { image: flows, namespace: d.daskNamespace ? 'dask-scratch' : undefined, workers: d.daskWorkers, scratchSize: Size.gibibytes(d.daskScratchGi) } : undefined,
+      dask: dask ? {
+        image: flows,
+        namespace: d.daskNamespace ? 'dask-scratch' : undefined,
+        workers: d.daskWorkers,
+        scratchSize: Size.gibibytes(d.daskScratchGi),
+        quota: d.daskNamespace && d.daskQuota ? { pods: 20, cpu: Cpu.units(16), memory: Size.gibibytes(64), ephemeralStorage: Size.gibibytes(400) } : undefined,
+        maxClusterLifetime: d.daskAgesHours ? Duration.hours(d.daskAgesHours) : undefined,
+        finishedPodAge: d.daskAgesHours ? Duration.hours(1) : undefined,
+        finishedJobAge: d.daskAgesHours ? Duration.hours(d.daskAgesHours) : undefined,
+      } : undefined,
       workerPools: workerPools.map(p => (dask ? p : { ...p, useDask: undefined })),
       networkPolicies: networkPolicies(common.policies, ingress?.ingressClassName),
     },
