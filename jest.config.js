@@ -5,8 +5,9 @@ module.exports = {
   // One worker per core: jest's default leaves one core to itself, which on two cores is half.
   maxWorkers: '100%',
   testMatch: ['**/*.test.ts'],
-  // The package test installs from the registry: npm run test:package.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/'],
+  // The package test installs from the registry (npm run test:package); the runtime suite runs real
+  // Prefect (npm run test:runtime).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/', '<rootDir>/test/runtime/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.dev.json' }],
   },

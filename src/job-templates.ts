@@ -138,6 +138,10 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
     },
     securityContext: restrictedContainer(),
     volumeMounts: runMounts(context),
+    // The image's working directory, /opt/prefect, is read-only, and Prefect 2 runs pull steps
+    // such as `git_clone` there (3.8.3's `prefect flow-run execute` uses a temporary directory):
+    // the home directory (an emptyDir) takes its place.
+    workingDir: HOME,
   };
   const spec = podSpec(options, context, container,
     { name: '{{ service_account_name }}', automount: '{{ automount_service_account_token }}' });
@@ -236,6 +240,7 @@ export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, conte
     },
     securityContext: restrictedContainer(),
     volumeMounts: runMounts(context),
+    workingDir: HOME,
   };
   return {
     apiVersion: 'batch/v1',

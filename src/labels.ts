@@ -18,6 +18,17 @@ export function stableLabels(instance: string, component: string): Record<string
   };
 }
 
+/**
+ * Selects the pods of flow-run Jobs from a pool's template. The Prefect 3 kubernetes worker
+ * overwrites `app.kubernetes.io/name` (with the flow's, then the deployment's name) and
+ * `app.kubernetes.io/managed-by` (with "prefect") on the pods it submits, so only labels it leaves
+ * alone select them.
+ */
+export function flowRunSelectorLabels(instance: string, component: string): Record<string, string> {
+  const { 'app.kubernetes.io/name': _name, 'app.kubernetes.io/managed-by': _managedBy, ...kept } = stableLabels(instance, component);
+  return kept;
+}
+
 /** The Kubernetes recommended labels (`app.kubernetes.io/*`) for an object or pod template. */
 export function recommendedLabels(instance: string, component: string, version: PrefectVersion): Record<string, string> {
   return { ...stableLabels(instance, component), 'app.kubernetes.io/version': version.version };

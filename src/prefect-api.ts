@@ -214,6 +214,46 @@ const RESERVED_ENV = [
 ];
 
 // Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
+/**
+ * Waits until the database schema is the one this release migrates to (alembic's head for the
+ * database's dialect), and exits with an error on a schema newer than this release knows. Run
+ * before the API and the services of a highly available server, which do not migrate themselves:
+ * `/api/ready` only checks that the database answers, so without it a new pod started beside the
+ * migration Job would serve on the old schema.
+ */
+const WAIT_FOR_SCHEMA = [
+  "import asyncio, sys",
+  "import sqlalchemy as sa",
+  "from alembic.script import ScriptDirectory",
+  "from prefect.server.database import provide_database_interface",
+  "from prefect.server.database.alembic_commands import alembic_config",
+  "",
+  "async def main():",
+  "    db = provide_database_interface()",
+  "    script = ScriptDirectory.from_config(alembic_config())",
+  "    script.version_locations = [str(db.orm.versions_dir)]",
+  "    heads = set(script.get_heads())",
+  "    known = {r.revision for r in script.walk_revisions()}",
+  "    engine = await db.engine()",
+  "    while True:",
+  "        try:",
+  "            async with engine.connect() as connection:",
+  "                current = set((await connection.execute(sa.text('SELECT version_num FROM alembic_version'))).scalars())",
+  "        except Exception as e:",
+  "            current, reason = set(), f'{type(e).__name__}: {e}'.splitlines()[0]",
+  "        else:",
+  "            reason = f'at {sorted(current) or \"no revision\"}'",
+  "        if current == heads:",
+  "            print(f'database schema at {sorted(heads)}: current', flush=True)",
+  "            return 0",
+  "        if current - known:",
+  "            print(f'database schema at {sorted(current)}, newer than this release ({sorted(heads)}): not starting', flush=True)",
+  "            return 1",
+  "        print(f'waiting for the database migration to {sorted(heads)}: {reason}', flush=True)",
+  "        await asyncio.sleep(5)",
+  "",
+  "sys.exit(asyncio.run(main()))",
+].join('\n');
 const MAX_NAME_LENGTH = 46;
 
 /**
@@ -717,7 +757,7 @@ export class PrefectApi extends Construct {
     } : {};
     return {
       metadata: { labels: this.labels(COMPONENT_SERVER) },
-      spec: this.podSpec([server], this.volumes(true), spread),
+      spec: this.podSpec([server], this.volumes(true), { ...spread, ...this.schemaGate(server.resources) }),
     };
   }
 
@@ -781,10 +821,30 @@ export class PrefectApi extends Construct {
         strategy: { type: 'Recreate' },
         template: {
           metadata: { labels: this.labels(COMPONENT_SERVICES) },
-          spec: this.podSpec([container], this.volumes(false)),
+          spec: this.podSpec([container], this.volumes(false), this.schemaGate(container.resources)),
         },
       },
     });
+  }
+
+  /**
+   * What keeps the pods of a highly available server from starting before the migration Job has
+   * brought the schema to this release (WAIT_FOR_SCHEMA).
+   */
+  private schemaGate(resources: k8s.ResourceRequirements | undefined): Partial<k8s.PodSpec> {
+    if (!this.highlyAvailable) return {};
+    return {
+      initContainers: [{
+        name: 'wait-for-schema',
+        image: this.image.reference,
+        imagePullPolicy: 'IfNotPresent',
+        args: ['python', '-c', WAIT_FOR_SCHEMA],
+        env: [...this.sharedEnv(), ...this.extraEnv()],
+        resources,
+        securityContext: restrictedContainer(),
+        volumeMounts: this.volumeMounts(false),
+      }],
+    };
   }
 
   private migration(): ApiObject {

@@ -260,9 +260,11 @@ export class PrefectNetworkPolicies extends Construct {
           // Without a dedicated namespace, a flow run's clusters are in its own.
           ? [{ to: (dask.namespace ? [dask.namespace] : [ns]).map(c => podPeer(ns, c, dask._podSelector('scheduler'))), ports: tcp(DASK_SCHEDULER_PORTS) }]
           : [];
+        // The default deny selects this library's pods by `managed-by`, which Prefect rewrites on
+        // flow-run pods: this policy isolates them in both directions itself (nothing connects to a flow run).
         this.policy(`FlowRuns-${pool.name}-${ns}`, `${pool.name}-flow-runs`, ns, {
           podSelector: profile.flowRuns.selector,
-          policyTypes: ['Egress'],
+          policyTypes: ['Ingress', 'Egress'],
           egress: [this.dns(), ...this.connectionRules(pool.connection, ns), this.kubernetesApiServer()._rule(), ...schedulers, ...flowRunExtra],
         }, version);
       }

@@ -7,7 +7,7 @@ import { toEnvVars } from './env';
 import { EnvironmentVariable } from './environment-variable';
 import { baseJobTemplate, checkJobTemplate, DaskJobTemplateAdditions, JobTemplateContext, prefect1JobTemplate } from './job-templates';
 import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
-import { recommendedLabels, selectorLabels, stableLabels } from './labels';
+import { flowRunSelectorLabels, recommendedLabels, selectorLabels, stableLabels } from './labels';
 import { PrefectLogLevel } from './prefect-api';
 import { DaskScratch } from './dask-scratch';
 import { WorkerPoolNetworkProfile } from './network-profile';
@@ -274,6 +274,28 @@ const RESERVED_ENV = new Set([
   'PREFECT__CLOUD__AGENT__AGENT_ADDRESS', 'NAMESPACE', 'SERVICE_ACCOUNT_NAME', 'IMAGE_PULL_SECRETS', 'DELETE_FINISHED_JOBS',
 ]);
 
+/**
+ * Installs the pip packages (the arguments) into PACKAGES_DIRECTORY, beside the image's own. Not
+ * `pip install --target`, which implies `--ignore-installed` and so reinstalls every dependency,
+ * Prefect included, into the directory that comes first on PYTHONPATH: `--prefix` skips what the
+ * image has, and the image's packages pinned as constraints make a requirement that needs another
+ * version of one of them fail the install instead of shadowing it. The site-packages directory is
+ * linked to a fixed path, whatever the image's Python version.
+ */
+const INSTALL_PACKAGES = [
+  'import glob, importlib.metadata, os, subprocess, sys',
+  `prefix = '${PACKAGES_DIRECTORY}'`,
+  "constraints = os.path.join(prefix, 'image-packages.txt')",
+  "with open(constraints, 'w') as f:",
+  "    f.writelines(sorted({f\"{d.metadata['Name']}=={d.version}\\n\" for d in importlib.metadata.distributions() if d.metadata['Name']}))",
+  "subprocess.run([sys.executable, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-warn-script-location',",
+  "                '--prefix', prefix, '--constraint', constraints, *sys.argv[1:]], check=True)",
+  "link = os.path.join(prefix, 'site-packages')",
+  'if os.path.lexists(link):',
+  '    os.remove(link)',
+  "os.symlink(glob.glob(os.path.join(prefix, 'lib', 'python*', 'site-packages'))[0], link)",
+].join('\n');
+
 const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
 
 /** Kubernetes-safe form of a Prefect name: lower case, other characters as '-'. */
@@ -400,11 +422,12 @@ export class PrefectWorkerPool extends Construct {
     // Job controller's label alone.
     const labelled = this.baseJobTemplate !== undefined || kind === WorkerRuntimeKind.PREFECT1_KUBERNETES_AGENT;
     const flowRunSelector: k8s.LabelSelector = labelled
-      ? { matchLabels: selectorLabels(this.name, COMPONENT_FLOW_RUN) }
+      ? { matchLabels: flowRunSelectorLabels(this.name, COMPONENT_FLOW_RUN) }
       : {
+        // Job pods other than this library's own (migrations, cleanups), which are part of Prefect.
         matchExpressions: [
           { key: 'job-name', operator: 'Exists' },
-          { key: 'app.kubernetes.io/managed-by', operator: 'NotIn', values: [stableLabels(this.name, COMPONENT_FLOW_RUN)['app.kubernetes.io/managed-by']] },
+          { key: 'app.kubernetes.io/part-of', operator: 'NotIn', values: [stableLabels(this.name, COMPONENT_FLOW_RUN)['app.kubernetes.io/part-of']] },
         ],
       };
     return {
@@ -668,11 +691,13 @@ export class PrefectWorkerPool extends Construct {
       '#!/bin/sh',
       '# Creates the work pool and its queues, or brings them in line with this file.',
       'set -eu',
-      `if prefect work-pool inspect ${pool} >/dev/null 2>&1; then`,
-      withTemplate ? `  prefect work-pool update ${pool} --base-job-template ${template}` : '  :',
-      'else',
-      `  prefect work-pool create ${pool} --type ${type}${withTemplate ? ` --base-job-template ${template}` : ''}`,
+      // Every pod of a first rollout creates at once, and all but one fail with "already exists":
+      // a create that failed because the pool is there now carries on as an update.
+      `if ! prefect work-pool inspect ${pool} >/dev/null 2>&1; then`,
+      `  prefect work-pool create ${pool} --type ${type}${withTemplate ? ` --base-job-template ${template}` : ''} \\`,
+      `    || prefect work-pool inspect ${pool} >/dev/null`,
       'fi',
+      ...(withTemplate ? [`prefect work-pool update ${pool} --base-job-template ${template}`] : []),
     ];
     for (const queue of this.queues) {
       const name = shellQuote(queue.name);
@@ -696,8 +721,9 @@ export class PrefectWorkerPool extends Construct {
       lines.push(
         `if prefect work-queue inspect ${name} --pool ${pool} >/dev/null 2>&1; then`,
         `  ${update}`,
-        'else',
-        `  prefect work-queue create ${name} --pool ${pool}${createOptions}`,
+        `elif ! prefect work-queue create ${name} --pool ${pool}${createOptions}; then`,
+        `  prefect work-queue inspect ${name} --pool ${pool} >/dev/null`,
+        `  ${update}`,
         'fi',
       );
     }
@@ -770,7 +796,7 @@ export class PrefectWorkerPool extends Construct {
       }
       if (this.type === WorkPoolType.KUBERNETES) env.push(...this.kubernetesEnv());
     }
-    if ((props.pipPackages ?? []).length > 0) env.push({ name: 'PYTHONPATH', value: PACKAGES_DIRECTORY });
+    if ((props.pipPackages ?? []).length > 0) env.push({ name: 'PYTHONPATH', value: `${PACKAGES_DIRECTORY}/site-packages` });
     if (props.timeZone) env.push({ name: 'TZ', value: props.timeZone });
     return [...env, ...toEnvVars(props.env ?? [])];
   }
@@ -826,9 +852,7 @@ export class PrefectWorkerPool extends Construct {
     if (packages.length > 0) {
       volumes.push({ name: 'packages', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } });
       mounts.push({ name: 'packages', mountPath: PACKAGES_DIRECTORY });
-      initContainers.push(this.container('install-packages',
-        ['python', '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-warn-script-location',
-          '--target', PACKAGES_DIRECTORY, ...packages],
+      initContainers.push(this.container('install-packages', ['python', '-c', INSTALL_PACKAGES, ...packages],
         [{ name: 'HOME', value: HOME }, ...(props.env ?? []).filter(e => /^PIP_/.test(e.name)).flatMap(e => toEnvVars([e]))],
         resources, mounts));
     }
@@ -893,6 +917,9 @@ export class PrefectWorkerPool extends Construct {
       resources,
       securityContext: restrictedContainer(),
       volumeMounts: mounts,
+      // Process pools run flows, and their pull steps, in the worker's working directory: the
+      // image's is read-only.
+      workingDir: HOME,
     };
   }
 }

@@ -108,11 +108,11 @@ describe('a Prefect 3 worker of a kubernetes pool (the default)', () => {
       '#!/bin/sh',
       '# Creates the work pool and its queues, or brings them in line with this file.',
       'set -eu',
-      "if prefect work-pool inspect 'kubernetes' >/dev/null 2>&1; then",
-      "  prefect work-pool update 'kubernetes' --base-job-template /etc/prefect-pool/base-job-template.json",
-      'else',
-      "  prefect work-pool create 'kubernetes' --type kubernetes --base-job-template /etc/prefect-pool/base-job-template.json",
+      "if ! prefect work-pool inspect 'kubernetes' >/dev/null 2>&1; then",
+      "  prefect work-pool create 'kubernetes' --type kubernetes --base-job-template /etc/prefect-pool/base-job-template.json \\",
+      "    || prefect work-pool inspect 'kubernetes' >/dev/null",
       'fi',
+      "prefect work-pool update 'kubernetes' --base-job-template /etc/prefect-pool/base-job-template.json",
       '',
     ].join('\n'));
   });
@@ -286,16 +286,20 @@ describe('queues', () => {
 
   test('are created with priority and limit, and brought in line through `prefect api` (3.4.23+)', () => {
     const script = only(pool({ queues }).objects, 'ConfigMap', 'default-worker-pool').data['apply-pool.sh'];
+    const main = `  prefect api PATCH '/work_pools/default/queues/prod-main' --data '{"priority":1,"concurrency_limit":20}' >/dev/null`;
+    const secondary = `  prefect api PATCH '/work_pools/default/queues/Prod%20Secondary' --data '{"priority":2,"concurrency_limit":null}' >/dev/null`;
     expect(script.split('\n').slice(8)).toEqual([
       "if prefect work-queue inspect 'prod-main' --pool 'default' >/dev/null 2>&1; then",
-      `  prefect api PATCH '/work_pools/default/queues/prod-main' --data '{"priority":1,"concurrency_limit":20}' >/dev/null`,
-      'else',
-      "  prefect work-queue create 'prod-main' --pool 'default' --priority 1 --limit 20",
+      main,
+      "elif ! prefect work-queue create 'prod-main' --pool 'default' --priority 1 --limit 20; then",
+      "  prefect work-queue inspect 'prod-main' --pool 'default' >/dev/null",
+      main,
       'fi',
       "if prefect work-queue inspect 'Prod Secondary' --pool 'default' >/dev/null 2>&1; then",
-      `  prefect api PATCH '/work_pools/default/queues/Prod%20Secondary' --data '{"priority":2,"concurrency_limit":null}' >/dev/null`,
-      'else',
-      "  prefect work-queue create 'Prod Secondary' --pool 'default' --priority 2",
+      secondary,
+      "elif ! prefect work-queue create 'Prod Secondary' --pool 'default' --priority 2; then",
+      "  prefect work-queue inspect 'Prod Secondary' --pool 'default' >/dev/null",
+      secondary,
       'fi',
       '',
     ]);
@@ -322,7 +326,7 @@ test('a process pool runs flows in the worker pod: no RBAC, no token, no job tem
   expect(envOf(worker)).not.toHaveProperty('PREFECT_INTEGRATIONS_KUBERNETES_OBSERVER_NAMESPACES');
   const config = only(objects, 'ConfigMap');
   expect(Object.keys(config.data)).toEqual(['apply-pool.sh']);
-  expect(config.data['apply-pool.sh']).toContain("  prefect work-pool create 'local' --type process\n");
+  expect(config.data['apply-pool.sh']).toContain("  prefect work-pool create 'local' --type process \\\n");
   expect(p.rbac).toBeUndefined();
   expect(problems(objects)).toEqual([]);
 });
@@ -407,12 +411,15 @@ test('pip packages are installed by an init container into a volume on PYTHONPAT
   const [install, apply] = podSpecOf(deployment).initContainers;
   expect(install.name).toBe('install-packages');
   expect(apply.name).toBe('apply-pool');
-  expect(install.args).toEqual(['python', '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-warn-script-location',
-    '--target', '/opt/prefect-packages', 'prefect-aws==0.5.10', 's3fs[boto3]>=2024.1,<2025']);
+  // The program itself runs in the runtime suite (test/runtime/pip-packages.test.ts).
+  expect(install.args.slice(0, 2)).toEqual(['python', '-c']);
+  expect(install.args[2]).toContain("'--prefix', prefix, '--constraint', constraints");
+  expect(install.args[2]).not.toContain('--target');
+  expect(install.args.slice(3)).toEqual(['prefect-aws==0.5.10', 's3fs[boto3]>=2024.1,<2025']);
   expect(envOf(install)).toEqual({ HOME: '/home/prefect', PIP_INDEX_URL: 'https://pypi.example.com/simple' });
   expect(install.securityContext.readOnlyRootFilesystem).toBe(true);
   const worker = containerOf(deployment, 'prefect-worker');
-  expect(envOf(worker).PYTHONPATH).toBe('/opt/prefect-packages');
+  expect(envOf(worker).PYTHONPATH).toBe('/opt/prefect-packages/site-packages');
   expect(worker.volumeMounts).toContainEqual({ name: 'packages', mountPath: '/opt/prefect-packages' });
   expect(podSpecOf(deployment).volumes).toContainEqual({ name: 'packages', emptyDir: { sizeLimit: '2Gi' } });
   expect(problems(objects)).toEqual([]);
@@ -468,7 +475,7 @@ describe('Prefect 2 agents', () => {
 
   test('create a prefect-agent pool and its queues', () => {
     const script = only(objects, 'ConfigMap', 'production-agent-pool').data['apply-pool.sh'];
-    expect(script).toContain("  prefect work-pool create 'production' --type prefect-agent\n");
+    expect(script).toContain("  prefect work-pool create 'production' --type prefect-agent \\\n");
     expect(script).toContain("  prefect work-queue clear-concurrency-limit 'prod-main' --pool 'production'\n");
   });
 

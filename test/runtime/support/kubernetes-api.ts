@@ -1,0 +1,78 @@
+/**
+ * A stand-in for the Kubernetes API that a worker pod reaches through its in-cluster config: it
+ * records the Jobs the worker creates (as the API server would store them: `generateName`
+ * resolved) and answers reads with empty lists. It proves what the real worker code submits; the
+ * API server's own behaviour is for the cluster suite.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { ensureBridge, HOST_IP } from './local-cluster';
+
+type Json = any;
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly authorization?: string;
+  readonly body?: Json;
+}
+
+export class KubernetesApiStandIn {
+  public readonly requests: RecordedRequest[] = [];
+  public readonly jobs: Json[] = [];
+  public readonly caCert: string;
+  private readonly server: https.Server;
+  private readonly open = new Set<import('node:http').ServerResponse>();
+
+  public constructor(workDir: string, public readonly port = 6443) {
+    const dir = path.join(workDir, 'kubernetes-api');
+    fs.mkdirSync(dir, { recursive: true });
+    const key = path.join(dir, 'tls.key');
+    const cert = path.join(dir, 'tls.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kubernetes',
+      '-addext', `subjectAltName=IP:${HOST_IP},DNS:kubernetes.default.svc`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    this.caCert = fs.readFileSync(cert, 'utf8');
+    this.server = https.createServer({ key: fs.readFileSync(key), cert: this.caCert }, (req, res) => {
+      let data = '';
+      req.on('data', chunk => { data += chunk; });
+      req.on('end', () => {
+        const body = data ? JSON.parse(data) : undefined;
+        const url = new URL(req.url ?? '/', 'https://kubernetes');
+        this.requests.push({ method: req.method ?? '', path: url.pathname, authorization: req.headers.authorization, body });
+        const jobs = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(url.pathname);
+        if (req.method === 'POST' && jobs) {
+          const job = structuredClone(body);
+          job.metadata.namespace ??= jobs[1];
+          job.metadata.name ??= `${job.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
+          job.metadata.uid = `uid-${this.jobs.length}`;
+          this.jobs.push(job);
+          res.writeHead(201, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(job));
+        } else if (req.method === 'GET' && url.searchParams.get('watch') === 'true') {
+          // A watch that sees no events: kept open until the stand-in stops.
+          res.writeHead(200, { 'content-type': 'application/json' });
+          this.open.add(res);
+        } else if (req.method === 'GET') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] }));
+        } else {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: 404, reason: 'NotFound' }));
+        }
+      });
+    });
+  }
+
+  public async start(): Promise<void> {
+    ensureBridge();
+    await new Promise<void>(resolve => this.server.listen(this.port, HOST_IP, resolve));
+  }
+
+  public async stop(): Promise<void> {
+    for (const res of this.open) res.end();
+    this.server.closeAllConnections();
+    await new Promise<void>(resolve => this.server.close(() => resolve()));
+  }
+}
