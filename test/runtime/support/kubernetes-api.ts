@@ -1,7 +1,8 @@
 /**
- * A stand-in for the Kubernetes API that a worker pod reaches through its in-cluster config: it
- * records the Jobs the worker creates (as the API server would store them: `generateName`
- * resolved) and answers reads with empty lists. It proves what the real worker code submits; the
+ * A stand-in for the Kubernetes API that a pod reaches through its in-cluster config: it records
+ * the objects created (the worker's Jobs, a flow run's DaskCluster) as the API server would store
+ * them (`generateName` resolved), answers reads of collections with empty lists, and of named
+ * objects with 404. It proves what the real worker code submits; the
  * API server's own behaviour is for the cluster suite.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,9 @@ export interface RecordedRequest {
 
 export class KubernetesApiStandIn {
   public readonly requests: RecordedRequest[] = [];
+  /** The objects created, in order. */
+  public readonly created: Json[] = [];
+  /** The Jobs among them. */
   public readonly jobs: Json[] = [];
   public readonly caCert: string;
   private readonly server: https.Server;
@@ -41,15 +45,23 @@ export class KubernetesApiStandIn {
         const body = data ? JSON.parse(data) : undefined;
         const url = new URL(req.url ?? '/', 'https://kubernetes');
         this.requests.push({ method: req.method ?? '', path: url.pathname, authorization: req.headers.authorization, body });
-        const jobs = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(url.pathname);
-        if (req.method === 'POST' && jobs) {
-          const job = structuredClone(body);
-          job.metadata.namespace ??= jobs[1];
-          job.metadata.name ??= `${job.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
-          job.metadata.uid = `uid-${this.jobs.length}`;
-          this.jobs.push(job);
+        const collection = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+        if (req.method === 'POST' && collection) {
+          const object = structuredClone(body);
+          object.metadata.namespace ??= collection[2];
+          object.metadata.name ??= `${object.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
+          object.metadata.uid = `uid-${this.created.length}`;
+          this.created.push(object);
+          if (object.kind === 'Job') this.jobs.push(object);
           res.writeHead(201, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(job));
+          res.end(JSON.stringify(object));
+        } else if (req.method === 'GET' && url.pathname === '/version') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ major: '1', minor: '33', gitVersion: 'v1.33.0' }));
+        } else if (req.method === 'GET' && !collection && /\/namespaces\/[^/]+\/[^/]+\/[^/]+$/.test(url.pathname)) {
+          // A named object: none exists.
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' }));
         } else if (req.method === 'GET' && url.searchParams.get('watch') === 'true') {
           // A watch that sees no events: kept open until the stand-in stops.
           res.writeHead(200, { 'content-type': 'application/json' });

@@ -137,12 +137,23 @@ export class Pod {
     for (const container of this.spec.containers) this.start(container);
   }
 
-  /** Starts one container of the pod (init or main) by its spec. */
-  public start(container: Json): RunningContainer {
+  /**
+   * Runs a command in a running container, as `kubectl exec` does: in the container's file system,
+   * user and environment, without the image's entrypoint.
+   */
+  public async exec(containerName: string, command: string[]): Promise<{ code: number; output: string }> {
+    const container = [...(this.spec.initContainers ?? []), ...this.spec.containers].find((c: Json) => c.name === containerName);
+    const run = this.start(container, command);
+    const code = await run.exited;
+    return { code, output: fs.readFileSync(run.log, 'utf8') };
+  }
+
+  /** Starts one container of the pod (init or main) by its spec, or a command in its place. */
+  public start(container: Json, command?: string[]): RunningContainer {
     const image = this.cluster.options.imageFor(container.image);
     const kubernetesService = { host: HOST_IP, port: this.cluster.options.kubernetesApi?.port ?? 6443 };
     const env = containerEnv(container, this.facts, image.env, this.cluster.secrets, this.cluster.configMaps, kubernetesService);
-    const argv = containerArgv(container, env, image);
+    const argv = command ?? containerArgv(container, env, image);
     const security = { ...this.spec.securityContext, ...container.securityContext };
     if (security.readOnlyRootFilesystem !== true) throw new Error(`${this.facts.name}/${container.name}: the runtime suite runs read-only roots only`);
     const uid = security.runAsUser;
@@ -166,7 +177,7 @@ export class Pod {
     const child = spawn('ip', args, { stdio: ['ignore', out, out], detached: true });
     fs.closeSync(out);
     const exited = new Promise<number>(resolve => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
-    const running = { name: container.name, process: child, exited, log };
+    const running = { name: command ? `${container.name} (exec)` : container.name, process: child, exited, log };
     this.containers.push(running);
     return running;
   }
@@ -213,7 +224,7 @@ export class Pod {
         try { process.kill(-c.process.pid!, 'SIGTERM'); } catch { /* gone */ }
       }
     }
-    await Promise.race([Promise.all(this.containers.map(c => c.exited)), sleep(10_000)]);
+    await Promise.race([Promise.all(this.containers.map(c => c.exited)), grace(10_000)]);
     for (const c of this.containers) {
       try { process.kill(-c.process.pid!, 'SIGKILL'); } catch { /* gone */ }
     }
@@ -422,6 +433,11 @@ function randomSuffix(): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/** Resolves after `ms` without keeping the process alive: for races against an exit. */
+export function grace(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms).unref());
 }
 
 export function tail(text: string, lines = 40): string {

@@ -1,0 +1,63 @@
+/**
+ * The prefect2-agents variant, run for real on Prefect 2.20.25 and PostgreSQL: the server, the pool
+ * set-up of both agents' pods at once, and the agents polling their queues.
+ */
+import { startPostgres, BackingService } from './support/backing-services';
+import { HOST_IP, LocalCluster, Pod } from './support/local-cluster';
+import { eventually, imageFor, PrefectClient, variant, workDir, workload } from './support/runtime';
+
+const DATABASE_HOST = 'postgres.databases.svc.cluster.local';
+
+describe('prefect2-agents, with real Prefect 2.20.25 and PostgreSQL', () => {
+  const objects = variant('prefect2-agents');
+  const dir = workDir('prefect2-agents');
+  const backing: BackingService[] = [];
+  let cluster: LocalCluster;
+  let client: PrefectClient;
+  const agents: Pod[] = [];
+
+  beforeAll(async () => {
+    backing.push(await startPostgres(dir, { user: 'prefect', password: 'runtime-postgres', name: 'prefect' }));
+    cluster = new LocalCluster({
+      objects,
+      secrets: { prefect: { 'prefect-postgres': { 'connection-url': `postgresql+asyncpg://prefect:runtime-postgres@${DATABASE_HOST}:5432/prefect` } } },
+      imageFor: imageFor(),
+      extraHosts: { [DATABASE_HOST]: HOST_IP },
+      workDir: dir,
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    for (const b of backing) await b.stop();
+  });
+
+  test('the server migrates PostgreSQL on start and answers /api/health and /api/ready', async () => {
+    const server = cluster.podOf(workload(objects, 'Deployment', 'prefect-server'));
+    await server.startAll();
+    await server.waitFor('prefect-server', 'startupProbe', 180);
+    await server.waitFor('prefect-server', 'readinessProbe', 60);
+    client = new PrefectClient(`http://${server.ip}:4200/api`);
+    expect(await client.call('GET', '/health')).toBe(true);
+    expect((await client.call('GET', '/admin/version'))).toBe('2.20.25');
+  });
+
+  test('both agents\' pods set up the pool and its queues at the same moment', async () => {
+    for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) agents.push(cluster.podOf(workload(objects, 'Deployment', name)));
+    const results = await Promise.allSettled(agents.map(a => a.runInitContainers()));
+    expect(results.map(r => r.status === 'fulfilled' ? 'ok' : String((r as PromiseRejectedResult).reason))).toEqual(['ok', 'ok']);
+    expect((await client.workPool('production')).type).toBe('prefect-agent');
+    expect((await client.queues('production')).map(q => q.name).sort()).toEqual(['default', 'prod-main', 'prod-secondary']);
+  });
+
+  test('each agent polls its own queue', async () => {
+    for (const a of agents) for (const c of a.spec.containers) a.start(c);
+    const polled = async (queue: string) => (await client.call('GET', `/work_pools/production/queues/${queue}`)).last_polled;
+    for (const queue of ['prod-main', 'prod-secondary']) {
+      expect(await eventually(`an agent to poll ${queue}`, async () => (await polled(queue)) ?? undefined, 120)).toEqual(expect.any(String));
+    }
+    // Nothing polls the queue no agent serves.
+    expect(await polled('default')).toBeNull();
+    for (const a of agents) expect(a.containers.every(c => c.process.exitCode === null)).toBe(true);
+  });
+});

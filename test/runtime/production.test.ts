@@ -1,0 +1,159 @@
+/**
+ * The production variant, run for real on PostgreSQL and Redis: the schema gate of the API pods,
+ * the migration Job, three API replicas without services, the services process, basic auth, the
+ * pool set-up of four worker pods at once, per-queue workers, and a flow run in the job namespace.
+ */
+import { Endpoint } from '../support/network-policies';
+import { startPostgres, startRedis, BackingService } from './support/backing-services';
+import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
+import { NamespacedData } from './support/kubelet';
+import { KubernetesApiStandIn } from './support/kubernetes-api';
+import { HOST_IP, LocalCluster, Pod, sleep } from './support/local-cluster';
+import { eventually, imageFor, PrefectClient, variant, workDir, workload } from './support/runtime';
+
+type Json = any;
+
+const AUTH_STRING = 'admin:runtime-basic-auth';
+const SECRETS: NamespacedData = {
+  'prefect': {
+    'prefect-postgres-app': { password: 'runtime-postgres' },
+    'prefect-redis': { password: 'runtime-redis' },
+    'prefect-basic-auth': { 'auth-string': AUTH_STRING },
+  },
+  // Flow-run Jobs read the auth string from a Secret of their own namespace.
+  'prefect-runs': { 'prefect-basic-auth': { 'auth-string': AUTH_STRING } },
+};
+
+describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
+  const objects = variant('production');
+  const dir = workDir('production');
+  const kubernetes = new KubernetesApiStandIn(dir);
+  const backing: BackingService[] = [];
+  let cluster: LocalCluster;
+  let client: PrefectClient;
+  const api: Pod[] = [];
+  const server = workload(objects, 'Deployment', 'prefect-server');
+
+  beforeAll(async () => {
+    await kubernetes.start();
+    backing.push(await startPostgres(dir, { user: 'prefect', password: 'runtime-postgres', name: 'prefect' }));
+    backing.push(await startRedis(dir, 'runtime-redis'));
+    cluster = new LocalCluster({
+      objects,
+      secrets: structuredClone(SECRETS),
+      imageFor: imageFor({ 'registry.example.com/data/etl-flows:2026.11.3': 3 }),
+      extraHosts: { 'prefect-postgres-rw.prefect.svc.cluster.local': HOST_IP, 'prefect-redis.prefect.svc.cluster.local': HOST_IP },
+      workDir: dir,
+      kubernetesApi: { port: kubernetes.port, caCert: kubernetes.caCert },
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    for (const b of backing) await b.stop();
+    await kubernetes.stop();
+  });
+
+  test('an API pod started before the migration does not start its server until the schema is current', async () => {
+    const early = cluster.podOf(server);
+    api.push(early);
+    const starting = early.startAll();
+    // The gate reports that it waits, and the server is not there meanwhile.
+    await eventually('the schema gate to wait', async () => {
+      const waits = early.logOf('wait-for-schema').split('\n').filter(l => l.startsWith('waiting for the database migration'));
+      return waits.length >= 2 ? waits : undefined;
+    }, 120);
+    const container = server.spec.template.spec.containers[0];
+    expect(await early.probe(container, 'readinessProbe')).toBe(false);
+    expect(early.containers.map(c => c.name)).toEqual(['wait-for-schema']);
+
+    const migration = cluster.podOf(objects.find(o => o.kind === 'Job' && o.metadata.name.startsWith('prefect-server-migrate-')));
+    await migration.startAll();
+    expect(await migration.containers[0].exited).toBe(0);
+
+    await starting;
+    await early.waitFor('prefect-server', 'readinessProbe', 180);
+    expect(early.logOf('wait-for-schema')).toMatch(/^database schema at \['\w+'\]: current$/m);
+  });
+
+  test('three API replicas serve, all without the loop services, behind basic auth', async () => {
+    for (let i = 1; i < server.spec.replicas; i++) {
+      const pod = cluster.podOf(server);
+      api.push(pod);
+      await pod.startAll();
+    }
+    for (const pod of api) await pod.waitFor('prefect-server', 'readinessProbe', 180);
+    expect(api).toHaveLength(3);
+    for (const pod of api) {
+      expect((await fetchStatus(`http://${pod.ip}:4200/api/flows/filter`, 'POST'))).toBe(401);
+      expect((await fetchStatus(`http://${pod.ip}:4200/api/health`, 'GET'))).toBe(200);
+    }
+    client = new PrefectClient(`http://${api[1].ip}:4200/api`, AUTH_STRING);
+    expect(await client.call('POST', '/flows/filter', {})).toEqual([]);
+  });
+
+  test('the services process schedules runs, which the API pods alone never did', async () => {
+    const flow = await client.call('POST', '/flows/', { name: 'scheduled' });
+    const deployment = await client.call('POST', '/deployments/', {
+      name: 'hourly', flow_id: flow.id,
+      schedules: [{ schedule: { interval: 3600 }, active: true }],
+    });
+    const runs = () => client.call('POST', '/flow_runs/filter', { deployments: { id: { any_: [deployment.id] } } });
+    // The API pods have run for a while: a scheduler among them would have scheduled by now.
+    await sleep(15_000);
+    expect(await runs()).toEqual([]);
+    const services = cluster.podOf(workload(objects, 'Deployment', 'prefect-server-services'));
+    await services.startAll();
+    const scheduled = await eventually('scheduled runs', async () => {
+      const found = await runs();
+      return found.length > 0 ? found : undefined;
+    }, 120);
+    expect(scheduled.every((r: Json) => r.state.type === 'SCHEDULED')).toBe(true);
+  });
+
+  test('four worker pods set up their pool at the same moment, and all succeed', async () => {
+    const pods = ['etl-worker-prod-main', 'etl-worker-prod-secondary'].flatMap(name => {
+      const d = workload(objects, 'Deployment', name);
+      return Array.from({ length: d.spec.replicas }, () => cluster.podOf(d));
+    });
+    expect(pods).toHaveLength(4);
+    const results = await Promise.allSettled(pods.map(p => p.runInitContainers()));
+    expect(results.map(r => r.status === 'fulfilled' ? 'ok' : String((r as PromiseRejectedResult).reason))).toEqual(['ok', 'ok', 'ok', 'ok']);
+
+    const config = workload(objects, 'ConfigMap', 'etl-worker-pool');
+    const pool = await client.workPool('etl');
+    expect(pool.base_job_template).toEqual(JSON.parse(config.data['base-job-template.json']));
+    const queues = (await client.queues('etl')).map(q => [q.name, q.priority, q.concurrency_limit]).sort();
+    expect(queues).toEqual([['default', expect.any(Number), null], ['prod-main', 1, 20], ['prod-secondary', 2, 5]].sort());
+
+    // One worker of each queue's Deployment, and the reports pool's.
+    for (const p of [pods[0], pods[2]]) {
+      for (const c of p.spec.containers) p.start(c);
+    }
+    const reports = cluster.podOf(workload(objects, 'Deployment', 'reports-worker'));
+    await reports.startAll();
+    for (const p of [pods[0], pods[2], reports]) await p.waitFor('prefect-worker', 'startupProbe', 180);
+    const names = async (pool: string) => (await client.workers(pool)).map(w => w.name).sort();
+    expect(await eventually('the etl workers', async () => ((await names('etl')).length === 2 ? names('etl') : undefined), 60))
+      .toEqual([pods[0].facts.name, pods[2].facts.name].sort());
+    expect(await eventually('the reports worker', async () => ((await names('reports')).length === 1 ? names('reports') : undefined), 60))
+      .toEqual([reports.facts.name]);
+  });
+
+  test('a flow run in the job namespace reads the auth string from its own namespace and completes', async () => {
+    const flowRunId = await runFromGit(client, flowRepository(dir), 'reports');
+    const job = await eventually('the flow run\'s Job', async () => kubernetes.jobs.find(j => j.spec.template.metadata.labels['prefect.io/flow-run-id'] === flowRunId), 120);
+    expect(job.metadata.namespace).toBe('prefect-runs');
+    const auth = job.spec.template.spec.containers[0].env.find((e: Json) => e.name === 'PREFECT_API_AUTH_STRING');
+    expect(auth).toEqual({ name: 'PREFECT_API_AUTH_STRING', valueFrom: { secretKeyRef: { name: 'prefect-basic-auth', key: 'auth-string' } } });
+    const serverPod: Endpoint = { id: 'server', namespace: 'prefect', labels: server.spec.template.metadata.labels, ports: [{ name: 'http', containerPort: 4200 }] };
+    expect(jobProblems(job, objects, SECRETS, serverPod)).toEqual([]);
+    expect(await runJobPod(cluster, job)).toEqual({ code: 0, log: '' });
+    expect(await finalState(client, flowRunId)).toBe('COMPLETED');
+  });
+});
+
+async function fetchStatus(url: string, method: string): Promise<number> {
+  const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+  return response.status;
+}

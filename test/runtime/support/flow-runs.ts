@@ -1,0 +1,108 @@
+/**
+ * A flow run from end to end: a deployment whose code a `git_clone` pull step fetches from a local
+ * repository, the Job the real worker submits for its run, what that Job must be, and its pod run.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { allowed, Endpoint } from '../../support/network-policies';
+import { restrictedViolations } from '../../support/pod-security';
+import { NamespacedData } from './kubelet';
+import { LocalCluster } from './local-cluster';
+import { eventually, PrefectClient } from './runtime';
+
+type Json = any;
+
+/** Labels the Prefect 3 kubernetes worker sets on flow-run pods itself (prefect-kubernetes 0.7.x). */
+export const PREFECT_SET_LABELS = /^(prefect\.io\/.*|app\.kubernetes\.io\/(name|managed-by))$/;
+
+/** A git repository with a flow `flows/hello.py:hello`, readable by the pods' user. */
+export function flowRepository(dir: string): string {
+  const repository = path.join(dir, 'flows-repository');
+  fs.mkdirSync(path.join(repository, 'flows'), { recursive: true });
+  fs.writeFileSync(path.join(repository, 'flows', 'hello.py'), [
+    'import os',
+    'from prefect import flow',
+    '',
+    '',
+    '@flow(log_prints=True)',
+    'def hello() -> int:',
+    '    print(f"running in {os.getcwd()}")',
+    '    return 42',
+    '',
+  ].join('\n'));
+  const git = (...args: string[]) => execFileSync('git', ['-C', repository, ...args], { stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('add', '.');
+  git('-c', 'user.name=runtime', '-c', 'user.email=runtime@localhost', 'commit', '-q', '-m', 'flows');
+  // Owned by the pods' user, as git refuses repositories of other owners.
+  execFileSync('chown', ['-R', '1001:1001', repository]);
+  return repository;
+}
+
+/** Deploys the repository's flow to the pool (and queue) and starts a run of it; returns the run's id. */
+export async function runFromGit(client: PrefectClient, repository: string, pool: string, queue?: string): Promise<string> {
+  const flow = await client.call('POST', '/flows/', { name: 'hello' });
+  const deployment = await client.call('POST', '/deployments/', {
+    name: `from-git-${pool}`,
+    flow_id: flow.id,
+    work_pool_name: pool,
+    ...(queue ? { work_queue_name: queue } : {}),
+    entrypoint: 'flows/hello.py:hello',
+    pull_steps: [{ 'prefect.deployments.steps.git_clone': { repository: `file://${repository}`, branch: 'main' } }],
+  });
+  return (await client.call('POST', `/deployments/${deployment.id}/create_flow_run`, {})).id;
+}
+
+/**
+ * What is wrong with a submitted Job: Pod Security "restricted", Secrets and ConfigMaps it needs
+ * that its namespace lacks, and the network policies (which must select its pod by labels Prefect
+ * does not set, let it reach the server, and let nothing reach it).
+ */
+export function jobProblems(job: Json, objects: Json[], secrets: NamespacedData, server: Endpoint): string[] {
+  const problems: string[] = [];
+  const spec = job.spec.template.spec;
+  const namespace = job.metadata.namespace;
+  problems.push(...restrictedViolations(spec, job.spec.template.metadata.annotations));
+  for (const c of spec.containers) {
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref && secrets[namespace]?.[ref.name]?.[ref.key] === undefined) problems.push(`env ${e.name}: Secret ${ref.name} is not in namespace ${namespace}`);
+    }
+  }
+  for (const v of spec.volumes ?? []) {
+    if (v.configMap && !objects.some(o => o.kind === 'ConfigMap' && o.metadata.name === v.configMap.name && o.metadata.namespace === namespace)) {
+      problems.push(`volume ${v.name}: ConfigMap ${v.configMap.name} is not in namespace ${namespace}`);
+    }
+  }
+  const pod: Endpoint = { id: 'flow-run', namespace, labels: { ...job.spec.template.metadata.labels, 'job-name': job.metadata.name }, ports: [] };
+  const policies = objects.filter(o => o.kind === 'NetworkPolicy');
+  const selecting = policies.filter(p => p.metadata.namespace === namespace && p.metadata.name.endsWith('-flow-runs')
+    && Object.entries(p.spec.podSelector.matchLabels ?? {}).every(([k, v]) => pod.labels![k] === v));
+  if (selecting.length !== 1) problems.push(`${selecting.length} flow-run policies select the pod`);
+  for (const p of selecting) {
+    const selector = p.spec.podSelector;
+    const keys = [...Object.keys(selector.matchLabels ?? {}), ...(selector.matchExpressions ?? []).map((e: Json) => e.key)];
+    for (const key of keys.filter(k => PREFECT_SET_LABELS.test(k))) problems.push(`policy ${p.metadata.name} selects by ${key}, which Prefect sets`);
+  }
+  if (!allowed(policies, pod, server, { port: 4200, protocol: 'TCP' })) problems.push('the flow run may not reach the server');
+  if (allowed(policies, server, pod, { port: 8080, protocol: 'TCP' })) problems.push('the server may connect to the flow run');
+  return problems;
+}
+
+/** Runs the Job's pod to its end; returns the exit code and, when it failed, the log. */
+export async function runJobPod(cluster: LocalCluster, job: Json): Promise<{ code: number; log: string }> {
+  const pod = cluster.podFromJob(job);
+  await pod.startAll();
+  const code = await pod.containers[0].exited;
+  return { code, log: code === 0 ? '' : pod.logOf(pod.containers[0].name) };
+}
+
+/** The flow run's state once it has left the states before and while running. */
+export async function finalState(client: PrefectClient, flowRunId: string): Promise<string> {
+  const run = await eventually('the flow run to finish', async () => {
+    const r = await client.flowRun(flowRunId);
+    return ['SCHEDULED', 'PENDING', 'RUNNING'].includes(r.state?.type) ? undefined : r;
+  }, 60);
+  return run.state.type;
+}
