@@ -248,6 +248,26 @@ describe('high availability', () => {
     expect(only(upgraded.objects, 'Job').metadata.name).not.toBe(job.metadata.name);
   });
 
+  test('starts the API and the services only once the schema is this release\'s (the program runs in test/runtime/production.test.ts)', () => {
+    for (const workload of [deployment, services]) {
+      const main = podSpecOf(workload).containers[0];
+      const [gate, ...others] = podSpecOf(workload).initContainers;
+      expect(others).toEqual([]);
+      expect(gate.name).toBe('wait-for-schema');
+      expect(gate.image).toBe(main.image);
+      expect(gate.args.slice(0, 2)).toEqual(['python', '-c']);
+      expect(gate.args[2]).toContain('SELECT version_num FROM alembic_version');
+      // The database settings the main container has, without the API's own (UI, basic auth).
+      const env = envOf(gate);
+      expect(env.PREFECT_SERVER_DATABASE_PASSWORD).toBe('secret:pg/password');
+      expect(env).not.toHaveProperty('PREFECT_SERVER_UI_API_URL');
+      expect(gate.securityContext).toEqual(main.securityContext);
+    }
+    // Neither the migration nor a server on SQLite waits: they migrate.
+    expect(podSpecOf(job).initContainers).toBeUndefined();
+    expect(podSpecOf(only(api({}).objects, 'StatefulSet')).initContainers).toBeUndefined();
+  });
+
   test('protects the API with a PodDisruptionBudget', () => {
     const pdb = only(objects, 'PodDisruptionBudget');
     expect(pdb.apiVersion).toBe('policy/v1');

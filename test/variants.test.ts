@@ -38,6 +38,19 @@ describe.each([...variants.keys()])('variant %s', (variant) => {
     expect(objects).toMatchSnapshot();
   });
 
+  test('no NetworkPolicy selects flow-run pods by a label the Prefect worker rewrites, and flow runs admit nothing', () => {
+    // prefect-kubernetes 0.7 sets these on the pods it submits (the runtime suite shows it).
+    const rewritten = ['app.kubernetes.io/name', 'app.kubernetes.io/managed-by'];
+    const flowRunSelectors = (p: any) => [p.spec.podSelector, ...[...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]
+      .flatMap((r: any) => [...(r.from ?? []), ...(r.to ?? [])]).map((peer: any) => peer.podSelector)]
+      .filter((s: any) => s?.matchLabels?.['app.kubernetes.io/component'] === 'flow-run');
+    const policies = objects.filter(o => o.kind === 'NetworkPolicy');
+    for (const selector of policies.flatMap(flowRunSelectors)) {
+      expect(Object.keys(selector.matchLabels).filter(k => rewritten.includes(k))).toEqual([]);
+    }
+    for (const p of policies.filter(o => o.metadata.name.endsWith('-flow-runs'))) expect(p.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+  });
+
 
   test('every RoleBinding binds a ServiceAccount its worker pods run as, and flow-run Jobs are valid', () => {
     const pools = charts.find(c => c.node.id === variant)!.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);

@@ -55,7 +55,7 @@ export class KubernetesApiStandIn {
           if (object.kind === 'Job') this.jobs.push(object);
           res.writeHead(201, { 'content-type': 'application/json' });
           res.end(JSON.stringify(object));
-        } else if (req.method === 'GET' && url.pathname === '/version') {
+        } else if (req.method === 'GET' && /^\/version\/?$/.test(url.pathname)) {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ major: '1', minor: '33', gitVersion: 'v1.33.0' }));
         } else if (req.method === 'GET' && !collection && /\/namespaces\/[^/]+\/[^/]+\/[^/]+$/.test(url.pathname)) {
