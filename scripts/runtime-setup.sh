@@ -22,11 +22,19 @@ fi
 
 mkdir -p "$runtime"
 
+# fresh DIR REQUIREMENTS: whether DIR was made from these requirements (its stamp is their hash).
+fresh() {
+  [ -f "$1/.requirements" ] && [ "$(cat "$1/.requirements")" = "$(sha256sum "$2" | cut -d' ' -f1)" ]
+}
+
+stamp() {
+  sha256sum "$2" | cut -d' ' -f1 > "$1/.requirements"
+}
+
 # environment NAME REQUIREMENTS: a venv of Debian's Python 3.11 with exactly these packages.
 environment() {
-  local dir="$runtime/$1" stamp
-  stamp=$(sha256sum "$2" | cut -d' ' -f1)
-  if [ -f "$dir/.requirements" ] && [ "$(cat "$dir/.requirements")" = "$stamp" ]; then
+  local dir="$runtime/$1"
+  if fresh "$dir" "$2"; then
     echo "$dir: up to date"
     return
   fi
@@ -34,20 +42,20 @@ environment() {
   /usr/bin/python3 -m venv "$dir"
   "$dir/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$2"
   "$dir/bin/pip" check
-  echo "$stamp" > "$dir/.requirements"
+  stamp "$dir" "$2"
   echo "$dir: installed"
 }
 
+# The package index of the pipPackages scenario: the files themselves, for pip's --find-links.
 index() {
-  local dir="$runtime/package-index" stamp
-  stamp=$(sha256sum "$requirements/package-index.txt" | cut -d' ' -f1)
-  if [ -f "$dir/.requirements" ] && [ "$(cat "$dir/.requirements")" = "$stamp" ]; then
+  local dir="$runtime/package-index" list="$requirements/package-index.txt"
+  if fresh "$dir" "$list"; then
     echo "$dir: up to date"
     return
   fi
   rm -rf "$dir"
-  "$runtime/prefect-3/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$dir" -r "$requirements/package-index.txt"
-  echo "$stamp" > "$dir/.requirements"
+  "$runtime/prefect-3/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$dir" -r "$list"
+  stamp "$dir" "$list"
   echo "$dir: downloaded"
 }
 

@@ -9,9 +9,9 @@ import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { allowed, Endpoint } from '../support/network-policies';
 import { flowRepository, jobProblems, runFromGit } from './support/flow-runs';
-import { KubernetesApiStandIn } from './support/kubernetes-api';
-import { LocalCluster, Pod } from './support/local-cluster';
-import { eventually, imageFor, PrefectClient, variant, workDir, workload } from './support/runtime';
+import { Pod } from './support/local-cluster';
+import { eventually, variant } from './support/runtime';
+import { Scenario } from './support/scenario';
 
 type Json = any;
 
@@ -26,52 +26,36 @@ function daskClusterSchema(): Json {
 
 describe('dask, with real Prefect 3.8.3 and dask-kubernetes', () => {
   const objects = variant('dask');
-  const dir = workDir('dask');
-  const kubernetes = new KubernetesApiStandIn(dir);
-  let cluster: LocalCluster;
-  let client: PrefectClient;
+  let scenario: Scenario;
   let job: Json;
   let daskCluster: Json;
 
   beforeAll(async () => {
-    await kubernetes.start();
-    cluster = new LocalCluster({
-      objects, imageFor: imageFor({ [FLOWS_IMAGE]: 3 }), workDir: dir, kubernetesApi: { port: kubernetes.port, caCert: kubernetes.caCert },
-    });
+    scenario = await Scenario.start('dask', objects, { images: { [FLOWS_IMAGE]: 3 } });
   });
 
   afterAll(async () => {
-    await cluster?.stop();
-    await kubernetes.stop();
+    await scenario?.stop();
   });
 
   test('the worker submits a flow run\'s Job, which may start Dask clusters', async () => {
-    const server = cluster.podOf(workload(objects, 'StatefulSet', 'prefect-server'));
-    await server.startAll();
-    await server.waitFor('prefect-server', 'readinessProbe', 180);
-    client = new PrefectClient(`http://${server.ip}:4200/api`);
-    const worker = cluster.podOf(workload(objects, 'Deployment', 'dask-worker'));
-    await worker.startAll();
-    await worker.waitFor('prefect-worker', 'startupProbe', 120);
-    const flowRunId = await runFromGit(client, flowRepository(dir), 'dask');
-    job = await eventually('the flow run\'s Job', async () => kubernetes.jobs[0], 120);
+    const { client } = await scenario.startServer('StatefulSet', 'prefect-server');
+    await scenario.startWorker('dask-worker');
+    const flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'dask');
+    job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs[0], 120);
     expect(job.spec.template.metadata.labels['prefect.io/flow-run-id']).toBe(flowRunId);
     expect(job.spec.template.spec.serviceAccountName).toBe('dask-worker-dask');
-    const serverPod: Endpoint = {
-      id: 'server', namespace: 'prefect', labels: workload(objects, 'StatefulSet', 'prefect-server').spec.template.metadata.labels,
-      ports: [{ name: 'http', containerPort: 4200 }],
-    };
-    expect(jobProblems(job, objects, cluster.secrets, serverPod)).toEqual([]);
+    expect(jobProblems(job, objects, scenario.cluster.secrets, scenario.serverEndpoint('StatefulSet', 'prefect-server'))).toEqual([]);
   });
 
   test('dask_scratch.cluster, in the flow-run pod, submits a DaskCluster with the real dask-kubernetes', async () => {
-    const pod: Pod = cluster.podFromJob(job);
+    const pod: Pod = scenario.cluster.podFromJob(job);
     const container = job.spec.template.spec.containers[0];
     const run = pod.start(container, ['python', '-c', 'import dask_scratch; dask_scratch.cluster()']);
-    daskCluster = await eventually('the DaskCluster', async () => kubernetes.created.find(o => o.kind === 'DaskCluster'), 120);
+    daskCluster = await eventually('the DaskCluster', async () => scenario.kubernetes.created.find(o => o.kind === 'DaskCluster'), 120);
     // It would wait for the operator now, which is not here.
     process.kill(-run.process.pid!, 'SIGKILL');
-    const create = kubernetes.requests.find(r => r.method === 'POST' && r.path.endsWith('/daskclusters'))!;
+    const create = scenario.kubernetes.requests.find(r => r.method === 'POST' && r.path.endsWith('/daskclusters'))!;
     expect(create.path).toBe('/apis/kubernetes.dask.org/v1/namespaces/dask-scratch/daskclusters');
     expect(create.authorization).toBe('Bearer token-of-prefect-dask-worker-dask');
     expect(daskCluster.metadata.name).toMatch(new RegExp(`^dask-${job.spec.template.metadata.labels['prefect.io/flow-run-id']}-[0-9a-f]{8}$`));

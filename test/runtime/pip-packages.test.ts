@@ -6,9 +6,9 @@
 import * as path from 'node:path';
 import { App, Testing } from 'cdk8s';
 import { EnvironmentVariable, PrefectPlatform } from '../../src';
-import { KubernetesApiStandIn } from './support/kubernetes-api';
-import { LocalCluster, Pod } from './support/local-cluster';
-import { environment, imageFor, PrefectClient, RUNTIME_HOME, workDir, workload } from './support/runtime';
+import { Pod } from './support/local-cluster';
+import { environment, RUNTIME_HOME } from './support/runtime';
+import { Scenario } from './support/scenario';
 
 type Json = any;
 
@@ -30,30 +30,21 @@ function objects(): Json[] {
 
 describe('a worker with pipPackages, with real Prefect 3.8.3 and pip', () => {
   const synthesized = objects();
-  const dir = workDir('pip-packages');
-  const kubernetes = new KubernetesApiStandIn(dir);
-  let cluster: LocalCluster;
+  let scenario: Scenario;
   let worker: Pod;
 
   beforeAll(async () => {
-    await kubernetes.start();
-    cluster = new LocalCluster({ objects: synthesized, imageFor: imageFor(), workDir: dir, kubernetesApi: { port: kubernetes.port, caCert: kubernetes.caCert } });
+    scenario = await Scenario.start('pip-packages', synthesized);
   });
 
   afterAll(async () => {
-    await cluster?.stop();
-    await kubernetes.stop();
+    await scenario?.stop();
   });
 
   test('the packages install, and the worker starts and joins its pool', async () => {
-    const server = cluster.podOf(workload(synthesized, 'StatefulSet', 'prefect-server'));
-    await server.startAll();
-    await server.waitFor('prefect-server', 'readinessProbe', 180);
-    worker = cluster.podOf(workload(synthesized, 'Deployment', 'kubernetes-worker'));
-    await worker.startAll();
-    await worker.waitFor('prefect-worker', 'startupProbe', 120);
-    const client = new PrefectClient(`http://${server.ip}:4200/api`);
-    expect((await client.workers('kubernetes')).map(w => w.name)).toEqual([worker.facts.name]);
+    const { client } = await scenario.startServer('StatefulSet', 'prefect-server');
+    worker = await scenario.startWorker('kubernetes-worker');
+    expect(await client.workerNames('kubernetes', 1)).toEqual([worker.facts.name]);
   });
 
   test('the worker imports the image\'s Prefect 3.8.3, and the extra package from the volume', async () => {

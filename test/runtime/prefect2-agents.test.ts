@@ -3,47 +3,40 @@
  * set-up of both agents' pods at once, and the agents polling their queues.
  */
 import { startPostgres, BackingService } from './support/backing-services';
-import { HOST_IP, LocalCluster, Pod } from './support/local-cluster';
-import { eventually, imageFor, PrefectClient, variant, workDir, workload } from './support/runtime';
+import { HOST_IP, Pod } from './support/local-cluster';
+import { eventually, PrefectClient, variant, workload } from './support/runtime';
+import { Scenario } from './support/scenario';
 
 const DATABASE_HOST = 'postgres.databases.svc.cluster.local';
 
 describe('prefect2-agents, with real Prefect 2.20.25 and PostgreSQL', () => {
   const objects = variant('prefect2-agents');
-  const dir = workDir('prefect2-agents');
   const backing: BackingService[] = [];
-  let cluster: LocalCluster;
+  let scenario: Scenario;
   let client: PrefectClient;
   const agents: Pod[] = [];
 
   beforeAll(async () => {
-    backing.push(await startPostgres(dir, { user: 'prefect', password: 'runtime-postgres', name: 'prefect' }));
-    cluster = new LocalCluster({
-      objects,
+    scenario = await Scenario.start('prefect2-agents', objects, {
       secrets: { prefect: { 'prefect-postgres': { 'connection-url': `postgresql+asyncpg://prefect:runtime-postgres@${DATABASE_HOST}:5432/prefect` } } },
-      imageFor: imageFor(),
       extraHosts: { [DATABASE_HOST]: HOST_IP },
-      workDir: dir,
     });
+    backing.push(await startPostgres(scenario.dir, { user: 'prefect', password: 'runtime-postgres', name: 'prefect' }));
   });
 
   afterAll(async () => {
-    await cluster?.stop();
+    await scenario?.stop();
     for (const b of backing) await b.stop();
   });
 
   test('the server migrates PostgreSQL on start and answers /api/health and /api/ready', async () => {
-    const server = cluster.podOf(workload(objects, 'Deployment', 'prefect-server'));
-    await server.startAll();
-    await server.waitFor('prefect-server', 'startupProbe', 180);
-    await server.waitFor('prefect-server', 'readinessProbe', 60);
-    client = new PrefectClient(`http://${server.ip}:4200/api`);
+    ({ client } = await scenario.startServer('Deployment', 'prefect-server'));
     expect(await client.call('GET', '/health')).toBe(true);
     expect((await client.call('GET', '/admin/version'))).toBe('2.20.25');
   });
 
   test('both agents\' pods set up the pool and its queues at the same moment', async () => {
-    for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) agents.push(cluster.podOf(workload(objects, 'Deployment', name)));
+    for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) agents.push(scenario.cluster.podOf(workload(objects, 'Deployment', name)));
     const results = await Promise.allSettled(agents.map(a => a.runInitContainers()));
     expect(results.map(r => r.status === 'fulfilled' ? 'ok' : String((r as PromiseRejectedResult).reason))).toEqual(['ok', 'ok']);
     expect((await client.workPool('production')).type).toBe('prefect-agent');

@@ -5,11 +5,9 @@
  */
 import { App, Testing } from 'cdk8s';
 import { PlatformServer, PrefectImage, PrefectPlatform, PrefectVersion } from '../../src';
-import { Endpoint } from '../support/network-policies';
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
-import { KubernetesApiStandIn } from './support/kubernetes-api';
-import { LocalCluster } from './support/local-cluster';
-import { eventually, imageFor, PrefectClient, workDir, workload } from './support/runtime';
+import { eventually, PrefectClient } from './support/runtime';
+import { Scenario } from './support/scenario';
 
 type Json = any;
 
@@ -24,42 +22,29 @@ function objects(): Json[] {
 
 describe('a Prefect 2.20.25 kubernetes worker, with real Prefect and prefect-kubernetes', () => {
   const synthesized = objects();
-  const dir = workDir('prefect2-worker');
-  const kubernetes = new KubernetesApiStandIn(dir);
-  let cluster: LocalCluster;
+  let scenario: Scenario;
   let client: PrefectClient;
   let job: Json;
   let flowRunId: string;
 
   beforeAll(async () => {
-    await kubernetes.start();
-    cluster = new LocalCluster({ objects: synthesized, imageFor: imageFor(), workDir: dir, kubernetesApi: { port: kubernetes.port, caCert: kubernetes.caCert } });
+    scenario = await Scenario.start('prefect2-worker', synthesized);
   });
 
   afterAll(async () => {
-    await cluster?.stop();
-    await kubernetes.stop();
+    await scenario?.stop();
   });
 
   test('the worker submits the Job it renders for a deployment with a git_clone pull step', async () => {
-    const server = cluster.podOf(workload(synthesized, 'StatefulSet', 'prefect-server'));
-    await server.startAll();
-    await server.waitFor('prefect-server', 'readinessProbe', 180);
-    client = new PrefectClient(`http://${server.ip}:4200/api`);
-    const worker = cluster.podOf(workload(synthesized, 'Deployment', 'kubernetes-worker'));
-    await worker.startAll();
-    await worker.waitFor('prefect-worker', 'startupProbe', 120);
-    flowRunId = await runFromGit(client, flowRepository(dir), 'kubernetes');
-    job = await eventually('the flow run\'s Job', async () => kubernetes.jobs[0], 120);
-    const serverPod: Endpoint = {
-      id: 'server', namespace: 'prefect', labels: workload(synthesized, 'StatefulSet', 'prefect-server').spec.template.metadata.labels,
-      ports: [{ name: 'http', containerPort: 4200 }],
-    };
-    expect(jobProblems(job, synthesized, cluster.secrets, serverPod)).toEqual([]);
+    ({ client } = await scenario.startServer('StatefulSet', 'prefect-server'));
+    await scenario.startWorker('kubernetes-worker');
+    flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'kubernetes');
+    job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs[0], 120);
+    expect(jobProblems(job, synthesized, scenario.cluster.secrets, scenario.serverEndpoint('StatefulSet', 'prefect-server'))).toEqual([]);
   });
 
   test('the flow-run pod clones the code into its working directory, and the run is Completed', async () => {
-    expect(await runJobPod(cluster, job)).toEqual({ code: 0, log: '' });
+    expect(await runJobPod(scenario.cluster, job)).toEqual({ code: 0, log: '' });
     expect(await finalState(client, flowRunId)).toBe('COMPLETED');
   });
 });

@@ -2,7 +2,7 @@
  * A stand-in for the Kubernetes API that a pod reaches through its in-cluster config: it records
  * the objects created (the worker's Jobs, a flow run's DaskCluster) as the API server would store
  * them (`generateName` resolved), answers reads of collections with empty lists, and of named
- * objects with 404. It proves what the real worker code submits; the
+ * objects with what was created (404 otherwise). It proves what the real worker code submits; the
  * API server's own behaviour is for the cluster suite.
  */
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,7 @@ export class KubernetesApiStandIn {
         const url = new URL(req.url ?? '/', 'https://kubernetes');
         this.requests.push({ method: req.method ?? '', path: url.pathname, authorization: req.headers.authorization, body });
         const collection = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+        const named = /\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
         if (req.method === 'POST' && collection) {
           const object = structuredClone(body);
           object.metadata.namespace ??= collection[2];
@@ -58,10 +59,11 @@ export class KubernetesApiStandIn {
         } else if (req.method === 'GET' && /^\/version\/?$/.test(url.pathname)) {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ major: '1', minor: '33', gitVersion: 'v1.33.0' }));
-        } else if (req.method === 'GET' && !collection && /\/namespaces\/[^/]+\/[^/]+\/[^/]+$/.test(url.pathname)) {
-          // A named object: none exists.
-          res.writeHead(404, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' }));
+        } else if (req.method === 'GET' && named) {
+          // A named object: one created here, else none.
+          const found = this.created.find(o => o.metadata.namespace === named[1] && plural(o) === named[2] && o.metadata.name === named[3]);
+          res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(found ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' }));
         } else if (req.method === 'GET' && url.searchParams.get('watch') === 'true') {
           // A watch that sees no events: kept open until the stand-in stops.
           res.writeHead(200, { 'content-type': 'application/json' });
@@ -87,4 +89,9 @@ export class KubernetesApiStandIn {
     this.server.closeAllConnections();
     await new Promise<void>(resolve => this.server.close(() => resolve()));
   }
+}
+
+/** The resource name of an object's kind, as in its API path (Job: jobs, DaskCluster: daskclusters). */
+function plural(object: Json): string {
+  return `${String(object.kind).toLowerCase()}s`;
 }

@@ -105,6 +105,14 @@ export class PrefectClient {
     return this.call('POST', `/work_pools/${encodeURIComponent(pool)}/workers/filter`, {});
   }
 
+  /** The names of the pool's workers, once `count` have joined (they join a little after /health answers). */
+  public async workerNames(pool: string, count: number): Promise<string[]> {
+    return eventually(`${count} workers in pool ${pool}`, async () => {
+      const names = (await this.workers(pool)).map(w => w.name).sort();
+      return names.length >= count ? names : undefined;
+    }, 60);
+  }
+
   public flowRun(id: string): Promise<Json> {
     return this.call('GET', `/flow_runs/${id}`);
   }
