@@ -54,13 +54,13 @@ index() {
     return
   fi
   rm -rf "$dir"
-  "$runtime/prefect-3/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$dir" -r "$list"
+  "$runtime/prefect-2/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$dir" -r "$list"
   stamp "$dir" "$list"
   echo "$dir: downloaded"
 }
 
-environment prefect-2 "$requirements/prefect-2.txt" &
+# The index is fetched with Prefect 2's pip (any pip does), beside the larger Prefect 3 install.
+{ environment prefect-2 "$requirements/prefect-2.txt" && index; } &
 two=$!
 environment prefect-3 "$requirements/prefect-3.txt"
-index
 wait "$two"
