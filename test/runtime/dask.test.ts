@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { parse } from 'yaml';
 import { allowed, Endpoint } from '../support/network-policies';
 import { flowRepository, jobProblems, runFromGit } from './support/flow-runs';
 import { Pod } from './support/local-cluster';
@@ -17,11 +16,9 @@ type Json = any;
 
 const FLOWS_IMAGE = 'registry.example.com/data/flows-dask:2026.11.1';
 
-/** The DaskCluster CRD's schema, from the operator's CRD file. */
+/** The DaskCluster CRD's schema, generated into imports/ from the operator's CRD file (npm run import). */
 function daskClusterSchema(): Json {
-  const file = path.resolve(__dirname, '..', '..', '..', 'shared', 'crds', 'dask', 'daskcluster.yaml');
-  const crd = parse(fs.readFileSync(file, 'utf8'));
-  return crd.spec.versions.find((v: Json) => v.name === 'v1').schema.openAPIV3Schema;
+  return JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'imports', 'kubernetes.dask.org.schema.json'), 'utf8'));
 }
 
 describe('dask, with real Prefect 3.8.3 and dask-kubernetes', () => {
