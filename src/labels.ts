@@ -19,14 +19,13 @@ export function stableLabels(instance: string, component: string): Record<string
 }
 
 /**
- * Selects the pods of flow-run Jobs from a pool's template. The Prefect 3 kubernetes worker
- * overwrites `app.kubernetes.io/name` (with the flow's, then the deployment's name) and
- * `app.kubernetes.io/managed-by` (with "prefect") on the pods it submits, so only labels it leaves
- * alone select them.
+ * Selects the pods of flow-run Jobs from a pool's template. The Prefect 3 kubernetes worker sets
+ * `app.kubernetes.io/{name,managed-by,part-of,version}` on the pods it submits (name: the flow's,
+ * then the deployment's name), so only the labels it leaves alone select them.
  */
 export function flowRunSelectorLabels(instance: string, component: string): Record<string, string> {
-  const { 'app.kubernetes.io/name': _name, 'app.kubernetes.io/managed-by': _managedBy, ...kept } = stableLabels(instance, component);
-  return kept;
+  const { 'app.kubernetes.io/instance': i, 'app.kubernetes.io/component': c } = stableLabels(instance, component);
+  return { 'app.kubernetes.io/instance': i, 'app.kubernetes.io/component': c };
 }
 
 /** The Kubernetes recommended labels (`app.kubernetes.io/*`) for an object or pod template. */

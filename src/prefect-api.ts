@@ -213,7 +213,6 @@ const RESERVED_ENV = [
   ...['HOST', 'PORT', 'DB', 'USERNAME', 'PASSWORD', 'SSL', 'URL'].map(p => `PREFECT_REDIS_MESSAGING_${p}`),
 ];
 
-// Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
 /**
  * Waits until the database schema is the one this release migrates to (alembic's head for the
  * database's dialect), and exits with an error on a schema newer than this release knows. Run
@@ -254,6 +253,7 @@ const WAIT_FOR_SCHEMA = [
   "",
   "sys.exit(asyncio.run(main()))",
 ].join('\n');
+// Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
 const MAX_NAME_LENGTH = 46;
 
 /**

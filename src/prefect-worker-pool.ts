@@ -279,21 +279,26 @@ const RESERVED_ENV = new Set([
  * `pip install --target`, which implies `--ignore-installed` and so reinstalls every dependency,
  * Prefect included, into the directory that comes first on PYTHONPATH: `--prefix` skips what the
  * image has, and the image's packages pinned as constraints make a requirement that needs another
- * version of one of them fail the install instead of shadowing it. The site-packages directory is
- * linked to a fixed path, whatever the image's Python version.
+ * version of one of them fail the install instead of shadowing it. The prefix's library
+ * directories (as this Python lays out a prefix, the layout pip installs by) are made even when
+ * there is nothing to install, and linked to fixed paths, whatever the image's Python version.
  */
 const INSTALL_PACKAGES = [
-  'import glob, importlib.metadata, os, subprocess, sys',
+  'import importlib.metadata, os, subprocess, sys, sysconfig',
   `prefix = '${PACKAGES_DIRECTORY}'`,
   "constraints = os.path.join(prefix, 'image-packages.txt')",
   "with open(constraints, 'w') as f:",
   "    f.writelines(sorted({f\"{d.metadata['Name']}=={d.version}\\n\" for d in importlib.metadata.distributions() if d.metadata['Name']}))",
   "subprocess.run([sys.executable, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-warn-script-location',",
   "                '--prefix', prefix, '--constraint', constraints, *sys.argv[1:]], check=True)",
-  "link = os.path.join(prefix, 'site-packages')",
-  'if os.path.lexists(link):',
-  '    os.remove(link)',
-  "os.symlink(glob.glob(os.path.join(prefix, 'lib', 'python*', 'site-packages'))[0], link)",
+  "scheme = sysconfig.get_preferred_scheme('prefix') if hasattr(sysconfig, 'get_preferred_scheme') else 'posix_prefix'",
+  "paths = sysconfig.get_paths(scheme=scheme, vars={'base': prefix, 'platbase': prefix})",
+  "for name, key in (('site-packages', 'purelib'), ('platform-packages', 'platlib')):",
+  '    os.makedirs(paths[key], exist_ok=True)',
+  '    link = os.path.join(prefix, name)',
+  '    if os.path.lexists(link):',
+  '        os.remove(link)',
+  '    os.symlink(paths[key], link)',
 ].join('\n');
 
 const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
@@ -424,10 +429,11 @@ export class PrefectWorkerPool extends Construct {
     const flowRunSelector: k8s.LabelSelector = labelled
       ? { matchLabels: flowRunSelectorLabels(this.name, COMPONENT_FLOW_RUN) }
       : {
-        // Job pods other than this library's own (migrations, cleanups), which are part of Prefect.
+        // Job pods other than this library's own (migrations, cleanups): whatever a worker sets
+        // as managed-by (Prefect 3: "prefect"; Prefect 2: nothing), it is not this library's name.
         matchExpressions: [
           { key: 'job-name', operator: 'Exists' },
-          { key: 'app.kubernetes.io/part-of', operator: 'NotIn', values: [stableLabels(this.name, COMPONENT_FLOW_RUN)['app.kubernetes.io/part-of']] },
+          { key: 'app.kubernetes.io/managed-by', operator: 'NotIn', values: [stableLabels(this.name, COMPONENT_FLOW_RUN)['app.kubernetes.io/managed-by']] },
         ],
       };
     return {
@@ -796,7 +802,9 @@ export class PrefectWorkerPool extends Construct {
       }
       if (this.type === WorkPoolType.KUBERNETES) env.push(...this.kubernetesEnv());
     }
-    if ((props.pipPackages ?? []).length > 0) env.push({ name: 'PYTHONPATH', value: `${PACKAGES_DIRECTORY}/site-packages` });
+    if ((props.pipPackages ?? []).length > 0) {
+      env.push({ name: 'PYTHONPATH', value: `${PACKAGES_DIRECTORY}/site-packages:${PACKAGES_DIRECTORY}/platform-packages` });
+    }
     if (props.timeZone) env.push({ name: 'TZ', value: props.timeZone });
     return [...env, ...toEnvVars(props.env ?? [])];
   }

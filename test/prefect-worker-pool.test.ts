@@ -419,7 +419,7 @@ test('pip packages are installed by an init container into a volume on PYTHONPAT
   expect(envOf(install)).toEqual({ HOME: '/home/prefect', PIP_INDEX_URL: 'https://pypi.example.com/simple' });
   expect(install.securityContext.readOnlyRootFilesystem).toBe(true);
   const worker = containerOf(deployment, 'prefect-worker');
-  expect(envOf(worker).PYTHONPATH).toBe('/opt/prefect-packages/site-packages');
+  expect(envOf(worker).PYTHONPATH).toBe('/opt/prefect-packages/site-packages:/opt/prefect-packages/platform-packages');
   expect(worker.volumeMounts).toContainEqual({ name: 'packages', mountPath: '/opt/prefect-packages' });
   expect(podSpecOf(deployment).volumes).toContainEqual({ name: 'packages', emptyDir: { sizeLimit: '2Gi' } });
   expect(problems(objects)).toEqual([]);

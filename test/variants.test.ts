@@ -40,7 +40,7 @@ describe.each([...variants.keys()])('variant %s', (variant) => {
 
   test('no NetworkPolicy selects flow-run pods by a label the Prefect worker rewrites, and flow runs admit nothing', () => {
     // prefect-kubernetes 0.7 sets these on the pods it submits (the runtime suite shows it).
-    const rewritten = ['app.kubernetes.io/name', 'app.kubernetes.io/managed-by'];
+    const rewritten = ['app.kubernetes.io/name', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of', 'app.kubernetes.io/version'];
     const flowRunSelectors = (p: any) => [p.spec.podSelector, ...[...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]
       .flatMap((r: any) => [...(r.from ?? []), ...(r.to ?? [])]).map((peer: any) => peer.podSelector)]
       .filter((s: any) => s?.matchLabels?.['app.kubernetes.io/component'] === 'flow-run');

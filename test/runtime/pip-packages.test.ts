@@ -7,23 +7,25 @@ import * as path from 'node:path';
 import { App, Testing } from 'cdk8s';
 import { EnvironmentVariable, PrefectPlatform } from '../../src';
 import { Pod } from './support/local-cluster';
-import { environment, RUNTIME_HOME } from './support/runtime';
+import { environment, RUNTIME_HOME, workload } from './support/runtime';
 import { Scenario } from './support/scenario';
 
 type Json = any;
 
 function objects(): Json[] {
-  const app = new App();
-  const platform = new PrefectPlatform(app, 'pip', {
-    workerPools: [{
-      poolName: 'kubernetes',
-      pipPackages: ['prefect-shell==0.3.7'],
-      // The cluster's package index: files on disk here, with no other index.
-      env: [
-        EnvironmentVariable.fromValue('PIP_NO_INDEX', '1'),
-        EnvironmentVariable.fromValue('PIP_FIND_LINKS', path.join(RUNTIME_HOME, 'package-index')),
-      ],
-    }],
+  // The cluster's package index: files on disk here, with no other index.
+  const env = [
+    EnvironmentVariable.fromValue('PIP_NO_INDEX', '1'),
+    EnvironmentVariable.fromValue('PIP_FIND_LINKS', path.join(RUNTIME_HOME, 'package-index')),
+  ];
+  const platform = new PrefectPlatform(new App(), 'pip', {
+    workerPools: [
+      { poolName: 'kubernetes', pipPackages: ['prefect-shell==0.3.7'], env },
+      // All in the image already: nothing to install.
+      { poolName: 'satisfied', pipPackages: ['prefect-kubernetes==0.7.12'], env },
+      // Another Prefect than the image's, which the index has.
+      { poolName: 'conflict', pipPackages: ['prefect==3.9.1'], env },
+    ],
   });
   return Testing.synth(platform);
 }
@@ -55,5 +57,18 @@ describe('a worker with pipPackages, with real Prefect 3.8.3 and pip', () => {
     expect(found.version).toBe('3.8.3');
     expect(found.prefect).toBe(path.join(environment(3), 'lib', 'python3.11', 'site-packages', 'prefect', '__init__.py'));
     expect(found.extra.startsWith('/opt/prefect-packages/')).toBe(true);
+  });
+
+  test('a package the image has already installs nothing, and the worker\'s set-up goes on', async () => {
+    const pod = scenario.cluster.podOf(workload(synthesized, 'Deployment', 'satisfied-worker'));
+    await pod.runInitContainers();
+    expect(pod.logOf('install-packages')).toMatch(/Requirement already satisfied: prefect-kubernetes==0\.7\.12/);
+  });
+
+  test('a package that needs another version of one of the image\'s fails the install, naming the conflict', async () => {
+    const pod = scenario.cluster.podOf(workload(synthesized, 'Deployment', 'conflict-worker'));
+    await expect(pod.runInitContainers()).rejects.toThrow(/init container install-packages of conflict-worker-\S+ exited with 1/);
+    expect(pod.logOf('install-packages')).toMatch(/The user requested \(constraint\) prefect==3\.8\.3/);
+    expect(pod.containers.map(c => c.name)).toEqual(['install-packages']);
   });
 });

@@ -3,7 +3,7 @@
  * the migration Job, three API replicas, the services process, basic auth, the
  * pool set-up of four worker pods at once, per-queue workers, and a flow run in the job namespace.
  */
-import { startPostgres, startRedis, BackingService } from './support/backing-services';
+import { startPostgres, startRedis, BackingService, Postgres } from './support/backing-services';
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
 import { NamespacedData } from './support/kubelet';
 import { HOST_IP, LocalCluster, Pod } from './support/local-cluster';
@@ -26,6 +26,7 @@ const SECRETS: NamespacedData = {
 describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
   const objects = variant('production');
   const backing: BackingService[] = [];
+  let postgres: Postgres;
   let scenario: Scenario;
   let cluster: LocalCluster;
   let client: PrefectClient;
@@ -39,8 +40,8 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
       extraHosts: { 'prefect-postgres-rw.prefect.svc.cluster.local': HOST_IP, 'prefect-redis.prefect.svc.cluster.local': HOST_IP },
     });
     cluster = scenario.cluster;
-    backing.push(await startPostgres(scenario.dir, { user: 'prefect', password: 'runtime-postgres', name: 'prefect' }));
-    backing.push(await startRedis(scenario.dir, 'runtime-redis'));
+    postgres = await startPostgres(scenario.dir, { user: 'prefect', password: 'runtime-postgres', name: 'prefect' });
+    backing.push(postgres, await startRedis(scenario.dir, 'runtime-redis'));
   });
 
   afterAll(async () => {
@@ -139,7 +140,16 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
     expect(await runJobPod(cluster, job)).toEqual({ code: 0, log: '' });
     expect(await finalState(client, flowRunId)).toBe('COMPLETED');
   });
+
+  // Last: it leaves the database at a revision no release knows.
+  test('a pod of a release that does not know the database\'s schema does not start', async () => {
+    postgres.sql("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'", 'prefect');
+    const pod = cluster.podOf(server);
+    await expect(pod.runInitContainers()).rejects.toThrow(/init container wait-for-schema of \S+ exited with 1/);
+    expect(pod.logOf('wait-for-schema')).toMatch(/database schema at \['f0f0f0f0f0f0'\], newer than this release/);
+  });
 });
+
 
 async function fetchStatus(url: string, method: string): Promise<number> {
   const response = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });

@@ -40,8 +40,13 @@ function postgresBin(): string {
   return path.join('/usr/lib/postgresql', versions[0], 'bin');
 }
 
+export interface Postgres extends BackingService {
+  /** Runs a statement as the superuser in a database. */
+  sql(statement: string, database: string): void;
+}
+
 /** A PostgreSQL cluster with one database owned by `user`, who logs in with `password`. */
-export async function startPostgres(dir: string, database: { user: string; password: string; name: string }): Promise<BackingService> {
+export async function startPostgres(dir: string, database: { user: string; password: string; name: string }): Promise<Postgres> {
   ensureBridge();
   const data = path.join(dir, 'postgres');
   fs.mkdirSync(data, { recursive: true });
@@ -58,10 +63,13 @@ export async function startPostgres(dir: string, database: { user: string; passw
     '-c', 'port=5432', '-c', `unix_socket_directories=${data}`, '-c', 'fsync=off'], { stdio: ['ignore', out, out], uid, gid, cwd: data });
   fs.closeSync(out);
   await listening(5432, 'PostgreSQL', child, log);
-  const sql = (statement: string) => as([path.join(bin, 'psql'), '-h', data, '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', statement]);
+  const sql = (statement: string, name = 'postgres') => {
+    as([path.join(bin, 'psql'), '-h', data, '-U', 'postgres', '-d', name, '-v', 'ON_ERROR_STOP=1', '-c', statement]);
+  };
   sql(`CREATE ROLE ${database.user} LOGIN PASSWORD '${database.password}'`);
   sql(`CREATE DATABASE ${database.name} OWNER ${database.user}`);
   return {
+    sql,
     async stop() {
       // Fast shutdown.
       await stopChild(child, 'SIGINT');

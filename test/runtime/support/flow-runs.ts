@@ -14,7 +14,7 @@ import { eventually, PrefectClient } from './runtime';
 type Json = any;
 
 /** Labels the Prefect 3 kubernetes worker sets on flow-run pods itself (prefect-kubernetes 0.7.x). */
-export const PREFECT_SET_LABELS = /^(prefect\.io\/.*|app\.kubernetes\.io\/(name|managed-by))$/;
+export const PREFECT_SET_LABELS = /^(prefect\.io\/.*|app\.kubernetes\.io\/(name|managed-by|part-of|version))$/;
 
 /** A git repository with a flow `flows/hello.py:hello`, readable by the pods' user. */
 export function flowRepository(dir: string): string {

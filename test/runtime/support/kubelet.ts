@@ -86,18 +86,32 @@ function reference(data: NamespacedData, kind: string, namespace: string, ref: J
   return value;
 }
 
+/** What the kubelet makes of a container's environment. */
+export interface ContainerEnvironment {
+  /** The variables the kubelet sets (`$(VAR)` expands from these, not from the image's). */
+  readonly kubelet: Map<string, string>;
+  /** The process's environment: the image's, the runtime's HOSTNAME, then the kubelet's. */
+  readonly process: Map<string, string>;
+}
+
 /**
- * The container's environment: the image's, then the variables the kubelet always sets, then the
- * container's `envFrom` and `env` in order.
+ * The container's environment: the variables the kubelet always sets (the `kubernetes` Service's,
+ * whatever enableServiceLinks says), then the container's `envFrom` and `env` in order, over the
+ * image's.
  */
 export function containerEnv(container: Json, pod: PodFacts, imageEnv: Record<string, string>,
-  secrets: NamespacedData, configMaps: NamespacedData, kubernetesService: { host: string; port: number }): Map<string, string> {
-  const vars = new Map<string, string>(Object.entries(imageEnv));
-  vars.set('HOSTNAME', pod.name);
-  // Set in every container, whatever enableServiceLinks says.
-  vars.set('KUBERNETES_SERVICE_HOST', kubernetesService.host);
-  vars.set('KUBERNETES_SERVICE_PORT', String(kubernetesService.port));
-  vars.set('KUBERNETES_SERVICE_PORT_HTTPS', String(kubernetesService.port));
+  secrets: NamespacedData, configMaps: NamespacedData, kubernetesService: { host: string; port: number }): ContainerEnvironment {
+  const { host, port } = kubernetesService;
+  const vars = new Map<string, string>([
+    ['KUBERNETES_SERVICE_HOST', host],
+    ['KUBERNETES_SERVICE_PORT', String(port)],
+    ['KUBERNETES_SERVICE_PORT_HTTPS', String(port)],
+    ['KUBERNETES_PORT', `tcp://${host}:${port}`],
+    [`KUBERNETES_PORT_${port}_TCP`, `tcp://${host}:${port}`],
+    [`KUBERNETES_PORT_${port}_TCP_PROTO`, 'tcp'],
+    [`KUBERNETES_PORT_${port}_TCP_PORT`, String(port)],
+    [`KUBERNETES_PORT_${port}_TCP_ADDR`, host],
+  ]);
   for (const from of container.envFrom ?? []) {
     const source = from.secretRef ? secrets[pod.namespace]?.[from.secretRef.name] : configMaps[pod.namespace]?.[from.configMapRef?.name];
     const optional = (from.secretRef ?? from.configMapRef).optional;
@@ -113,10 +127,10 @@ export function containerEnv(container: Json, pod: PodFacts, imageEnv: Record<st
     else value = expand(e.value ?? '', vars);
     if (value !== undefined) vars.set(e.name, value);
   }
-  return vars;
+  return { kubelet: vars, process: new Map([...Object.entries(imageEnv), ['HOSTNAME', pod.name], ...vars]) };
 }
 
-/** The process's argv: `command` (or the image's entrypoint) and `args` (or the image's cmd), expanded. */
+/** The process's argv: `command` (or the image's entrypoint) and `args` (or the image's cmd), expanded from the kubelet's variables. */
 export function containerArgv(container: Json, vars: Map<string, string>, image: { entrypoint: string[]; cmd: string[] }): string[] {
   const command: string[] = container.command ?? image.entrypoint;
   // A command without args drops the image's cmd, as the kubelet does.

@@ -153,7 +153,7 @@ export class Pod {
     const image = this.cluster.options.imageFor(container.image);
     const kubernetesService = { host: HOST_IP, port: this.cluster.options.kubernetesApi?.port ?? 6443 };
     const env = containerEnv(container, this.facts, image.env, this.cluster.secrets, this.cluster.configMaps, kubernetesService);
-    const argv = command ?? containerArgv(container, env, image);
+    const argv = command ?? containerArgv(container, env.kubelet, image);
     const security = { ...this.spec.securityContext, ...container.securityContext };
     if (security.readOnlyRootFilesystem !== true) throw new Error(`${this.facts.name}/${container.name}: the runtime suite runs read-only roots only`);
     const uid = security.runAsUser;
@@ -166,7 +166,7 @@ export class Pod {
       '--hostname', this.facts.name, ...rootArgs(mounts.map(m => m.target)), '--dev', '/dev', '--proc', '/proc', '--ro-bind', '/sys', '/sys'];
     for (const m of mounts) args.push(m.readOnly ? '--ro-bind' : '--bind', m.source, m.target);
     args.push('--remount-ro', '/', '--chdir', container.workingDir ?? image.workingDir, '--clearenv');
-    for (const [k, v] of env) args.push('--setenv', k, v);
+    for (const [k, v] of env.process) args.push('--setenv', k, v);
     args.push('--', 'setpriv', '--reuid', String(uid), '--regid', String(gid),
       ...(fsGroup !== undefined ? ['--groups', String(fsGroup)] : ['--clear-groups']),
       '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', ...argv);
@@ -347,7 +347,10 @@ export class LocalCluster {
     this.secrets = options.secrets ?? {};
     for (const o of options.objects) {
       if (o.kind === 'ConfigMap') (this.configMaps[o.metadata.namespace] ??= {})[o.metadata.name] = o.data ?? {};
-      if (o.kind === 'Secret' && o.stringData) (this.secrets[o.metadata.namespace] ??= {})[o.metadata.name] = o.stringData;
+      if (o.kind === 'Secret') {
+        const decoded = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')]));
+        (this.secrets[o.metadata.namespace] ??= {})[o.metadata.name] = { ...decoded, ...o.stringData };
+      }
     }
     fs.mkdirSync(options.workDir, { recursive: true });
   }
