@@ -66,7 +66,7 @@ export function flowRunPodsOf(objects: Json[]): Endpoint[] {
   });
 }
 
-function matchesSelector(selector: Json | undefined, labels: Record<string, string>): boolean {
+export function matchesSelector(selector: Json | undefined, labels: Record<string, string>): boolean {
   if (!selector) return true;
   for (const [k, v] of Object.entries<string>(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of selector.matchExpressions ?? []) {

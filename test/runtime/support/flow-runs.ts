@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { allowed, Endpoint } from '../../support/network-policies';
+import { allowed, Endpoint, matchesSelector } from '../../support/network-policies';
 import { restrictedViolations } from '../../support/pod-security';
 import { NamespacedData } from './kubelet';
 import { LocalCluster } from './local-cluster';
@@ -75,19 +75,43 @@ export function jobProblems(job: Json, objects: Json[], secrets: NamespacedData,
       problems.push(`volume ${v.name}: ConfigMap ${v.configMap.name} is not in namespace ${namespace}`);
     }
   }
-  const pod: Endpoint = { id: 'flow-run', namespace, labels: { ...job.spec.template.metadata.labels, 'job-name': job.metadata.name }, ports: [] };
+  problems.push(...flowRunPolicyProblems(job, objects));
+  const pod = flowRunEndpoint(job);
   const policies = objects.filter(o => o.kind === 'NetworkPolicy');
-  const selecting = policies.filter(p => p.metadata.namespace === namespace && p.metadata.name.endsWith('-flow-runs')
-    && Object.entries(p.spec.podSelector.matchLabels ?? {}).every(([k, v]) => pod.labels![k] === v));
-  if (selecting.length !== 1) problems.push(`${selecting.length} flow-run policies select the pod`);
-  for (const p of selecting) {
-    const selector = p.spec.podSelector;
-    const keys = [...Object.keys(selector.matchLabels ?? {}), ...(selector.matchExpressions ?? []).map((e: Json) => e.key)];
-    for (const key of keys.filter(k => PREFECT_SET_LABELS.test(k))) problems.push(`policy ${p.metadata.name} selects by ${key}, which Prefect sets`);
-  }
   if (!allowed(policies, pod, server, { port: 4200, protocol: 'TCP' })) problems.push('the flow run may not reach the server');
   if (allowed(policies, server, pod, { port: 8080, protocol: 'TCP' })) problems.push('the server may connect to the flow run');
   return problems;
+}
+
+/** The Job's pod as the network policies see it (the Job controller adds `job-name`). */
+export function flowRunEndpoint(job: Json): Endpoint {
+  return { id: 'flow-run', namespace: job.metadata.namespace, labels: { ...job.spec.template.metadata.labels, 'job-name': job.metadata.name }, ports: [] };
+}
+
+/**
+ * Where a selector that matches the pod relies on a label Prefect sets: a label Prefect sets may
+ * only exclude other values than Prefect's, as `managed-by NotIn [cdk8s-prefect]` does.
+ */
+export function selectorProblems(name: string, selector: Json): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(selector.matchLabels ?? {}).filter(k => PREFECT_SET_LABELS.test(k))) {
+    problems.push(`${name} selects by ${key}, which Prefect sets`);
+  }
+  for (const e of (selector.matchExpressions ?? []).filter((x: Json) => PREFECT_SET_LABELS.test(x.key))) {
+    if (e.operator !== 'NotIn') problems.push(`${name} selects by ${e.key} ${e.operator}, which Prefect sets`);
+  }
+  return problems;
+}
+
+/** What is wrong with the policies of a submitted Job's pod: one flow-run policy of its namespace must select it, by selectorProblems' rule. */
+export function flowRunPolicyProblems(job: Json, objects: Json[]): string[] {
+  const pod = flowRunEndpoint(job);
+  const selecting = objects.filter(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === pod.namespace
+    && o.metadata.name.endsWith('-flow-runs') && matchesSelector(o.spec.podSelector, pod.labels!));
+  return [
+    ...(selecting.length === 1 ? [] : [`${selecting.length} flow-run policies select the pod`]),
+    ...selecting.flatMap(p => selectorProblems(`policy ${p.metadata.name}`, p.spec.podSelector)),
+  ];
 }
 
 /** Runs the Job's pod to its end; returns the exit code and, when it failed, the log. */
