@@ -411,7 +411,7 @@ test('pip packages are installed by an init container into a volume on PYTHONPAT
   const [install, apply] = podSpecOf(deployment).initContainers;
   expect(install.name).toBe('install-packages');
   expect(apply.name).toBe('apply-pool');
-  // The program itself runs in the runtime suite (test/runtime/pip-packages.test.ts).
+  // The program itself runs in the runtime suite (test/runtime/pools.test.ts).
   expect(install.args.slice(0, 2)).toEqual(['python', '-c']);
   expect(install.args[2]).toContain("'--prefix', prefix, '--constraint', constraints");
   expect(install.args[2]).not.toContain('--target');

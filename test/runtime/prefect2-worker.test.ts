@@ -3,7 +3,7 @@
  * steps in the container's working directory, so the `git_clone` of its code must find a writable
  * one in the Job the real prefect-kubernetes 0.3.11 worker renders.
  */
-import { App, Testing } from 'cdk8s';
+import { App, Duration, Testing } from 'cdk8s';
 import { PlatformServer, PrefectImage, PrefectPlatform, PrefectVersion } from '../../src';
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
 import { eventually, PrefectClient } from './support/runtime';
@@ -15,7 +15,8 @@ function objects(): Json[] {
   const image = PrefectImage.official({ version: PrefectVersion.V2_20_25, pythonVersion: '3.11' });
   const platform = new PrefectPlatform(new App(), 'prefect2-worker', {
     server: PlatformServer.deploy({ image }),
-    workerPools: [{ poolName: 'kubernetes', image }],
+    // Polled often, to keep the scenario short.
+    workerPools: [{ poolName: 'kubernetes', image, queryInterval: Duration.seconds(2) }],
   });
   return Testing.synth(platform);
 }

@@ -73,11 +73,9 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
   });
 
   test('three API replicas serve behind basic auth', async () => {
-    for (let i = 1; i < server.spec.replicas; i++) {
-      const pod = cluster.podOf(server);
-      api.push(pod);
-      await pod.startAll();
-    }
+    const more = Array.from({ length: server.spec.replicas - 1 }, () => cluster.podOf(server));
+    api.push(...more);
+    await Promise.all(more.map(pod => pod.startAll()));
     for (const pod of api) await pod.waitFor('prefect-server', 'readinessProbe', 180);
     expect(api).toHaveLength(3);
     for (const pod of api) {

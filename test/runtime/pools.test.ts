@@ -1,0 +1,126 @@
+/**
+ * Pools beyond the variants, run for real against one server (Prefect 3.8.3):
+ *  - pipPackages: the init container installs with the image's pip from a package index that
+ *    offers a newer Prefect than the image's (as the public index does), and the worker still
+ *    runs, and imports, the image's pinned Prefect;
+ *  - a pool managed elsewhere (`managePool: false`) with Prefect's own default job template: the
+ *    real worker's flow-run pod carries none of this library's labels, and the server must still
+ *    admit it.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Duration, Testing } from 'cdk8s';
+import { EnvironmentVariable, PrefectPlatform } from '../../src';
+import { allowed, matchesSelector } from '../support/network-policies';
+import { flowRepository, flowRunEndpoint, runFromGit, selectorProblems } from './support/flow-runs';
+import { Pod } from './support/local-cluster';
+import { environment, eventually, PrefectClient, RUNTIME_HOME, workload } from './support/runtime';
+import { Scenario } from './support/scenario';
+
+type Json = any;
+
+function objects(): Json[] {
+  // The cluster's package index: files on disk here, with no other index.
+  const env = [
+    EnvironmentVariable.fromValue('PIP_NO_INDEX', '1'),
+    EnvironmentVariable.fromValue('PIP_FIND_LINKS', path.join(RUNTIME_HOME, 'package-index')),
+  ];
+  const platform = new PrefectPlatform(new App(), 'pools', {
+    workerPools: [
+      { poolName: 'kubernetes', pipPackages: ['prefect-shell==0.3.7'], env },
+      // All in the image already: nothing to install.
+      { poolName: 'satisfied', pipPackages: ['prefect-kubernetes==0.7.12'], env },
+      // Another Prefect than the image's, which the index has.
+      { poolName: 'conflict', pipPackages: ['prefect==3.9.1'], env },
+      // Polled often, to keep the scenario short.
+      { poolName: 'external', managePool: false, queryInterval: Duration.seconds(2) },
+    ],
+  });
+  return Testing.synth(platform);
+}
+
+/** prefect-kubernetes' default base job template, as `prefect work-pool get-default-base-job-template` prints it. */
+function defaultTemplate(dir: string): Json {
+  const home = path.join(dir, 'cli-home');
+  fs.mkdirSync(home, { recursive: true });
+  const out = execFileSync(path.join(environment(3), 'bin', 'prefect'), ['work-pool', 'get-default-base-job-template', '--type', 'kubernetes'],
+    { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: home, PREFECT_HOME: home } });
+  return JSON.parse(out);
+}
+
+describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
+  const synthesized = objects();
+  let scenario: Scenario;
+  let client: PrefectClient;
+
+  beforeAll(async () => {
+    scenario = await Scenario.start('pools', synthesized);
+    ({ client } = await scenario.startServer('StatefulSet', 'prefect-server'));
+  });
+
+  afterAll(async () => {
+    await scenario?.stop();
+  });
+
+  describe('pipPackages', () => {
+    let worker: Pod;
+
+    test('the packages install, and the worker starts and joins its pool', async () => {
+      worker = await scenario.startWorker('kubernetes-worker');
+      expect(await client.workerNames('kubernetes', 1)).toEqual([worker.facts.name]);
+    });
+
+    test('the worker imports the image\'s Prefect 3.8.3, and the extra package from the volume', async () => {
+      const { code, output } = await worker.exec('prefect-worker', ['python', '-c',
+        'import json, prefect, prefect_shell; print(json.dumps({"version": prefect.__version__, "prefect": prefect.__file__, "extra": prefect_shell.__file__}))']);
+      expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+      const found = JSON.parse(output.trim().split('\n').pop()!);
+      expect(found.version).toBe('3.8.3');
+      expect(found.prefect).toBe(path.join(environment(3), 'lib', 'python3.11', 'site-packages', 'prefect', '__init__.py'));
+      expect(found.extra.startsWith('/opt/prefect-packages/')).toBe(true);
+    });
+
+    test('a package the image has already installs nothing, and the worker\'s set-up goes on', async () => {
+      const pod = scenario.cluster.podOf(workload(synthesized, 'Deployment', 'satisfied-worker'));
+      await pod.runInitContainers();
+      expect(pod.logOf('install-packages')).toMatch(/Requirement already satisfied: prefect-kubernetes==0\.7\.12/);
+    });
+
+    test('a package that needs another version of one of the image\'s fails the install, naming the conflict', async () => {
+      const pod = scenario.cluster.podOf(workload(synthesized, 'Deployment', 'conflict-worker'));
+      await expect(pod.runInitContainers()).rejects.toThrow(/init container install-packages of conflict-worker-\S+ exited with 1/);
+      expect(pod.logOf('install-packages')).toMatch(/The user requested \(constraint\) prefect==3\.8\.3/);
+      expect(pod.containers.map(c => c.name)).toEqual(['install-packages']);
+    });
+  });
+
+  describe('a pool managed elsewhere, with Prefect\'s default job template', () => {
+    let job: Json;
+
+    test('the real worker submits a Job from the pool\'s template', async () => {
+      // As Terraform or the CLI would make it: Prefect's template, its runs in the pool's namespace.
+      const template = defaultTemplate(scenario.dir);
+      template.variables.properties.namespace.default = 'prefect';
+      await client.call('POST', '/work_pools/', { name: 'external', type: 'kubernetes', base_job_template: template });
+      await scenario.startWorker('external-worker');
+      const flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'external');
+      job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs[0], 120);
+      expect(job.spec.template.metadata.labels['prefect.io/flow-run-id']).toBe(flowRunId);
+      expect(job.spec.template.metadata.labels['app.kubernetes.io/managed-by']).toBe('prefect');
+    });
+
+    test('the server admits its pod, by a selector that does not rely on what Prefect sets; no policy isolates it', () => {
+      const policies = synthesized.filter(o => o.kind === 'NetworkPolicy');
+      const pod = flowRunEndpoint(job);
+      const server = scenario.serverEndpoint('StatefulSet', 'prefect-server');
+      expect(allowed(policies, pod, server, { port: 4200, protocol: 'TCP' })).toBe(true);
+      const ingress = policies.find(p => p.metadata.name === 'prefect-server-ingress');
+      const peers = ingress.spec.ingress.flatMap((r: Json) => r.from).filter((peer: Json) => peer.podSelector && matchesSelector(peer.podSelector, pod.labels!));
+      expect(peers).toHaveLength(1);
+      expect(selectorProblems('the server\'s ingress peer', peers[0].podSelector)).toEqual([]);
+      // Pods of templates kept elsewhere stay as their owners made them (README, PrefectNetworkPolicies).
+      expect(policies.filter(p => matchesSelector(p.spec.podSelector, pod.labels!)).map(p => p.metadata.name)).toEqual([]);
+    });
+  });
+});
