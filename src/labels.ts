@@ -24,8 +24,8 @@ export function stableLabels(instance: string, component: string): Record<string
  * then the deployment's name), so only the labels it leaves alone select them.
  */
 export function flowRunSelectorLabels(instance: string, component: string): Record<string, string> {
-  const { 'app.kubernetes.io/instance': i, 'app.kubernetes.io/component': c } = stableLabels(instance, component);
-  return { 'app.kubernetes.io/instance': i, 'app.kubernetes.io/component': c };
+  const { 'app.kubernetes.io/name': _rewritten, ...kept } = selectorLabels(instance, component);
+  return kept;
 }
 
 /** The Kubernetes recommended labels (`app.kubernetes.io/*`) for an object or pod template. */

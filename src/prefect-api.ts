@@ -734,8 +734,9 @@ export class PrefectApi extends Construct {
   private serverPodTemplate(): k8s.PodTemplateSpec {
     const args = ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(this.port)];
     if (this.highlyAvailable) args.push('--no-services');
+    const serverResources = mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources);
     const server: k8s.Container = {
-      ...this.container('prefect-server', args, [], mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), true),
+      ...this.container('prefect-server', args, [], serverResources, true),
       // Resolved at synth: an ingress added later sets the UI's API URL and may add basic auth.
       env: Lazy.any({ produce: () => [...this.sharedEnv(), ...this.serverOnlyEnv(), ...this.extraEnv()] }),
       ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
@@ -757,7 +758,7 @@ export class PrefectApi extends Construct {
     } : {};
     return {
       metadata: { labels: this.labels(COMPONENT_SERVER) },
-      spec: this.podSpec([server], this.volumes(true), { ...spread, ...this.schemaGate(server.resources) }),
+      spec: this.podSpec([server], this.volumes(true), { ...spread, ...this.schemaGate(serverResources) }),
     };
   }
 
@@ -810,8 +811,8 @@ export class PrefectApi extends Construct {
    * no probes: it exits (and is restarted) when a service fails fatally.
    */
   private servicesDeployment(): ApiObject {
-    const container = this.container('prefect-services', ['prefect', 'server', 'services', 'start'], this.sharedEnv(),
-      mergeResources(DEFAULT_SERVICES_RESOURCES, this.props.servicesResources), false);
+    const resources = mergeResources(DEFAULT_SERVICES_RESOURCES, this.props.servicesResources);
+    const container = this.container('prefect-services', ['prefect', 'server', 'services', 'start'], this.sharedEnv(), resources, false);
     return new k8s.KubeDeployment(this, 'Services', {
       metadata: { name: `${this.name}-services`, labels: this.labels(COMPONENT_SERVICES) },
       spec: {
@@ -821,7 +822,7 @@ export class PrefectApi extends Construct {
         strategy: { type: 'Recreate' },
         template: {
           metadata: { labels: this.labels(COMPONENT_SERVICES) },
-          spec: this.podSpec([container], this.volumes(false), this.schemaGate(container.resources)),
+          spec: this.podSpec([container], this.volumes(false), this.schemaGate(resources)),
         },
       },
     });
@@ -831,20 +832,9 @@ export class PrefectApi extends Construct {
    * What keeps the pods of a highly available server from starting before the migration Job has
    * brought the schema to this release (WAIT_FOR_SCHEMA).
    */
-  private schemaGate(resources: k8s.ResourceRequirements | undefined): Partial<k8s.PodSpec> {
+  private schemaGate(resources: ContainerResources): Partial<k8s.PodSpec> {
     if (!this.highlyAvailable) return {};
-    return {
-      initContainers: [{
-        name: 'wait-for-schema',
-        image: this.image.reference,
-        imagePullPolicy: 'IfNotPresent',
-        args: ['python', '-c', WAIT_FOR_SCHEMA],
-        env: [...this.sharedEnv(), ...this.extraEnv()],
-        resources,
-        securityContext: restrictedContainer(),
-        volumeMounts: this.volumeMounts(false),
-      }],
-    };
+    return { initContainers: [this.container('wait-for-schema', ['python', '-c', WAIT_FOR_SCHEMA], this.sharedEnv(), resources, false)] };
   }
 
   private migration(): ApiObject {

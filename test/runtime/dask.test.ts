@@ -39,8 +39,7 @@ describe('dask, with real Prefect 3.8.3 and dask-kubernetes', () => {
     const { client } = await scenario.startServer('StatefulSet', 'prefect-server');
     await scenario.startWorker('dask-worker');
     const flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'dask');
-    job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs[0], 120);
-    expect(job.spec.template.metadata.labels['prefect.io/flow-run-id']).toBe(flowRunId);
+    job = await scenario.jobFor(flowRunId);
     expect(job.spec.template.spec.serviceAccountName).toBe('dask-worker-dask');
     expect(jobProblems(job, objects, scenario.cluster.secrets, scenario.serverEndpoint('StatefulSet', 'prefect-server'))).toEqual([]);
   });

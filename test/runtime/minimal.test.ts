@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
 import { Pod } from './support/local-cluster';
-import { eventually, PrefectClient, variant, workload } from './support/runtime';
+import { PrefectClient, variant } from './support/runtime';
 import { Scenario } from './support/scenario';
+import { only } from '../support/synth';
 
 type Json = any;
 
@@ -38,7 +39,7 @@ describe('minimal, with real Prefect 3.8.3', () => {
 
   test('the worker\'s set-up creates the pool with the template from git, and the worker answers /health', async () => {
     worker = await scenario.startWorker('kubernetes-worker');
-    const config = workload(objects, 'ConfigMap', 'kubernetes-worker-pool');
+    const config = only(objects, 'ConfigMap', 'kubernetes-worker-pool');
     const pool = await client.workPool('kubernetes');
     expect(pool.type).toBe('kubernetes');
     expect(pool.base_job_template).toEqual(JSON.parse(config.data['base-job-template.json']));
@@ -52,9 +53,8 @@ describe('minimal, with real Prefect 3.8.3', () => {
 
     test('the worker submits the Job it renders for a deployment with a git_clone pull step', async () => {
       flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'kubernetes');
-      job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs[0], 120);
+      job = await scenario.jobFor(flowRunId);
       expect(job.metadata.namespace).toBe('prefect');
-      expect(job.spec.template.metadata.labels['prefect.io/flow-run-id']).toBe(flowRunId);
       // The worker authenticated with the pod's ServiceAccount token.
       const create = scenario.kubernetes.requests.find(r => r.method === 'POST')!;
       expect(create.authorization).toBe('Bearer token-of-prefect-kubernetes-worker');

@@ -15,8 +15,9 @@ import { EnvironmentVariable, PrefectPlatform } from '../../src';
 import { allowed, matchesSelector } from '../support/network-policies';
 import { flowRepository, flowRunEndpoint, runFromGit, selectorProblems } from './support/flow-runs';
 import { Pod } from './support/local-cluster';
-import { environment, eventually, PrefectClient, RUNTIME_HOME, workload } from './support/runtime';
+import { environment, PrefectClient, RUNTIME_HOME } from './support/runtime';
 import { Scenario } from './support/scenario';
+import { only } from '../support/synth';
 
 type Json = any;
 
@@ -82,13 +83,13 @@ describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
     });
 
     test('a package the image has already installs nothing, and the worker\'s set-up goes on', async () => {
-      const pod = scenario.cluster.podOf(workload(synthesized, 'Deployment', 'satisfied-worker'));
+      const pod = scenario.cluster.podOf(only(synthesized, 'Deployment', 'satisfied-worker'));
       await pod.runInitContainers();
       expect(pod.logOf('install-packages')).toMatch(/Requirement already satisfied: prefect-kubernetes==0\.7\.12/);
     });
 
     test('a package that needs another version of one of the image\'s fails the install, naming the conflict', async () => {
-      const pod = scenario.cluster.podOf(workload(synthesized, 'Deployment', 'conflict-worker'));
+      const pod = scenario.cluster.podOf(only(synthesized, 'Deployment', 'conflict-worker'));
       await expect(pod.runInitContainers()).rejects.toThrow(/init container install-packages of conflict-worker-\S+ exited with 1/);
       expect(pod.logOf('install-packages')).toMatch(/The user requested \(constraint\) prefect==3\.8\.3/);
       expect(pod.containers.map(c => c.name)).toEqual(['install-packages']);
@@ -105,8 +106,7 @@ describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
       await client.call('POST', '/work_pools/', { name: 'external', type: 'kubernetes', base_job_template: template });
       await scenario.startWorker('external-worker');
       const flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'external');
-      job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs[0], 120);
-      expect(job.spec.template.metadata.labels['prefect.io/flow-run-id']).toBe(flowRunId);
+      job = await scenario.jobFor(flowRunId);
       expect(job.spec.template.metadata.labels['app.kubernetes.io/managed-by']).toBe('prefect');
     });
 

@@ -4,8 +4,9 @@
  */
 import { startPostgres, BackingService } from './support/backing-services';
 import { HOST_IP, Pod } from './support/local-cluster';
-import { eventually, PrefectClient, variant, workload } from './support/runtime';
+import { eventually, PrefectClient, variant } from './support/runtime';
 import { Scenario } from './support/scenario';
+import { only } from '../support/synth';
 
 const DATABASE_HOST = 'postgres.databases.svc.cluster.local';
 
@@ -36,7 +37,7 @@ describe('prefect2-agents, with real Prefect 2.20.25 and PostgreSQL', () => {
   });
 
   test('both agents\' pods set up the pool and its queues at the same moment', async () => {
-    for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) agents.push(scenario.cluster.podOf(workload(objects, 'Deployment', name)));
+    for (const name of ['production-agent-prod-main', 'production-agent-prod-secondary']) agents.push(scenario.cluster.podOf(only(objects, 'Deployment', name)));
     const results = await Promise.allSettled(agents.map(a => a.runInitContainers()));
     expect(results.map(r => r.status === 'fulfilled' ? 'ok' : String((r as PromiseRejectedResult).reason))).toEqual(['ok', 'ok']);
     expect((await client.workPool('production')).type).toBe('prefect-agent');

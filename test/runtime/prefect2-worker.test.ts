@@ -6,7 +6,7 @@
 import { App, Duration, Testing } from 'cdk8s';
 import { PlatformServer, PrefectImage, PrefectPlatform, PrefectVersion } from '../../src';
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
-import { eventually, PrefectClient } from './support/runtime';
+import { PrefectClient } from './support/runtime';
 import { Scenario } from './support/scenario';
 
 type Json = any;
@@ -40,7 +40,7 @@ describe('a Prefect 2.20.25 kubernetes worker, with real Prefect and prefect-kub
     ({ client } = await scenario.startServer('StatefulSet', 'prefect-server'));
     await scenario.startWorker('kubernetes-worker');
     flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'kubernetes');
-    job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs[0], 120);
+    job = await scenario.jobFor(flowRunId);
     expect(jobProblems(job, synthesized, scenario.cluster.secrets, scenario.serverEndpoint('StatefulSet', 'prefect-server'))).toEqual([]);
   });
 

@@ -7,8 +7,9 @@ import { startPostgres, startRedis, BackingService, Postgres } from './support/b
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
 import { NamespacedData } from './support/kubelet';
 import { HOST_IP, LocalCluster, Pod } from './support/local-cluster';
-import { eventually, PrefectClient, variant, workload } from './support/runtime';
+import { eventually, PrefectClient, variant } from './support/runtime';
 import { Scenario } from './support/scenario';
+import { only } from '../support/synth';
 
 type Json = any;
 
@@ -31,7 +32,7 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
   let cluster: LocalCluster;
   let client: PrefectClient;
   const api: Pod[] = [];
-  const server = workload(objects, 'Deployment', 'prefect-server');
+  const server = only(objects, 'Deployment', 'prefect-server');
 
   beforeAll(async () => {
     scenario = await Scenario.start('production', objects, {
@@ -93,7 +94,7 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
       schedules: [{ schedule: { interval: 3600 }, active: true }],
     });
     const runs = () => client.call('POST', '/flow_runs/filter', { deployments: { id: { any_: [deployment.id] } } });
-    const services = cluster.podOf(workload(objects, 'Deployment', 'prefect-server-services'));
+    const services = cluster.podOf(only(objects, 'Deployment', 'prefect-server-services'));
     await services.startAll();
     const scheduled = await eventually('scheduled runs', async () => {
       const found = await runs();
@@ -104,14 +105,14 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
 
   test('four worker pods set up their pool at the same moment, and all succeed', async () => {
     const pods = ['etl-worker-prod-main', 'etl-worker-prod-secondary'].flatMap(name => {
-      const d = workload(objects, 'Deployment', name);
+      const d = only(objects, 'Deployment', name);
       return Array.from({ length: d.spec.replicas }, () => cluster.podOf(d));
     });
     expect(pods).toHaveLength(4);
     const results = await Promise.allSettled(pods.map(p => p.runInitContainers()));
     expect(results.map(r => r.status === 'fulfilled' ? 'ok' : String((r as PromiseRejectedResult).reason))).toEqual(['ok', 'ok', 'ok', 'ok']);
 
-    const config = workload(objects, 'ConfigMap', 'etl-worker-pool');
+    const config = only(objects, 'ConfigMap', 'etl-worker-pool');
     const pool = await client.workPool('etl');
     expect(pool.base_job_template).toEqual(JSON.parse(config.data['base-job-template.json']));
     const queues = (await client.queues('etl')).map(q => [q.name, q.priority, q.concurrency_limit]).sort();
@@ -121,7 +122,7 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
     for (const p of [pods[0], pods[2]]) {
       for (const c of p.spec.containers) p.start(c);
     }
-    const reports = cluster.podOf(workload(objects, 'Deployment', 'reports-worker'));
+    const reports = cluster.podOf(only(objects, 'Deployment', 'reports-worker'));
     await reports.startAll();
     for (const p of [pods[0], pods[2], reports]) await p.waitFor('prefect-worker', 'startupProbe', 180);
     expect(await client.workerNames('etl', 2)).toEqual([pods[0].facts.name, pods[2].facts.name].sort());
@@ -130,7 +131,7 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
 
   test('a flow run in the job namespace reads the auth string from its own namespace and completes', async () => {
     const flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'reports');
-    const job = await eventually('the flow run\'s Job', async () => scenario.kubernetes.jobs.find(j => j.spec.template.metadata.labels['prefect.io/flow-run-id'] === flowRunId), 120);
+    const job = await scenario.jobFor(flowRunId);
     expect(job.metadata.namespace).toBe('prefect-runs');
     const auth = job.spec.template.spec.containers[0].env.find((e: Json) => e.name === 'PREFECT_API_AUTH_STRING');
     expect(auth).toEqual({ name: 'PREFECT_API_AUTH_STRING', valueFrom: { secretKeyRef: { name: 'prefect-basic-auth', key: 'auth-string' } } });

@@ -14,6 +14,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { matchesSelector } from '../../support/network-policies';
 import { containerArgv, containerEnv, CreateContainerConfigError, NamespacedData, PodFacts } from './kubelet';
 
 type Json = any;
@@ -73,10 +74,6 @@ export function ensureBridge(): void {
   }
   sh('ip', ['link', 'set', BRIDGE, 'up']);
   bridgeReady = true;
-}
-
-function matches(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  return selector !== undefined && Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
 /** A pod of the local cluster. */
@@ -355,13 +352,6 @@ export class LocalCluster {
     fs.mkdirSync(options.workDir, { recursive: true });
   }
 
-  /** The object of that kind and name. */
-  public object(kind: string, name: string): Json {
-    const found = this.options.objects.filter(o => o.kind === kind && o.metadata.name === name);
-    if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
-    return found[0];
-  }
-
   /**
    * A new pod of a workload (Deployment, StatefulSet, Job, CronJob), named as its controller
    * names it; volumeClaimTemplates become claims of the pod.
@@ -411,7 +401,7 @@ export class LocalCluster {
     const lines = ['127.0.0.1 localhost', `::1 localhost`];
     for (const service of this.options.objects.filter(o => o.kind === 'Service')) {
       const ns = service.metadata.namespace;
-      const backend = this.pods.find(p => p.facts.namespace === ns && matches(service.spec.selector, p.labels));
+      const backend = this.pods.find(p => p.facts.namespace === ns && service.spec.selector !== undefined && matchesSelector({ matchLabels: service.spec.selector }, p.labels));
       if (!backend) continue;
       const n = service.metadata.name;
       lines.push(`${backend.ip} ${n}.${ns}.svc.cluster.local ${n}.${ns}.svc ${n}.${ns} ${n}`);

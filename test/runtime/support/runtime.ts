@@ -65,13 +65,6 @@ export function workDir(scenario: string): string {
   return dir;
 }
 
-/** The one workload of that kind and name among the objects. */
-export function workload(objects: Json[], kind: string, name: string): Json {
-  const found = objects.filter(o => o.kind === kind && o.metadata.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
-  return found[0];
-}
-
 /** A client of a Prefect server's REST API. */
 export class PrefectClient {
   public constructor(private readonly apiUrl: string, private readonly authString?: string) {}

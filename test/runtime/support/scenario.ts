@@ -6,7 +6,8 @@ import { Endpoint } from '../../support/network-policies';
 import { NamespacedData } from './kubelet';
 import { KubernetesApiStandIn } from './kubernetes-api';
 import { LocalCluster, Pod } from './local-cluster';
-import { imageFor, PrefectClient, workDir, workload } from './runtime';
+import { eventually, imageFor, PrefectClient, workDir } from './runtime';
+import { only } from '../../support/synth';
 
 type Json = any;
 
@@ -45,7 +46,7 @@ export class Scenario {
 
   /** Starts a pod of the server workload and waits until it is ready; returns it and a client of its API. */
   public async startServer(kind: string, name: string, authString?: string): Promise<{ pod: Pod; client: PrefectClient }> {
-    const pod = this.cluster.podOf(workload(this.objects, kind, name));
+    const pod = this.cluster.podOf(only(this.objects, kind, name));
     await pod.startAll();
     await pod.waitFor('prefect-server', 'startupProbe', 180);
     await pod.waitFor('prefect-server', 'readinessProbe', 60);
@@ -54,15 +55,21 @@ export class Scenario {
 
   /** Starts a pod of a worker Deployment (its set-up first) and waits until its health check answers. */
   public async startWorker(name: string): Promise<Pod> {
-    const pod = this.cluster.podOf(workload(this.objects, 'Deployment', name));
+    const pod = this.cluster.podOf(only(this.objects, 'Deployment', name));
     await pod.startAll();
     await pod.waitFor('prefect-worker', 'startupProbe', 120);
     return pod;
   }
 
+  /** The Job the worker submitted for the flow run, once it has. */
+  public jobFor(flowRunId: string): Promise<Json> {
+    return eventually(`the Job of flow run ${flowRunId}`,
+      async () => this.kubernetes.jobs.find(j => j.spec.template.metadata.labels?.['prefect.io/flow-run-id'] === flowRunId), 120);
+  }
+
   /** The server's pods as the network policies see them. */
   public serverEndpoint(kind: string, name: string): Endpoint {
-    const server = workload(this.objects, kind, name);
+    const server = only(this.objects, kind, name);
     return { id: `${kind}/${name}`, namespace: server.metadata.namespace, labels: server.spec.template.metadata.labels, ports: [{ name: 'http', containerPort: 4200 }] };
   }
 
