@@ -64,7 +64,7 @@ export class Scenario {
   /** The Job the worker submitted for the flow run, once it has. */
   public jobFor(flowRunId: string): Promise<Json> {
     return eventually(`the Job of flow run ${flowRunId}`,
-      async () => this.kubernetes.jobs.find(j => j.spec.template.metadata.labels?.['prefect.io/flow-run-id'] === flowRunId), 120);
+      async () => this.kubernetes.jobs.find(j => j.metadata.labels?.['prefect.io/flow-run-id'] === flowRunId), 120);
   }
 
   /** The server's pods as the network policies see them. */
