@@ -8,6 +8,7 @@ import { podSecurityNamespace, PodSecurityEnforcement } from './namespaces';
 import { DaskJobTemplateAdditions } from './job-templates';
 import { recommendedLabels, selectorLabels } from './labels';
 import { PrefectImage } from './prefect-image';
+import { Program, programSource } from './programs';
 import { checkContainerResources, mergeResources, toRequirements } from './resources';
 import { restrictedContainer, restrictedPod } from './security';
 import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from './validation';
@@ -394,7 +395,7 @@ export class DaskScratch extends Construct {
     const labels = this.labels('cleanup');
     const metadata = { name: `${this.name}-cleanup`, namespace: this.home, labels };
     new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
-    new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': cleanupScript() } });
+    new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': programSource(Program.DASK_CLEANUP) } });
     new k8s.KubeCronJob(this, 'Cleanup', {
       metadata,
       spec: {
@@ -464,7 +465,7 @@ export class DaskScratch extends Construct {
       metadata: { name: `${this.name}-cluster`, namespace, labels: this.labels('client') },
       data: {
         [SPEC_FILE]: Yaml.stringify(this.clusterManifest),
-        [HELPER_MODULE]: helperModule(),
+        [HELPER_MODULE]: programSource(Program.DASK_HELPER),
       },
     });
   }
@@ -567,139 +568,3 @@ export class DaskScratch extends Construct {
     return { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', ...toJson_DaskClusterProps(props) };
   }
 }
-
-/**
- * The cleanup: lists by label and deletes by age, through the Kubernetes API with the pod's
- * ServiceAccount token (Python standard library only).
- */
-function cleanupScript(): string {
-  return `"""Deletes old Dask clusters, finished pods and finished flow-run Jobs."""
-import datetime
-import json
-import os
-import ssl
-import sys
-import urllib.error
-import urllib.parse
-import urllib.request
-
-ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
-API = "https://%s:%s" % (os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"])
-CONTEXT = ssl.create_default_context(cafile=ACCOUNT + "/ca.crt")
-NOW = datetime.datetime.now(datetime.timezone.utc)
-
-
-def call(method, path, query=None):
-    with open(ACCOUNT + "/token") as token:
-        headers = {"Authorization": "Bearer " + token.read().strip(), "Content-Type": "application/json"}
-    body = json.dumps({"propagationPolicy": "Background"}).encode() if method == "DELETE" else None
-    url = API + path + ("?" + urllib.parse.urlencode(query) if query else "")
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    with urllib.request.urlopen(request, context=CONTEXT, timeout=30) as response:
-        return json.load(response)
-
-
-def age(timestamp):
-    return (NOW - datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))).total_seconds()
-
-
-def created(item):
-    return item["metadata"]["creationTimestamp"]
-
-
-def finished(job):
-    status = job.get("status", {})
-    if status.get("completionTime"):
-        return status["completionTime"]
-    for condition in status.get("conditions", []):
-        if condition["type"] in ("Complete", "Failed") and condition["status"] == "True":
-            return condition["lastTransitionTime"]
-    return None
-
-
-def ended(pod):
-    times = [s["state"]["terminated"]["finishedAt"] for s in pod.get("status", {}).get("containerStatuses", [])
-             if s.get("state", {}).get("terminated", {}).get("finishedAt")]
-    return max(times) if times else created(pod)
-
-
-def sweep(collection, query, older_than, since):
-    """Deletes what is older than older_than; returns the number of failures."""
-    failed = 0
-    for item in call("GET", collection, query)["items"]:
-        moment = since(item)
-        if not moment or age(moment) <= older_than:
-            continue
-        try:
-            call("DELETE", collection + "/" + item["metadata"]["name"])
-            print("deleted %s/%s" % (collection, item["metadata"]["name"]), flush=True)
-        except urllib.error.HTTPError as error:
-            if error.code not in (404, 409):  # already gone, or being deleted
-                failed += 1
-                print("failed %s/%s: %s" % (collection, item["metadata"]["name"], error), file=sys.stderr, flush=True)
-    return failed
-
-
-def namespaces(variable):
-    return [n for n in os.environ.get(variable, "").split(",") if n]
-
-
-steps = []
-for ns in namespaces("CLUSTER_NAMESPACES"):
-    steps.append(("/apis/kubernetes.dask.org/v1/namespaces/%s/daskclusters" % ns,
-                  {"labelSelector": os.environ["CLUSTER_SELECTOR"]}, int(os.environ["MAX_CLUSTER_AGE"]), created))
-for ns in namespaces("RUN_NAMESPACES"):
-    for phase in ("Succeeded", "Failed"):
-        for selector in (os.environ["RUN_POD_SELECTOR"], os.environ["DASK_POD_SELECTOR"]):
-            steps.append(("/api/v1/namespaces/%s/pods" % ns,
-                          {"labelSelector": selector, "fieldSelector": "status.phase=" + phase}, int(os.environ["POD_AGE"]), ended))
-    steps.append(("/apis/batch/v1/namespaces/%s/jobs" % ns,
-                  {"labelSelector": os.environ["JOB_SELECTOR"]}, int(os.environ["JOB_AGE"]), finished))
-failures = 0
-for step in steps:
-    try:
-        failures += sweep(*step)
-    except Exception as error:  # one namespace's failure does not stop the others
-        failures += 1
-        print("failed %s: %s" % (step[0], error), file=sys.stderr, flush=True)
-sys.exit(1 if failures else 0)
-`;
-}
-
-/**
- * The module flow runs import as `DaskTaskRunner(cluster_class="dask_scratch.cluster")`: a
- * KubeCluster from the mounted spec, named after the flow run so that concurrent runs never share
- * a cluster (dask-kubernetes takes the name from the spec as is, and the scheduler Service's
- * selector must carry it too).
- */
-function helperModule(): string {
-  return `"""Throwaway Dask clusters for Prefect flow runs.
-
-Use: @flow(task_runner=DaskTaskRunner(cluster_class="dask_scratch.cluster"))
-"""
-import os
-import uuid
-
-import yaml
-from dask_kubernetes.operator import KubeCluster
-from dask_kubernetes.operator.kubecluster.kubecluster import CreateMode
-
-SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "${SPEC_FILE}")
-
-
-def cluster(**kwargs):
-    """A KubeCluster of the mounted spec, named after the flow run and unique."""
-    # A suffix of its own: subflows share the flow run's id, and a retried pod may find its orphan.
-    run_id = (os.environ.get("PREFECT__FLOW_RUN_ID") or "run")[:36]
-    name = ("dask-%s-%s" % (run_id, uuid.uuid4().hex[:8])).lower()
-    with open(SPEC) as spec_file:
-        spec = yaml.safe_load(spec_file)
-    spec["metadata"]["name"] = name
-    spec["spec"]["scheduler"]["service"]["selector"]["dask.org/cluster-name"] = name
-    kwargs.setdefault("namespace", os.environ["DASK_KUBERNETES__NAMESPACE"])
-    kwargs.setdefault("create_mode", CreateMode.CREATE_ONLY)
-    kwargs.setdefault("shutdown_on_close", True)
-    return KubeCluster(custom_cluster_spec=spec, **kwargs)
-`;
-}
-

@@ -10,6 +10,7 @@ import { PrefectImage, PrefectImageFlavor } from './prefect-image';
 import { PrefectIngress, PrefectIngressOptions } from './prefect-ingress';
 import { PrefectRedisOptions } from './prefect-redis';
 import { serverSetting, settingAliases, SINCE } from './prefect-settings';
+import { Program, programSource } from './programs';
 import { SecretKeyReference } from './secret-key-reference';
 import { checkContainerResources, mergeResources, toRequirements } from './resources';
 import { httpGetProbe, PROBE_PERIOD_SECONDS } from './probes';
@@ -213,46 +214,6 @@ const RESERVED_ENV = [
   ...['HOST', 'PORT', 'DB', 'USERNAME', 'PASSWORD', 'SSL', 'URL'].map(p => `PREFECT_REDIS_MESSAGING_${p}`),
 ];
 
-/**
- * Waits until the database schema is the one this release migrates to (alembic's head for the
- * database's dialect), and exits with an error on a schema newer than this release knows. Run
- * before the API and the services of a highly available server, which do not migrate themselves:
- * `/api/ready` only checks that the database answers, so without it a new pod started beside the
- * migration Job would serve on the old schema.
- */
-const WAIT_FOR_SCHEMA = [
-  "import asyncio, sys",
-  "import sqlalchemy as sa",
-  "from alembic.script import ScriptDirectory",
-  "from prefect.server.database import provide_database_interface",
-  "from prefect.server.database.alembic_commands import alembic_config",
-  "",
-  "async def main():",
-  "    db = provide_database_interface()",
-  "    script = ScriptDirectory.from_config(alembic_config())",
-  "    script.version_locations = [str(db.orm.versions_dir)]",
-  "    heads = set(script.get_heads())",
-  "    known = {r.revision for r in script.walk_revisions()}",
-  "    engine = await db.engine()",
-  "    while True:",
-  "        try:",
-  "            async with engine.connect() as connection:",
-  "                current = set((await connection.execute(sa.text('SELECT version_num FROM alembic_version'))).scalars())",
-  "        except Exception as e:",
-  "            current, reason = set(), f'{type(e).__name__}: {e}'.splitlines()[0]",
-  "        else:",
-  "            reason = f'at {sorted(current) or \"no revision\"}'",
-  "        if current == heads:",
-  "            print(f'database schema at {sorted(heads)}: current', flush=True)",
-  "            return 0",
-  "        if current - known:",
-  "            print(f'database schema at {sorted(current)}, newer than this release ({sorted(heads)}): not starting', flush=True)",
-  "            return 1",
-  "        print(f'waiting for the database migration to {sorted(heads)}: {reason}', flush=True)",
-  "        await asyncio.sleep(5)",
-  "",
-  "sys.exit(asyncio.run(main()))",
-].join('\n');
 // Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
 const MAX_NAME_LENGTH = 46;
 
@@ -830,11 +791,11 @@ export class PrefectApi extends Construct {
 
   /**
    * What keeps the pods of a highly available server from starting before the migration Job has
-   * brought the schema to this release (WAIT_FOR_SCHEMA).
+   * brought the schema to this release (programs/wait-for-schema.py).
    */
   private schemaGate(resources: ContainerResources): Partial<k8s.PodSpec> {
     if (!this.highlyAvailable) return {};
-    return { initContainers: [this.container('wait-for-schema', ['python', '-c', WAIT_FOR_SCHEMA], this.sharedEnv(), resources, false)] };
+    return { initContainers: [this.container('wait-for-schema', ['python', '-c', programSource(Program.WAIT_FOR_SCHEMA, true)], this.sharedEnv(), resources, false)] };
   }
 
   private migration(): ApiObject {

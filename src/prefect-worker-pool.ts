@@ -14,6 +14,7 @@ import { WorkerPoolNetworkProfile } from './network-profile';
 import { PrefectConnection } from './prefect-connection';
 import { PrefectImage, PrefectImageFlavor } from './prefect-image';
 import { SINCE } from './prefect-settings';
+import { Program, programSource } from './programs';
 import { checkContainerResources, mergeResources, toRequirements } from './resources';
 import { httpGetProbe } from './probes';
 import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from './security';
@@ -273,33 +274,6 @@ const RESERVED_ENV = new Set([
   'PREFECT__CLOUD__AGENT__LABELS', 'PREFECT__CLOUD__AGENT__NAME', 'PREFECT__CLOUD__AGENT__LEVEL',
   'PREFECT__CLOUD__AGENT__AGENT_ADDRESS', 'NAMESPACE', 'SERVICE_ACCOUNT_NAME', 'IMAGE_PULL_SECRETS', 'DELETE_FINISHED_JOBS',
 ]);
-
-/**
- * Installs the pip packages (the arguments) into PACKAGES_DIRECTORY, beside the image's own. Not
- * `pip install --target`, which implies `--ignore-installed` and so reinstalls every dependency,
- * Prefect included, into the directory that comes first on PYTHONPATH: `--prefix` skips what the
- * image has, and the image's packages pinned as constraints make a requirement that needs another
- * version of one of them fail the install instead of shadowing it. The prefix's library
- * directories (as this Python lays out a prefix, the layout pip installs by) are made even when
- * there is nothing to install, and linked to fixed paths, whatever the image's Python version.
- */
-const INSTALL_PACKAGES = [
-  'import importlib.metadata, os, subprocess, sys, sysconfig',
-  `prefix = '${PACKAGES_DIRECTORY}'`,
-  "constraints = os.path.join(prefix, 'image-packages.txt')",
-  "with open(constraints, 'w') as f:",
-  "    f.writelines(sorted({f\"{d.metadata['Name']}=={d.version}\\n\" for d in importlib.metadata.distributions() if d.metadata['Name']}))",
-  "subprocess.run([sys.executable, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-warn-script-location',",
-  "                '--prefix', prefix, '--constraint', constraints, *sys.argv[1:]], check=True)",
-  "scheme = sysconfig.get_preferred_scheme('prefix') if hasattr(sysconfig, 'get_preferred_scheme') else 'posix_prefix'",
-  "paths = sysconfig.get_paths(scheme=scheme, vars={'base': prefix, 'platbase': prefix})",
-  "for name, key in (('site-packages', 'purelib'), ('platform-packages', 'platlib')):",
-  '    os.makedirs(paths[key], exist_ok=True)',
-  '    link = os.path.join(prefix, name)',
-  '    if os.path.lexists(link):',
-  '        os.remove(link)',
-  '    os.symlink(paths[key], link)',
-].join('\n');
 
 const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
 
@@ -860,7 +834,7 @@ export class PrefectWorkerPool extends Construct {
     if (packages.length > 0) {
       volumes.push({ name: 'packages', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } });
       mounts.push({ name: 'packages', mountPath: PACKAGES_DIRECTORY });
-      initContainers.push(this.container('install-packages', ['python', '-c', INSTALL_PACKAGES, ...packages],
+      initContainers.push(this.container('install-packages', ['python', '-c', programSource(Program.INSTALL_PACKAGES, true), ...packages],
         [{ name: 'HOME', value: HOME }, ...(props.env ?? []).filter(e => /^PIP_/.test(e.name)).flatMap(e => toEnvVars([e]))],
         resources, mounts));
     }

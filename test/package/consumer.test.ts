@@ -101,9 +101,9 @@ test('the README has the example apps', () => {
   expect(README_APPS.map(a => a.name)).toEqual(['first', 'platform']);
 });
 
-test('the package holds the compiled library, its declarations and source maps, the jsii assembly and the docs, and nothing else', () => {
+test('the package holds the compiled library, its declarations and source maps, the programs the pods run, the jsii assembly and the docs, and nothing else', () => {
   const unexpected = packed.filter(f => !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.jsii'].includes(f)
-    && !/^lib\/(src|imports)\/.*\.(js|d\.ts|js\.map)$/.test(f));
+    && !/^lib\/(src|imports)\/.*\.(js|d\.ts|js\.map)$/.test(f) && !/^lib\/src\/programs\/[a-z_-]+\.py$/.test(f));
   expect(unexpected).toEqual([]);
   expect(packed).toEqual(expect.arrayContaining(['lib/src/index.js', 'lib/src/index.d.ts', 'lib/src/index.js.map', 'CHANGELOG.md']));
   expect(packed.filter(f => f.startsWith('lib/src/examples/'))).toEqual([]);
@@ -130,6 +130,10 @@ test('the installed package requires nothing but Node.js, its peer dependencies 
   expect(unresolved).toEqual([]);
   // The generated DaskCluster code, required lazily, is among what was checked.
   expect(packed).toContain('lib/imports/kubernetes.dask.org.js');
+  // The programs the pods run, read at synth from beside the compiled library.
+  for (const program of ['cleanup.py', 'dask_scratch.py', 'install-packages.py', 'wait-for-schema.py']) {
+    expect(packed).toContain(`lib/src/programs/${program}`);
+  }
   const published = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
   expect([published.dependencies, published.bundledDependencies, published.bundleDependencies]).toEqual([undefined, undefined, undefined]);
   expect(Object.keys(published.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-27', 'constructs']);
@@ -157,6 +161,10 @@ test('an app with Dask synthesizes the DaskCluster spec from the packed generate
   const objects = synth('dask').get('prefect.k8s.yaml')!;
   const spec = objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'dask-cluster');
   expect(yaml.parse(spec.data['daskcluster.yaml'])).toMatchObject({ apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster' });
+  // The helper module and the cleanup come from the package's program files, as they are in git.
+  const source = (name: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'programs', name), 'utf8');
+  expect(spec.data['dask_scratch.py']).toBe(source('dask_scratch.py'));
+  expect(objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'dask-cleanup').data['cleanup.py']).toBe(source('cleanup.py'));
   expect(objects.filter(o => o.kind === 'Namespace').map(o => o.metadata.name)).toEqual(['prefect', 'dask-scratch']);
   expect(problems([...objects, ...flowRuns(objects)])).toEqual([]);
 });
