@@ -11,7 +11,7 @@ import { Chart, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import { AgentRbac, RunLauncher } from '../src';
-import { restrictedContainer, restrictedPod } from '../src/security';
+import { restrictedContainer, restrictedPod } from '../src/core/private/security';
 import { propertyParameters, validPlatformsHold } from './support/arbitraries';
 import { problems } from './support/checks';
 

@@ -18,7 +18,8 @@ const listed = [
 /** Every prop a rule of src/ names literally: propError, the check helpers, and the policies' fail. */
 function checkedProps(): Map<string, string> {
   const props = new Map<string, string>();
-  for (const file of fs.readdirSync(path.join(root, 'src')).filter(f => f.endsWith('.ts'))) {
+  const files = (fs.readdirSync(path.join(root, 'src'), { recursive: true }) as string[]).filter(f => f.endsWith('.ts'));
+  for (const file of files) {
     const source = fs.readFileSync(path.join(root, 'src', file), 'utf8');
     for (const m of source.matchAll(/(?:propError|check[A-Z]\w*|fail)\(\s*(?:(?:this|scope|ingress), )?'([^']+)'/g)) {
       props.set(m[1], file);

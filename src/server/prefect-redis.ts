@@ -1,4 +1,4 @@
-import { SecretKeyReference } from './secret-key-reference';
+import { SecretKeyReference } from '../core/secret-key-reference';
 
 /**
  * The Redis a highly available Prefect 3 server uses for messaging, event ordering, concurrency

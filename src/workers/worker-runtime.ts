@@ -1,4 +1,5 @@
-import { PrefectVersion } from './prefect-version';
+import { PrefectVersion } from '../core/prefect-version';
+import { Prefect1AgentBehaviour, Prefect2AgentBehaviour, RuntimeBehaviour, WorkerBehaviour } from './private/runtimes';
 
 /** Options of the Prefect 1 Kubernetes agent. */
 export interface Prefect1AgentOptions {
@@ -35,7 +36,7 @@ export class WorkerRuntime {
    * base job template, and answers health checks so a hung worker is restarted.
    */
   public static worker(): WorkerRuntime {
-    return new WorkerRuntime(WorkerRuntimeKind.WORKER, PrefectVersion.V3_8_3, {});
+    return new WorkerRuntime(WorkerRuntimeKind.WORKER, {}, new WorkerBehaviour());
   }
 
   /**
@@ -44,7 +45,7 @@ export class WorkerRuntime {
    * agent is not restarted; prefer workers (Prefect 2.10+).
    */
   public static prefect2Agent(): WorkerRuntime {
-    return new WorkerRuntime(WorkerRuntimeKind.PREFECT2_AGENT, PrefectVersion.V2_20_25, {});
+    return new WorkerRuntime(WorkerRuntimeKind.PREFECT2_AGENT, {}, new Prefect2AgentBehaviour());
   }
 
   /**
@@ -53,7 +54,8 @@ export class WorkerRuntime {
    * current clusters serve.
    */
   public static prefect1KubernetesAgent(options: Prefect1AgentOptions = {}): WorkerRuntime {
-    return new WorkerRuntime(WorkerRuntimeKind.PREFECT1_KUBERNETES_AGENT, PrefectVersion.V1_4_1, options);
+    return new WorkerRuntime(WorkerRuntimeKind.PREFECT1_KUBERNETES_AGENT, options,
+      new Prefect1AgentBehaviour(options.labels ?? [], options.deleteFinishedJobs ?? true));
   }
 
   /** Which program it is. */
@@ -62,10 +64,16 @@ export class WorkerRuntime {
   public readonly defaultVersion: PrefectVersion;
   /** Options of the Prefect 1 agent. */
   public readonly prefect1Options: Prefect1AgentOptions;
+  /**
+   * What the pool asks of the runtime: arguments, environment, probes, validation.
+   * @internal
+   */
+  public readonly _behaviour: RuntimeBehaviour;
 
-  private constructor(kind: WorkerRuntimeKind, defaultVersion: PrefectVersion, prefect1Options: Prefect1AgentOptions) {
+  private constructor(kind: WorkerRuntimeKind, prefect1Options: Prefect1AgentOptions, behaviour: RuntimeBehaviour) {
     this.kind = kind;
-    this.defaultVersion = defaultVersion;
+    this.defaultVersion = behaviour.defaultVersion;
     this.prefect1Options = prefect1Options;
+    this._behaviour = behaviour;
   }
 }

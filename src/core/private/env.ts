@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
-import { EnvironmentVariable } from './environment-variable';
-import { SecretKeyReference } from './secret-key-reference';
+import { EnvironmentVariable } from '../environment-variable';
+import { SecretKeyReference } from '../secret-key-reference';
 
 /** An environment variable read from a Secret key. */
 export function secretEnv(name: string, secret: SecretKeyReference): k8s.EnvVar {

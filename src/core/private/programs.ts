@@ -43,7 +43,7 @@ const loaded = new Map<Program, string>();
 export function programSource(program: Program, inline = false): string {
   let source = loaded.get(program);
   if (source === undefined) {
-    source = fs.readFileSync(path.join(__dirname, 'programs', program), 'utf8');
+    source = fs.readFileSync(path.join(__dirname, '..', '..', 'programs', program), 'utf8');
     loaded.set(program, source);
   }
   return inline ? source.replace(/\n$/, '') : source;

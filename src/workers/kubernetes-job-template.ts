@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { ContainerResources, ImagePullPolicy } from 'cdk8s-plus-27';
-import { EnvironmentVariable } from './environment-variable';
-import { PrefectImage } from './prefect-image';
+import { EnvironmentVariable } from '../core/environment-variable';
+import { PrefectImage } from '../core/prefect-image';
 
 /**
  * The Kubernetes Job every flow run of a `kubernetes` work pool (or of the Prefect 1 agent) is

@@ -1,11 +1,11 @@
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { secretEnv } from './env';
-import type { PrefectApi } from './prefect-api';
-import { SINCE } from './prefect-settings';
-import { PrefectVersion } from './prefect-version';
-import { SecretKeyReference } from './secret-key-reference';
-import { propError } from './validation';
+import { secretEnv } from '../core/private/env';
+import type { PrefectApi } from '../server/prefect-api';
+import { SINCE } from '../core/private/prefect-settings';
+import { PrefectVersion } from '../core/prefect-version';
+import { SecretKeyReference } from '../core/secret-key-reference';
+import { propError } from '../core/private/validation';
 
 /** Options for a Prefect Cloud workspace. */
 export interface PrefectCloudOptions {

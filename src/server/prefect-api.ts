@@ -2,37 +2,24 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Chart, Duration, Lazy, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { recommendedLabels, selectorLabels, stableLabels } from './labels';
-import { secretEnv, toEnvVars } from './env';
-import { EnvironmentVariable } from './environment-variable';
+import { recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
+import { secretEnv, toEnvVars } from '../core/private/env';
+import { EnvironmentVariable } from '../core/environment-variable';
+import { PrefectLogLevel } from '../core/log-level';
 import { PrefectDatabase } from './prefect-database';
-import { PrefectImage, PrefectImageFlavor } from './prefect-image';
+import { PrefectImage, PrefectImageFlavor } from '../core/prefect-image';
 import { PrefectIngress, PrefectIngressOptions } from './prefect-ingress';
 import { PrefectRedisOptions } from './prefect-redis';
-import { serverSetting, settingAliases, SINCE } from './prefect-settings';
-import { Program, programSource } from './programs';
-import { SecretKeyReference } from './secret-key-reference';
-import { checkContainerResources, mergeResources, toRequirements } from './resources';
-import { httpGetProbe, PROBE_PERIOD_SECONDS } from './probes';
-import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from './security';
+import { serverSetting, settingAliases, SINCE } from '../core/private/prefect-settings';
+import { Program, programSource } from '../core/private/programs';
+import { SecretKeyReference } from '../core/secret-key-reference';
+import { checkContainerResources, mergeResources, toRequirements } from '../core/private/resources';
+import { httpGetProbe, PROBE_PERIOD_SECONDS } from '../core/private/probes';
+import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from '../core/private/security';
 import {
   checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkNonEmpty,
   checkSeconds, checkSize, checkTimeZone, propError,
-} from './validation';
-
-/** Log levels of the Prefect server. */
-export enum PrefectLogLevel {
-  /** Everything, including each request: for troubleshooting. */
-  DEBUG = 'DEBUG',
-  /** Start-up, flow-run and worker activity. */
-  INFO = 'INFO',
-  /** Problems only (the server's default). */
-  WARNING = 'WARNING',
-  /** Failures only. */
-  ERROR = 'ERROR',
-  /** Failures that stop the process only. */
-  CRITICAL = 'CRITICAL',
-}
+} from '../core/private/validation';
 
 /** Properties of a `PrefectApi`. */
 export interface PrefectApiProps {

@@ -1,11 +1,11 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { recommendedLabels } from './labels';
+import { recommendedLabels } from '../core/private/labels';
 import type { PrefectApi } from './prefect-api';
-import { SINCE } from './prefect-settings';
-import { SecretKeyReference } from './secret-key-reference';
-import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from './validation';
+import { SINCE } from '../core/private/prefect-settings';
+import { SecretKeyReference } from '../core/secret-key-reference';
+import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from '../core/private/validation';
 
 /** Options of a certificate issued by cert-manager. Give exactly one of `clusterIssuer` and `issuer`. */
 export interface CertManagerTlsOptions {

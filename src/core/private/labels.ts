@@ -1,4 +1,4 @@
-import { PrefectVersion } from './prefect-version';
+import { PrefectVersion } from '../prefect-version';
 
 /** The subset of the recommended labels that never changes for a workload: safe for selectors. */
 export function selectorLabels(instance: string, component: string): Record<string, string> {

@@ -1,5 +1,5 @@
 import { Size } from 'cdk8s';
-import { SecretKeyReference } from './secret-key-reference';
+import { SecretKeyReference } from '../core/secret-key-reference';
 
 /** Options for the embedded SQLite database. */
 export interface SqliteDatabaseOptions {

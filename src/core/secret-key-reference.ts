@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { checkDns1123Subdomain, checkSecretKey } from './validation';
+import { checkDns1123Subdomain, checkSecretKey } from './private/validation';
 
 /**
  * One key of an existing Kubernetes Secret in the chart's namespace. The constructs only ever

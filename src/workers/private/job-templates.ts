@@ -1,27 +1,19 @@
 import { Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { toEnvVars } from './env';
-import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
-import { PrefectImage } from './prefect-image';
-import { checkContainerResources, mergeResources } from './resources';
-import { HOME, restrictedContainer, restrictedPod } from './security';
+import { toEnvVars } from '../../core/private/env';
+import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
+import { PrefectImage } from '../../core/prefect-image';
+import { checkContainerResources, mergeResources } from '../../core/private/resources';
+import { HOME, restrictedContainer, restrictedPod } from '../../core/private/security';
 import {
   checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds, propError,
-} from './validation';
+} from '../../core/private/validation';
 
 /**
  * Rendering of the job templates: the base job template of a Prefect 2.10+ or 3 kubernetes work
  * pool, and the job template file of the Prefect 1 agent.
  */
-
-/** What a pool's job template adds for a DaskScratch. */
-export interface DaskJobTemplateAdditions {
-  readonly serviceAccountName: string;
-  readonly env: k8s.EnvVar[];
-  readonly volume: k8s.Volume;
-  readonly volumeMount: k8s.VolumeMount;
-}
 
 /** What the pool contributes to its job template beyond the user's options. */
 export interface JobTemplateContext {

@@ -1,4 +1,4 @@
-import { PrefectVersion } from './prefect-version';
+import { PrefectVersion } from '../prefect-version';
 
 /**
  * Server settings renamed in Prefect 3.0.11, with the name they had before. Prefect 3 still

@@ -3,15 +3,15 @@ import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import type {
   DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers,
-} from '../imports/kubernetes.dask.org';
-import { podSecurityNamespace, PodSecurityEnforcement } from './namespaces';
-import { DaskJobTemplateAdditions } from './job-templates';
-import { recommendedLabels, selectorLabels } from './labels';
-import { PrefectImage } from './prefect-image';
-import { Program, programSource } from './programs';
-import { checkContainerResources, mergeResources, toRequirements } from './resources';
-import { restrictedContainer, restrictedPod } from './security';
-import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from './validation';
+} from '../../imports/kubernetes.dask.org';
+import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
+import { DaskJobTemplateAdditions } from './private/job-template-additions';
+import { recommendedLabels, selectorLabels } from '../core/private/labels';
+import { PrefectImage } from '../core/prefect-image';
+import { Program, programSource } from '../core/private/programs';
+import { checkContainerResources, mergeResources, toRequirements } from '../core/private/resources';
+import { restrictedContainer, restrictedPod } from '../core/private/security';
+import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from '../core/private/validation';
 
 /** Bounds of the scratch namespace (ResourceQuota). */
 export interface DaskScratchQuota {
@@ -233,7 +233,7 @@ export class DaskScratch extends Construct {
    * Returns what the pool's job template adds.
    * @internal
    */
-  public _attachPool(pool: IConstruct, poolName: string, workPoolName: string, jobNamespaces: string[]): DaskJobTemplateAdditions {
+  public _bindPool(pool: IConstruct, poolName: string, workPoolName: string, jobNamespaces: string[]): DaskJobTemplateAdditions {
     if (this.namespace && jobNamespaces.includes(this.namespace)) {
       throw propError(pool, 'jobTemplate.namespace', this.namespace,
         `a namespace other than the Dask clusters' (${this.node.path} keeps them apart, under their own quota)`);
@@ -564,7 +564,7 @@ export class DaskScratch extends Construct {
     };
     // The generated DaskCluster code is large: it loads only when a DaskScratch is built, not with
     // the library.
-    const { toJson_DaskClusterProps } = require('../imports/kubernetes.dask.org') as typeof import('../imports/kubernetes.dask.org');
+    const { toJson_DaskClusterProps } = require('../../imports/kubernetes.dask.org') as typeof import('../../imports/kubernetes.dask.org');
     return { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', ...toJson_DaskClusterProps(props) };
   }
 }

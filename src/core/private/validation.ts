@@ -1,7 +1,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import type { EnvironmentVariable } from './environment-variable';
+import type { EnvironmentVariable } from '../environment-variable';
 
 /**
  * An input error: names the construct, the prop, the offending value and what is accepted.

@@ -1,13 +1,13 @@
 import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { recommendedLabels, stableLabels } from './labels';
-import { DaskScratch } from './dask-scratch';
-import { PrefectApi } from './prefect-api';
-import { PrefectConnection } from './prefect-connection';
-import { PrefectVersion } from './prefect-version';
-import { PrefectWorkerPool } from './prefect-worker-pool';
-import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from './validation';
+import { recommendedLabels, stableLabels } from '../core/private/labels';
+import { DaskScratch } from '../dask/dask-scratch';
+import { PrefectApi } from '../server/prefect-api';
+import { PrefectConnection } from '../workers/prefect-connection';
+import { PrefectVersion } from '../core/prefect-version';
+import { PrefectWorkerPool } from '../workers/prefect-worker-pool';
+import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from '../core/private/validation';
 
 const ANY_IPV4 = '0.0.0.0/0';
 const ANY_IPV6 = '::/0';

@@ -1,5 +1,5 @@
-import { PrefectApiProps } from './prefect-api';
-import { PrefectConnection } from './prefect-connection';
+import { PrefectApiProps } from '../server/prefect-api';
+import { PrefectConnection } from '../workers/prefect-connection';
 
 /** The Prefect API a `PrefectPlatform`'s workers use: a server it deploys, or one elsewhere. */
 export class PlatformServer {

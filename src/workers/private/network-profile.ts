@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-27';
-import type { DaskScratch } from './dask-scratch';
+import type { DaskScratch } from '../../dask/dask-scratch';
 
 /** What network policies need to know of a worker pool: its pods and whom they talk to. */
 export interface WorkerPoolNetworkProfile {

@@ -1,0 +1,250 @@
+import { Duration } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { SINCE } from '../../core/private/prefect-settings';
+import { checkContainerResources } from '../../core/private/resources';
+import { HOME } from '../../core/private/security';
+import {
+  checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
+  checkSeconds, checkTimeZone, propError,
+} from '../../core/private/validation';
+import type { DaskScratch } from '../../dask/dask-scratch';
+import { WorkPoolType } from '../work-pool';
+import { PrefectWorkerPoolOptions } from '../worker-pool-options';
+import { checkJobTemplate } from './job-templates';
+import { ResolvedPool, slug } from './resolved-pool';
+import { RuntimeBehaviour } from './runtimes';
+import { PACKAGES_DIRECTORY, POOL_CONFIG_DIRECTORY } from './worker-layout';
+
+/** What the user gave a pool, as the checks report it. */
+export interface GivenPoolProps extends PrefectWorkerPoolOptions {
+  readonly dask?: DaskScratch;
+}
+
+/** Everything a check reads: the construct to report against, the props as given and as resolved. */
+interface Checked {
+  readonly scope: IConstruct;
+  readonly props: GivenPoolProps;
+  readonly pool: ResolvedPool;
+  readonly runtime: RuntimeBehaviour;
+}
+
+const MAX_NAME_LENGTH = 40;
+
+const RESERVED_ENV = new Set([
+  'HOME', 'PREFECT_HOME', 'POD_NAME', 'PYTHONPATH', 'TZ', 'EXTRA_PIP_PACKAGES',
+  'PREFECT_API_URL', 'PREFECT_API_KEY', 'PREFECT_API_AUTH_STRING', 'PREFECT_LOGGING_LEVEL',
+  'PREFECT_WORKER_QUERY_SECONDS', 'PREFECT_WORKER_PREFETCH_SECONDS', 'PREFECT_WORKER_WEBSERVER_HOST', 'PREFECT_WORKER_WEBSERVER_PORT',
+  'PREFECT_AGENT_QUERY_INTERVAL', 'PREFECT_AGENT_PREFETCH_SECONDS',
+  'PREFECT_INTEGRATIONS_KUBERNETES_OBSERVER_NAMESPACES', 'PREFECT_KUBERNETES_CLUSTER_UID', 'PREFECT_INTEGRATIONS_KUBERNETES_CLUSTER_UID',
+  ...['API_KEY_SECRET_NAME', 'API_KEY_SECRET_KEY', 'API_AUTH_STRING_SECRET_NAME', 'API_AUTH_STRING_SECRET_KEY']
+    .map(s => `PREFECT_INTEGRATIONS_KUBERNETES_WORKER_${s}`),
+  'PREFECT__BACKEND', 'PREFECT__CLOUD__API', 'PREFECT__CLOUD__API_KEY', 'PREFECT__CLOUD__TENANT_ID',
+  'PREFECT__CLOUD__AGENT__LABELS', 'PREFECT__CLOUD__AGENT__NAME', 'PREFECT__CLOUD__AGENT__LEVEL',
+  'PREFECT__CLOUD__AGENT__AGENT_ADDRESS', 'NAMESPACE', 'SERVICE_ACCOUNT_NAME', 'IMAGE_PULL_SECRETS', 'DELETE_FINISHED_JOBS',
+]);
+
+const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
+
+/** Directories of the worker pod that configuration files may not be mounted into. */
+const RESERVED_DIRECTORIES = ['/tmp', HOME, POOL_CONFIG_DIRECTORY, PACKAGES_DIRECTORY];
+
+/**
+ * Checks a pool's props, concern by concern, throwing the first problem. The order is part of the
+ * behaviour: a name derived from a bad prop is reported against the prop, not the name.
+ */
+export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: ResolvedPool, runtime: RuntimeBehaviour): void {
+  const c: Checked = { scope, props, pool, runtime };
+  checkNames(c);
+  pool.connection._validate(scope, 'connection', pool.version);
+  runtime.validateRelease(scope, pool);
+  if (!runtime.hasWorkPools) checkNoPoolProps(c);
+  runtime.validateOptions(scope);
+  checkPoolName(c);
+  if (pool.launchesJobs && !pool.namespace) {
+    throw propError(scope, 'namespace', undefined,
+      'a chart with a namespace for a kubernetes pool: its RBAC names the worker\'s ServiceAccount by namespace (new Chart(app, id, { namespace }))');
+  }
+  checkQueues(c);
+  checkInteger(scope, 'replicas', pool.replicas, 1, 100);
+  if (pool.limit !== undefined) checkInteger(scope, 'limit', pool.limit, 1, 10000);
+  checkWorkerName(c);
+  for (const [prop, value] of [['prefetch', pool.prefetch], ['queryInterval', pool.queryInterval]] as const) {
+    if (value !== undefined) checkSeconds(scope, prop, value, 1, 3600);
+  }
+  checkPodOptions(c);
+  checkJobTemplateProp(c);
+  checkJobNamespaces(c);
+  checkClusterUid(c);
+  for (const requirement of pool.pipPackages) {
+    if (!PIP_REQUIREMENT.test(requirement)) {
+      throw propError(scope, 'pipPackages', requirement, 'pip requirement specifiers such as "prefect-aws==0.5.10" or "s3fs>=2024.1,<2025"');
+    }
+  }
+  checkConfigFiles(c);
+  checkDask(c);
+}
+
+function checkNames({ scope, props, pool }: Checked): void {
+  // Before the name derived from it, which would be reported against a prop the user did not set.
+  if (pool.poolName !== undefined && props.name === undefined && slug(pool.poolName) === '') {
+    throw propError(scope, 'poolName', pool.poolName, 'a name with a letter or digit, or set name for the Kubernetes objects');
+  }
+  checkDns1035Label(scope, 'name', pool.name, MAX_NAME_LENGTH);
+}
+
+/** The Prefect 1 agent has no work pools or queues, and none of their options. */
+function checkNoPoolProps({ scope, props }: Checked): void {
+  const given = {
+    poolName: props.poolName, queues: props.queues, queueDeployments: props.queueDeployments, managePool: props.managePool,
+    limit: props.limit, prefetch: props.prefetch, queryInterval: props.queryInterval, pipPackages: props.pipPackages,
+  };
+  for (const [prop, value] of Object.entries(given)) {
+    if (value !== undefined) {
+      const shown = Array.isArray(value) ? value.map(v => typeof v === 'string' ? v : v.name).join(',')
+        : value instanceof Duration ? `${value.toMilliseconds() / 1000}s` : value;
+      throw propError(scope, prop, shown,
+        'unset for the Prefect 1 agent, which has no work pools or queues (it selects flows by labels: WorkerRuntime.prefect1KubernetesAgent({ labels }))');
+    }
+  }
+}
+
+function checkPoolName({ scope, pool }: Checked): void {
+  const name = pool.poolName;
+  if (name !== undefined && (name.trim() === '' || name.length > 100 || /[\n\r'"\\/%&><]/.test(name))) {
+    throw propError(scope, 'poolName', name, 'a work pool name of 1 to 100 characters without quotes, slashes, backslashes, %, &, < or >');
+  }
+}
+
+function checkQueues({ scope, pool }: Checked): void {
+  const names = new Set<string>();
+  const slugs = new Map<string, string>();
+  for (const queue of pool.queues) {
+    if (queue.name.trim() === '' || queue.name !== queue.name.trim() || /[\n\r'"\\/%&><]/.test(queue.name) || queue.name.length > 100) {
+      throw propError(scope, 'queues', queue.name, 'queue names of 1 to 100 characters without surrounding spaces, quotes, slashes, backslashes, %, &, < or >');
+    }
+    if (names.has(queue.name)) throw propError(scope, 'queues', queue.name, 'each queue name once');
+    names.add(queue.name);
+    if (queue.priority !== undefined) checkInteger(scope, `queues[${queue.name}].priority`, queue.priority, 1, 1000000);
+    if (queue.concurrencyLimit !== undefined) checkInteger(scope, `queues[${queue.name}].concurrencyLimit`, queue.concurrencyLimit, 0, 1000000);
+    if (!pool.managePool && (queue.priority !== undefined || queue.concurrencyLimit !== undefined)) {
+      throw propError(scope, `queues[${queue.name}]`, 'priority or concurrencyLimit', 'neither when managePool is false: queues are only created here when the pool is managed here');
+    }
+    if (pool.perQueue) {
+      const s = slug(queue.name);
+      const deploymentName = `${pool.name}-${s}`;
+      if (s === '' || deploymentName.length > 63 || !/^[a-z]/.test(deploymentName)) {
+        throw propError(scope, 'queues', queue.name,
+          `with one Deployment per queue, a queue name that makes a valid Deployment name "<name>-<queue>" of at most 63 characters (${JSON.stringify(deploymentName)})`);
+      }
+      const clash = slugs.get(s);
+      if (clash !== undefined) {
+        throw propError(scope, 'queues', queue.name, `with one Deployment per queue, names that differ in more than case and punctuation (${JSON.stringify(clash)} also makes ${deploymentName})`);
+      }
+      slugs.set(s, queue.name);
+    }
+  }
+  if (pool.perQueue && pool.queues.length === 0) {
+    throw propError(scope, 'queues', '(none)', 'at least one queue with QueueDeployments.PER_QUEUE');
+  }
+}
+
+function checkWorkerName({ scope, pool, runtime }: Checked): void {
+  const name = pool.workerName;
+  if (name === undefined) return;
+  if (name.trim() === '' || /[\n\r'"\\/%&><$]/.test(name) || name.length > 100) {
+    throw propError(scope, 'workerName', name, 'a name of 1 to 100 characters without quotes, slashes, $, %, &, < or >');
+  }
+  const pods = pool.replicas * (pool.perQueue ? pool.queues.length : 1);
+  if (pods > 1) {
+    throw propError(scope, 'workerName', name, `unset when there are ${pods} worker pods: each worker needs its own name (the default is the pod's name)`);
+  }
+  if (runtime.noWorkerName) throw propError(scope, 'workerName', name, runtime.noWorkerName);
+}
+
+/** Pull secrets, time zone, node selector, resources and extra environment of the worker pods. */
+function checkPodOptions({ scope, props, pool }: Checked): void {
+  for (const secret of pool.imagePullSecrets) checkDns1123Subdomain(scope, 'imagePullSecrets', secret);
+  if (pool.timeZone !== undefined) checkTimeZone(scope, 'timeZone', pool.timeZone);
+  for (const [key, value] of Object.entries(props.nodeSelector ?? {})) {
+    checkLabelKey(scope, 'nodeSelector', key);
+    checkLabelValue(scope, `nodeSelector[${key}]`, value);
+  }
+  checkContainerResources(scope, 'resources', props.resources);
+  checkExtraEnv(scope, 'env', pool.env, name => {
+    if (!RESERVED_ENV.has(name)) return undefined;
+    const instead = name === 'EXTRA_PIP_PACKAGES'
+      ? 'the pipPackages prop (the image\'s own installer cannot write to the read-only root filesystem)'
+      : 'the props that set it (connection, logLevel, queryInterval, prefetch, timeZone, clusterUid, jobTemplate)';
+    return `a variable the construct does not set itself; use ${instead}`;
+  });
+}
+
+function checkJobTemplateProp({ scope, props, pool, runtime }: Checked): void {
+  if (!props.jobTemplate) return;
+  if (pool.type === WorkPoolType.PROCESS) {
+    throw propError(scope, 'jobTemplate', 'set', 'unset for a process pool: its flow runs are processes in the worker pod, not Jobs');
+  }
+  if (runtime.noJobTemplate) throw propError(scope, 'jobTemplate', 'set', runtime.noJobTemplate);
+  if (!pool.managePool) {
+    throw propError(scope, 'jobTemplate', 'set', 'unset when managePool is false: the template is applied when the pool is managed here');
+  }
+  checkJobTemplate(scope, props.jobTemplate);
+}
+
+function checkJobNamespaces({ scope, props, pool }: Checked): void {
+  const additional = props.additionalJobNamespaces;
+  if (additional !== undefined && !pool.launchesJobs) {
+    throw propError(scope, 'additionalJobNamespaces', additional.join(','), 'unset for a process pool, which launches no Jobs');
+  }
+  const seen = [pool.jobTemplate.namespace ?? pool.namespace];
+  for (const ns of additional ?? []) {
+    checkNamespaceName(scope, 'additionalJobNamespaces', ns);
+    if (seen.includes(ns)) throw propError(scope, 'additionalJobNamespaces', ns, 'namespaces other than the job template\'s, each once');
+    seen.push(ns);
+  }
+}
+
+function checkClusterUid({ scope, pool, runtime }: Checked): void {
+  const uid = pool.clusterUid;
+  if (uid === undefined) return;
+  if (!pool.launchesJobs || !runtime.identifiesCluster) {
+    throw propError(scope, 'clusterUid', uid, 'unset: only Kubernetes workers and Prefect 2 agents identify their cluster');
+  }
+  if (pool.version.isAtLeast(SINCE.KUBERNETES_OBSERVER)) {
+    throw propError(scope, 'clusterUid', `${uid} with Prefect ${pool.version}`,
+      `unset: Prefect ${SINCE.KUBERNETES_OBSERVER} and newer no longer identify the cluster`);
+  }
+  if (!/^[A-Za-z0-9][-A-Za-z0-9_.]{0,252}$/.test(uid)) {
+    throw propError(scope, 'clusterUid', uid, 'an identifier such as the kube-system namespace UID (letters, digits, \'-\', \'_\' and \'.\')');
+  }
+}
+
+function checkConfigFiles({ scope, pool }: Checked): void {
+  const paths = new Set<string>();
+  for (const file of pool.files) {
+    const reserved = RESERVED_DIRECTORIES.find(d => file.path === d || file.path.startsWith(`${d}/`));
+    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(file.path) || file.path.split('/').some(p => p === '.' || p === '..') || reserved) {
+      throw propError(scope, 'configFiles', file.path,
+        `absolute file paths of letters, digits, '.', '_' and '-', outside ${RESERVED_DIRECTORIES.join(', ')}`);
+    }
+    if (paths.has(file.path)) throw propError(scope, 'configFiles', file.path, 'each path once');
+    paths.add(file.path);
+  }
+}
+
+function checkDask({ scope, props, pool, runtime }: Checked): void {
+  const dask = props.dask;
+  if (!dask) return;
+  if (!pool.launchesJobs || !runtime.appliesBaseJobTemplate || !pool.managePool) {
+    throw propError(scope, 'dask', dask.node.path,
+      'a kubernetes pool of workers (WorkerRuntime.worker()) whose job template is managed here: the flow-run pods get their ServiceAccount and the cluster spec from it');
+  }
+  const template = props.jobTemplate;
+  if (template?.serviceAccountName !== undefined) {
+    throw propError(scope, 'jobTemplate.serviceAccountName', template.serviceAccountName,
+      'unset with dask: the flow runs run under the ServiceAccount that may create Dask clusters');
+  }
+  if (template?.env?.some(e => ['PYTHONPATH', 'USER', 'DASK_KUBERNETES__NAMESPACE'].includes(e.name))) {
+    throw propError(scope, 'jobTemplate.env', 'PYTHONPATH, USER or DASK_KUBERNETES__NAMESPACE', 'none of these with dask, which sets them for the dask_scratch module');
+  }
+}

@@ -1,0 +1,292 @@
+import { createHash } from 'node:crypto';
+import { k8s } from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
+import { PrefectImageFlavor } from '../../core/prefect-image';
+import { PrefectVersion } from '../../core/prefect-version';
+import { SINCE } from '../../core/private/prefect-settings';
+import { HOME } from '../../core/private/security';
+import { propError } from '../../core/private/validation';
+import { RunLauncher } from '../agent-rbac';
+import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
+import { WorkPoolType, WorkQueue } from '../work-pool';
+import { baseJobTemplate, JobTemplateContext, prefect1JobTemplate } from './job-templates';
+import { ResolvedPool } from './resolved-pool';
+import { COMPONENT_AGENT, COMPONENT_WORKER, HEALTH_PORT, POOL_CONFIG_DIRECTORY } from './worker-layout';
+
+/** The job template a pool renders, and the file of its ConfigMap that carries it. */
+export interface RenderedJobTemplate {
+  readonly file: string;
+  readonly template: Record<string, unknown>;
+}
+
+/**
+ * What differs between the programs that poll for flow runs: each runtime is one subclass, and the
+ * pool asks it instead of switching on a kind.
+ */
+export abstract class RuntimeBehaviour {
+  /** `app.kubernetes.io/component` of the pods. */
+  public abstract readonly component: string;
+  /** Name of the main container. */
+  public abstract readonly containerName: string;
+  /** What its RBAC allows. */
+  public abstract readonly launcher: RunLauncher;
+  /** The Prefect release of the default image. */
+  public abstract readonly defaultVersion: PrefectVersion;
+  /** Whether it serves a work pool with queues (the Prefect 1 agent selects flows by labels). */
+  public readonly hasWorkPools: boolean = true;
+  /** Whether a base job template kept here is applied to the pool. */
+  public readonly appliesBaseJobTemplate: boolean = false;
+  /** Why the pool's `jobTemplate` prop must stay unset, if this runtime takes none. */
+  public readonly noJobTemplate?: string;
+  /** Why `workerName` must stay unset, if this runtime has no name option. */
+  public readonly noWorkerName?: string;
+  /** Whether the worker identifies its cluster (`clusterUid`). */
+  public readonly identifiesCluster: boolean = true;
+  /** The path of the health endpoint on HEALTH_PORT, if it has one. */
+  public readonly healthPath?: string;
+
+  /** Name of the pool's objects when the `name` prop is unset. */
+  public defaultName(poolSlug: string | undefined): string {
+    return `${poolSlug}-${this.component}`;
+  }
+
+  /** The image flavor its default image has for a pool of this type. */
+  public imageFlavor(_type: WorkPoolType): PrefectImageFlavor {
+    return PrefectImageFlavor.STANDARD;
+  }
+
+  /** The work pool type given to `prefect work-pool create`. */
+  public workPoolType(type: WorkPoolType): string {
+    return type;
+  }
+
+  /** Checks that the image's release runs this runtime. */
+  public abstract validateRelease(scope: IConstruct, pool: ResolvedPool): void;
+
+  /** Checks the runtime's own options. */
+  public validateOptions(_scope: IConstruct): void {}
+
+  /** The job template of the flow runs, if one is kept here. */
+  public jobTemplate(_pool: ResolvedPool, _options: KubernetesJobTemplateOptions, _context: JobTemplateContext): RenderedJobTemplate | undefined {
+    return undefined;
+  }
+
+  /** The main container's arguments for the given queues. */
+  public abstract args(pool: ResolvedPool, queues: WorkQueue[]): string[];
+
+  /** The runtime's own environment (after POD_NAME and HOME, before the pool's extras). */
+  public abstract env(pool: ResolvedPool): k8s.EnvVar[];
+}
+
+function queueArgs(queues: WorkQueue[]): string[] {
+  return queues.flatMap(q => ['--work-queue', q.name]);
+}
+
+/** `--limit` and `--prefetch-seconds`, which workers and Prefect 2 agents share. */
+function limitArgs(pool: ResolvedPool): string[] {
+  return [
+    ...(pool.limit !== undefined ? ['--limit', String(pool.limit)] : []),
+    ...(pool.prefetch !== undefined ? ['--prefetch-seconds', String(pool.prefetch.toSeconds())] : []),
+  ];
+}
+
+/** What every Prefect 2 and 3 client of the pool reads: home, API and log level. */
+function clientEnv(pool: ResolvedPool): k8s.EnvVar[] {
+  return [
+    { name: 'PREFECT_HOME', value: `${HOME}/.prefect` },
+    ...pool.connection._clientEnv(),
+    { name: 'PREFECT_LOGGING_LEVEL', value: pool.logLevel },
+  ];
+}
+
+/**
+ * Older releases read the kube-system namespace (a cluster-wide permission) for a cluster id and
+ * crash the run when they may not; any id that is stable for this pool will do.
+ */
+function clusterUidEnv(pool: ResolvedPool): k8s.EnvVar[] {
+  if (!pool.launchesJobs || pool.version.isAtLeast(SINCE.KUBERNETES_OBSERVER)) return [];
+  return [{ name: 'PREFECT_KUBERNETES_CLUSTER_UID', value: pool.clusterUid ?? stableUuid(`${pool.namespace}/${pool.name}`) }];
+}
+
+function checkSetUpRelease(scope: IConstruct, pool: ResolvedPool): void {
+  if (pool.managePool && !pool.version.isAtLeast(SINCE.WORK_POOL_UPDATE)) {
+    throw propError(scope, 'managePool', `true with Prefect ${pool.version}`,
+      `Prefect ${SINCE.WORK_POOL_UPDATE} or newer (\`prefect work-pool update\`), or managePool: false with the pool set up by other means`);
+  }
+}
+
+/** `prefect worker start` (Prefect 2.10+ and 3). */
+export class WorkerBehaviour extends RuntimeBehaviour {
+  public readonly component = COMPONENT_WORKER;
+  public readonly containerName = 'prefect-worker';
+  public readonly launcher = RunLauncher.KUBERNETES_WORKER;
+  public readonly defaultVersion = PrefectVersion.V3_8_3;
+  public readonly appliesBaseJobTemplate = true;
+  public readonly healthPath = '/health';
+
+  public imageFlavor(type: WorkPoolType): PrefectImageFlavor {
+    return type === WorkPoolType.KUBERNETES ? PrefectImageFlavor.KUBERNETES : PrefectImageFlavor.STANDARD;
+  }
+
+  public validateRelease(scope: IConstruct, pool: ResolvedPool): void {
+    if (!pool.version.isAtLeast(SINCE.WORKER_HEALTHCHECK)) {
+      throw propError(scope, 'runtime', `WorkerRuntime.worker() with Prefect ${pool.version}`,
+        `Prefect ${SINCE.WORKER_HEALTHCHECK} or newer (workers with health checks); for older Prefect 2 use WorkerRuntime.prefect2Agent(), for Prefect 1 WorkerRuntime.prefect1KubernetesAgent()`);
+    }
+    checkSetUpRelease(scope, pool);
+  }
+
+  public jobTemplate(pool: ResolvedPool, options: KubernetesJobTemplateOptions, context: JobTemplateContext): RenderedJobTemplate | undefined {
+    if (!pool.managePool || !pool.launchesJobs) return undefined;
+    return { file: 'base-job-template.json', template: baseJobTemplate(options, context) };
+  }
+
+  public args(pool: ResolvedPool, queues: WorkQueue[]): string[] {
+    return ['prefect', 'worker', 'start', '--pool', pool.poolName!, '--type', pool.type, ...queueArgs(queues),
+      '--name', pool.workerName ?? '$(POD_NAME)', ...limitArgs(pool), '--with-healthcheck',
+      // Installing a missing worker package would fail on the read-only root filesystem anyway.
+      ...(pool.version.isAtLeast(SINCE.WORKER_INSTALL_POLICY) ? ['--install-policy', 'never'] : [])];
+  }
+
+  public env(pool: ResolvedPool): k8s.EnvVar[] {
+    const query = pool.queryInterval?.toSeconds();
+    return [
+      ...clientEnv(pool),
+      ...(query !== undefined ? [{ name: 'PREFECT_WORKER_QUERY_SECONDS', value: String(query) }] : []),
+      { name: 'PREFECT_WORKER_WEBSERVER_HOST', value: '0.0.0.0' },
+      { name: 'PREFECT_WORKER_WEBSERVER_PORT', value: String(HEALTH_PORT) },
+      ...(pool.launchesJobs ? [...clusterUidEnv(pool), ...jobLaunchEnv(pool)] : []),
+    ];
+  }
+}
+
+/** What a Kubernetes worker needs to launch Jobs with namespaced permissions and no credentials in them. */
+function jobLaunchEnv(pool: ResolvedPool): k8s.EnvVar[] {
+  const version = pool.version;
+  const env: k8s.EnvVar[] = [];
+  if (version.isAtLeast(SINCE.KUBERNETES_OBSERVER)) {
+    // Watch flow-run pods and Jobs only where they are launched, so a namespaced Role suffices.
+    env.push({ name: 'PREFECT_INTEGRATIONS_KUBERNETES_OBSERVER_NAMESPACES', value: pool.jobNamespaces.join(',') });
+  }
+  // Flow-run Jobs reference the worker's Secrets instead of carrying the credentials in plain text.
+  const secrets = [
+    { setting: 'API_KEY', reference: pool.connection.apiKey, since: SINCE.JOB_API_KEY_SECRET },
+    { setting: 'API_AUTH_STRING', reference: pool.connection.authString, since: SINCE.JOB_AUTH_STRING_SECRET },
+  ];
+  for (const { setting, reference, since } of secrets) {
+    if (reference && version.isAtLeast(since)) {
+      env.push(
+        { name: `PREFECT_INTEGRATIONS_KUBERNETES_WORKER_${setting}_SECRET_NAME`, value: reference.secretName },
+        { name: `PREFECT_INTEGRATIONS_KUBERNETES_WORKER_${setting}_SECRET_KEY`, value: reference.key },
+      );
+    }
+  }
+  return env;
+}
+
+/** `prefect agent start` (Prefect 2 only). */
+export class Prefect2AgentBehaviour extends RuntimeBehaviour {
+  public readonly component = COMPONENT_AGENT;
+  public readonly containerName = 'prefect-agent';
+  public readonly launcher = RunLauncher.PREFECT2_AGENT;
+  public readonly defaultVersion = PrefectVersion.V2_20_25;
+  public readonly noJobTemplate = 'unset for Prefect 2 agents: their Jobs come from the deployments\' KubernetesJob infrastructure blocks';
+  public readonly noWorkerName = 'unset for Prefect 2 agents, which have no name option';
+
+  public workPoolType(): string {
+    return 'prefect-agent';
+  }
+
+  public validateRelease(scope: IConstruct, pool: ResolvedPool): void {
+    checkSetUpRelease(scope, pool);
+    if (pool.version.major !== 2) {
+      throw propError(scope, 'runtime', `WorkerRuntime.prefect2Agent() with Prefect ${pool.version}`,
+        'Prefect 2: agents were removed in Prefect 3 (use WorkerRuntime.worker())');
+    }
+  }
+
+  public args(pool: ResolvedPool, queues: WorkQueue[]): string[] {
+    return ['prefect', 'agent', 'start', '--pool', pool.poolName!, ...queueArgs(queues), ...limitArgs(pool)];
+  }
+
+  public env(pool: ResolvedPool): k8s.EnvVar[] {
+    const query = pool.queryInterval?.toSeconds();
+    return [
+      ...clientEnv(pool),
+      ...(query !== undefined ? [{ name: 'PREFECT_AGENT_QUERY_INTERVAL', value: String(query) }] : []),
+      ...clusterUidEnv(pool),
+    ];
+  }
+}
+
+/** `prefect agent kubernetes start` (Prefect 1). */
+export class Prefect1AgentBehaviour extends RuntimeBehaviour {
+  public readonly component = COMPONENT_AGENT;
+  public readonly containerName = 'prefect-agent';
+  public readonly launcher = RunLauncher.PREFECT1_KUBERNETES_AGENT;
+  public readonly defaultVersion = PrefectVersion.V1_4_1;
+  public readonly hasWorkPools = false;
+  public readonly identifiesCluster = false;
+  public readonly healthPath = '/api/health';
+
+  public constructor(private readonly labels: string[], private readonly deleteFinishedJobs: boolean) {
+    super();
+  }
+
+  public defaultName(): string {
+    return 'prefect-agent';
+  }
+
+  public workPoolType(): string {
+    throw new Error('the Prefect 1 agent has no work pools');
+  }
+
+  public validateRelease(scope: IConstruct, pool: ResolvedPool): void {
+    if (pool.version.major !== 1) {
+      throw propError(scope, 'runtime', `WorkerRuntime.prefect1KubernetesAgent() with Prefect ${pool.version}`,
+        'a Prefect 1 image (PrefectImage.official({ version: PrefectVersion.V1_4_1 }))');
+    }
+    if (pool.type !== WorkPoolType.KUBERNETES) {
+      throw propError(scope, 'type', pool.type, 'WorkPoolType.KUBERNETES: the Prefect 1 Kubernetes agent runs flows as Jobs');
+    }
+  }
+
+  public validateOptions(scope: IConstruct): void {
+    for (const label of this.labels) {
+      if (label.trim() === '' || /['\\\n]/.test(label)) {
+        throw propError(scope, 'runtime.labels', label, 'non-blank labels without quotes, backslashes or line breaks');
+      }
+    }
+  }
+
+  public jobTemplate(_pool: ResolvedPool, options: KubernetesJobTemplateOptions, context: JobTemplateContext): RenderedJobTemplate {
+    return { file: 'job-template.yaml', template: prefect1JobTemplate(options, context) };
+  }
+
+  public args(): string[] {
+    return ['prefect', 'agent', 'kubernetes', 'start', '--job-template', `${POOL_CONFIG_DIRECTORY}/job-template.yaml`];
+  }
+
+  public env(pool: ResolvedPool): k8s.EnvVar[] {
+    const template = pool.jobTemplate;
+    const pullSecrets = template.imagePullSecrets ?? pool.imagePullSecrets;
+    return [
+      ...pool.connection._prefect1Env(),
+      // Prefect 1 reads the labels as a Python literal.
+      { name: 'PREFECT__CLOUD__AGENT__LABELS', value: `[${this.labels.map(l => `'${l}'`).join(', ')}]` },
+      { name: 'PREFECT__CLOUD__AGENT__NAME', value: pool.workerName ?? '$(POD_NAME)' },
+      { name: 'PREFECT__CLOUD__AGENT__LEVEL', value: pool.logLevel },
+      { name: 'PREFECT__CLOUD__AGENT__AGENT_ADDRESS', value: `http://:${HEALTH_PORT}` },
+      { name: 'NAMESPACE', value: pool.jobNamespace! },
+      ...(template.serviceAccountName ? [{ name: 'SERVICE_ACCOUNT_NAME', value: template.serviceAccountName }] : []),
+      ...(pullSecrets.length > 0 ? [{ name: 'IMAGE_PULL_SECRETS', value: pullSecrets.join(',') }] : []),
+      { name: 'DELETE_FINISHED_JOBS', value: this.deleteFinishedJobs ? 'True' : 'False' },
+    ];
+  }
+}
+
+/** A UUID-shaped identifier derived from `seed`. */
+function stableUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
