@@ -2,12 +2,12 @@
  * The checkers the other tests rely on must be able to fail: each is shown a broken object and
  * must name what is wrong.
  */
-import { apiServerRuleErrors, kubernetes127Errors } from './support/kubernetes-schema';
-import { restrictedViolations } from './support/pod-security';
-import { allowed, Endpoint } from './support/network-policies';
-import { danglingReferences } from './support/references';
-import { namespaceOrderProblems } from './support/checks';
 import { dataSafetyViolations, outputViolations, templatePodViolations } from './support/arbitraries';
+import { namespaceOrderProblems } from './support/checks';
+import { apiServerRuleErrors, kubernetes127Errors } from './support/kubernetes-schema';
+import { allowed, Endpoint } from './support/network-policies';
+import { restrictedViolations } from './support/pod-security';
+import { danglingReferences } from './support/references';
 
 const restrictedPod = () => ({
   securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: 'RuntimeDefault' } },

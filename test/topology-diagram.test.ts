@@ -3,9 +3,9 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { PrefectPlatform, TopologyDiagram } from '../src';
 import { buildVariants } from '../src/examples/variants';
+const { FILES, embed, embedded } = require('../scripts/embedded-diagrams');
 
 type Json = any;
-const { FILES, embed, embedded } = require('../scripts/embedded-diagrams');
 
 const deployment = (name: string, labels: Record<string, string>, spec: Json = {}): Json => ({
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'ns' },

@@ -4,14 +4,15 @@ import { Construct, IConstruct } from 'constructs';
 import type {
   DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers,
 } from '../../imports/kubernetes.dask.org';
-import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
-import { DaskJobTemplateAdditions } from './private/job-template-additions';
-import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { PrefectImage } from '../core/prefect-image';
+import { recommendedLabels, selectorLabels } from '../core/private/labels';
+import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
 import { Program, programSource } from '../core/private/programs';
+import { register } from '../core/private/registry';
 import { checkContainerResources, mergeResources, toRequirements } from '../core/private/resources';
 import { restrictedContainer, restrictedPod } from '../core/private/security';
 import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from '../core/private/validation';
+import { DaskJobTemplateAdditions } from './private/job-template-additions';
 
 /** Bounds of the scratch namespace (ResourceQuota). */
 export interface DaskScratchQuota {
@@ -204,6 +205,7 @@ export class DaskScratch extends Construct {
 
   public constructor(scope: Construct, id: string, props: DaskScratchProps) {
     super(scope, id);
+    register(this);
     this.props = props;
     this.name = props.name ?? 'dask';
     this.namespace = props.namespace;

@@ -1,13 +1,14 @@
 import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
+import { register, registered, registeredOf } from '../core/private/registry';
+import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from '../core/private/validation';
 import { DaskScratch } from '../dask/dask-scratch';
 import { PrefectApi } from '../server/prefect-api';
 import { PrefectConnection } from '../workers/prefect-connection';
-import { PrefectVersion } from '../core/prefect-version';
 import { PrefectWorkerPool } from '../workers/prefect-worker-pool';
-import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from '../core/private/validation';
 
 const ANY_IPV4 = '0.0.0.0/0';
 const ANY_IPV6 = '::/0';
@@ -185,6 +186,7 @@ export class PrefectNetworkPolicies extends Construct {
 
   public constructor(scope: Construct, id: string, props: PrefectNetworkPoliciesProps = {}) {
     super(scope, id);
+    register(this);
     this.props = props;
     const namespace = Chart.of(this).namespace;
     if (!namespace) {
@@ -376,7 +378,7 @@ export class PrefectNetworkPolicies extends Construct {
       fail('ingressControllerNamespace', undefined,
         `the namespace of the controller of ${ingress.node.path} (ingress class ${ingress.ingressClassName ?? 'the cluster default'}), whose pods the API is to admit; "ingress-nginx" is assumed only for the class nginx`);
     }
-    const all = this.node.root.node.findAll();
+    const all = registeredOf(this, [PrefectApi, PrefectWorkerPool, DaskScratch, PrefectNetworkPolicies]);
     const policies = all.filter((c): c is PrefectNetworkPolicies => c instanceof PrefectNetworkPolicies);
     const coveredApis = new Set(policies.map(p => p.props.api));
     const coveredPools = new Set(policies.flatMap(p => p.pools));
@@ -433,7 +435,7 @@ export class PrefectNetworkPolicies extends Construct {
       peers.push({ ipBlock: { cidr: ANY_IPV4 } }, { ipBlock: { cidr: ANY_IPV6 } });
     }
     // Every pool of the app that connects to this server, in whatever namespace.
-    const pools = this.node.root.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool && c.connection.api === api);
+    const pools = registered(this, PrefectWorkerPool).filter(c => c.connection.api === api);
     for (const pool of pools) {
       const profile = pool._networkProfile();
       // A pool without namespace fails validation (uncovered).

@@ -1,4 +1,4 @@
-import { PrefectApiProps } from '../server/prefect-api';
+import { PrefectApiProps } from '../server/prefect-api-props';
 import { PrefectConnection } from '../workers/prefect-connection';
 
 /** The Prefect API a `PrefectPlatform`'s workers use: a server it deploys, or one elsewhere. */

@@ -1,18 +1,18 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { DaskScratch, DaskScratchProps } from '../dask/dask-scratch';
-import { recommendedLabels, stableLabels } from '../core/private/labels';
-import { NetworkIsolation } from '../network/network-isolation';
-import { podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
-import { PlatformServer } from './platform-server';
-import { PrefectApi } from '../server/prefect-api';
-import { PrefectConnection } from '../workers/prefect-connection';
-import { PrefectIngress, PrefectIngressOptions } from '../server/prefect-ingress';
-import { PrefectNetworkPolicies } from '../network/prefect-network-policies';
 import { PrefectVersion } from '../core/prefect-version';
+import { recommendedLabels, stableLabels } from '../core/private/labels';
+import { podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
+import { checkLabels, checkNamespaceName, propError } from '../core/private/validation';
+import { DaskScratch, DaskScratchProps } from '../dask/dask-scratch';
+import { NetworkIsolation } from '../network/network-isolation';
+import { PrefectNetworkPolicies } from '../network/prefect-network-policies';
+import { PrefectApi } from '../server/prefect-api';
+import { PrefectIngress, PrefectIngressOptions } from '../server/prefect-ingress';
+import { PrefectConnection } from '../workers/prefect-connection';
 import { PrefectWorkerPool } from '../workers/prefect-worker-pool';
 import { PrefectWorkerPoolOptions } from '../workers/worker-pool-options';
-import { checkLabels, checkNamespaceName, propError } from '../core/private/validation';
+import { PlatformServer } from './platform-server';
 
 const RESERVED_LABEL_PREFIXES = ['app.kubernetes.io/', 'pod-security.kubernetes.io/'];
 

@@ -2,10 +2,10 @@ import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/private/labels';
-import type { PrefectApi } from './prefect-api';
 import { SINCE } from '../core/private/prefect-settings';
-import { SecretKeyReference } from '../core/secret-key-reference';
 import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from '../core/private/validation';
+import { SecretKeyReference } from '../core/secret-key-reference';
+import type { PrefectApi } from './prefect-api';
 
 /** Options of a certificate issued by cert-manager. Give exactly one of `clusterIssuer` and `issuer`. */
 export interface CertManagerTlsOptions {
@@ -283,7 +283,7 @@ export class PrefectIngress extends Construct {
     this.validate(props);
     this.url = `${props.tls.https ? 'https' : 'http'}://${this.hosts[0]}${this.path ?? ''}`;
     this.uiApiUrl = `${this.url}${API_PATH}`;
-    api._attachIngress(this);
+    api._registerIngress(this);
 
     const access = props.accessControl;
     const tlsSecret = `${this.name}-tls`;

@@ -1,9 +1,9 @@
 import { Chart } from 'cdk8s';
 import { k8s, ServiceAccount } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { PrefectVersion } from '../core/prefect-version';
 import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
-import { PrefectVersion } from '../core/prefect-version';
 import { checkDns1123Subdomain, checkNamespaceName, propError } from '../core/private/validation';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */

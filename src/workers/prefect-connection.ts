@@ -1,11 +1,11 @@
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { secretEnv } from '../core/private/env';
-import type { PrefectApi } from '../server/prefect-api';
-import { SINCE } from '../core/private/prefect-settings';
 import { PrefectVersion } from '../core/prefect-version';
-import { SecretKeyReference } from '../core/secret-key-reference';
+import { secretEnv } from '../core/private/env';
+import { SINCE } from '../core/private/prefect-settings';
 import { propError } from '../core/private/validation';
+import { SecretKeyReference } from '../core/secret-key-reference';
+import type { PrefectApi } from '../server/prefect-api';
 
 /** Options for a Prefect Cloud workspace. */
 export interface PrefectCloudOptions {

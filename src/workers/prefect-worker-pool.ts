@@ -8,6 +8,7 @@ import { toEnvVars } from '../core/private/env';
 import { flowRunSelectorLabels, recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
 import { httpGetProbe } from '../core/private/probes';
 import { Program, programSource } from '../core/private/programs';
+import { register } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
 import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from '../core/private/security';
 import { problemsOf } from '../core/private/validation';
@@ -128,6 +129,7 @@ export class PrefectWorkerPool extends Construct {
 
   public constructor(scope: Construct, id: string, props: PrefectWorkerPoolProps) {
     super(scope, id);
+    register(this);
     this.props = props;
     this.runtime = props.runtime ?? WorkerRuntime.worker();
     this.behaviour = this.runtime._behaviour;

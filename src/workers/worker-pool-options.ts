@@ -1,8 +1,8 @@
 import { Duration } from 'cdk8s';
 import { ContainerResources, k8s } from 'cdk8s-plus-27';
 import { EnvironmentVariable } from '../core/environment-variable';
-import { PrefectImage } from '../core/prefect-image';
 import { PrefectLogLevel } from '../core/log-level';
+import { PrefectImage } from '../core/prefect-image';
 import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
 import { ConfigFile, QueueDeployments, WorkPoolType, WorkQueue } from './work-pool';
 import { WorkerRuntime } from './worker-runtime';

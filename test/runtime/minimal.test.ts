@@ -5,11 +5,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { only } from '../support/synth';
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
 import { Pod } from './support/local-cluster';
 import { PrefectClient, variant } from './support/runtime';
 import { Scenario } from './support/scenario';
-import { only } from '../support/synth';
 
 type Json = any;
 

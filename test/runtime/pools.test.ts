@@ -13,11 +13,11 @@ import * as path from 'node:path';
 import { App, Duration, Testing } from 'cdk8s';
 import { EnvironmentVariable, PrefectPlatform } from '../../src';
 import { allowed, matchesSelector } from '../support/network-policies';
+import { only } from '../support/synth';
 import { flowRepository, flowRunEndpoint, runFromGit, selectorProblems } from './support/flow-runs';
 import { Pod } from './support/local-cluster';
 import { environment, PrefectClient, RUNTIME_HOME } from './support/runtime';
 import { Scenario } from './support/scenario';
-import { only } from '../support/synth';
 
 type Json = any;
 

@@ -2,11 +2,11 @@
  * The prefect2-agents variant, run for real on Prefect 2.20.25 and PostgreSQL: the server, the pool
  * set-up of both agents' pods at once, and the agents polling their queues.
  */
+import { only } from '../support/synth';
 import { startPostgres, BackingService } from './support/backing-services';
 import { HOST_IP, Pod } from './support/local-cluster';
 import { eventually, PrefectClient, variant } from './support/runtime';
 import { Scenario } from './support/scenario';
-import { only } from '../support/synth';
 
 const DATABASE_HOST = 'postgres.databases.svc.cluster.local';
 

@@ -3,13 +3,13 @@
  * the migration Job, three API replicas, the services process, basic auth, the
  * pool set-up of four worker pods at once, per-queue workers, and a flow run in the job namespace.
  */
+import { only } from '../support/synth';
 import { startPostgres, startRedis, BackingService, Postgres } from './support/backing-services';
 import { finalState, flowRepository, jobProblems, runFromGit, runJobPod } from './support/flow-runs';
 import { NamespacedData } from './support/kubelet';
 import { HOST_IP, LocalCluster, Pod } from './support/local-cluster';
 import { eventually, PrefectClient, variant } from './support/runtime';
 import { Scenario } from './support/scenario';
-import { only } from '../support/synth';
 
 type Json = any;
 

@@ -4,18 +4,18 @@
  * synthesized configuration must hold.
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import * as fc from 'fast-check';
 import { Cpu } from 'cdk8s-plus-27';
+import * as fc from 'fast-check';
+import * as yaml from 'yaml';
 import {
   DaskScratch, EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectNetworkPolicies,
   PrefectWorkerPool, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase,
   PrefectImage, PrefectImageFlavor, PrefectIngressOptions, PrefectLogLevel, PrefectPlatform, PrefectPlatformProps,
   PrefectPlatformWorkerPoolOptions, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
 } from '../../src';
-import * as yaml from 'yaml';
 import { problems } from './checks';
-import { restrictedViolations } from './pod-security';
 import { flowRunJobsOf } from './job-template';
+import { restrictedViolations } from './pod-security';
 
 type Json = any;
 

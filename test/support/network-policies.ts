@@ -9,8 +9,8 @@
  * match only addresses outside the cluster's pods, as the API documents for pod addresses being
  * implementation-defined.
  */
-import { podTemplates } from './pod-security';
 import { jobAsApplied, renderWithDefaults } from './job-template';
+import { podTemplates } from './pod-security';
 
 type Json = any;
 

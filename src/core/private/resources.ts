@@ -1,5 +1,4 @@
-import { ContainerResources } from 'cdk8s-plus-27';
-import { k8s } from 'cdk8s-plus-27';
+import { ContainerResources , k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { checkCpu, checkSize, cpuMillis, propError } from './validation';
 

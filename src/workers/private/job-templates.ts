@@ -1,14 +1,14 @@
 import { Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { toEnvVars } from '../../core/private/env';
-import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
 import { PrefectImage } from '../../core/prefect-image';
+import { toEnvVars } from '../../core/private/env';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
 import { HOME, restrictedContainer, restrictedPod } from '../../core/private/security';
 import {
   checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds, propError,
 } from '../../core/private/validation';
+import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
 
 /**
  * Rendering of the job templates: the base job template of a Prefect 2.10+ or 3 kubernetes work

@@ -3,11 +3,11 @@
  * the steps that start a server or a worker and wait for their probes.
  */
 import { Endpoint } from '../../support/network-policies';
+import { only } from '../../support/synth';
 import { NamespacedData } from './kubelet';
 import { KubernetesApiStandIn } from './kubernetes-api';
 import { LocalCluster, Pod } from './local-cluster';
 import { eventually, imageFor, PrefectClient, workDir } from './runtime';
-import { only } from '../../support/synth';
 
 type Json = any;
 

@@ -1,0 +1,47 @@
+// Lint rules of the library: import order, the direction of dependencies between the areas of
+// src/ (docs/architecture.md), no import cycles, and the size limits of files and functions.
+import importPlugin from 'eslint-plugin-import';
+import tseslint from 'typescript-eslint';
+
+/** An area may import the areas listed for it, and nothing above it. */
+const below = {
+  core: [],
+  server: ['core'],
+  dask: ['core'],
+  workers: ['core', 'server', 'dask'],
+  network: ['core', 'server', 'workers', 'dask'],
+  platform: ['core', 'server', 'workers', 'dask', 'network'],
+  diagram: [],
+};
+const areas = Object.keys(below);
+const zones = areas.flatMap(area => areas
+  .filter(other => other !== area && !below[area].includes(other))
+  .map(other => ({ target: `./src/${area}`, from: `./src/${other}`, message: `${area}/ may not depend on ${other}/ (docs/architecture.md)` })));
+
+export default tseslint.config(
+  { ignores: ['lib/**', 'dist/**', 'dist-jsii/**', 'imports/**', 'node_modules/**', '**/*.js', '**/*.mjs'] },
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parser: tseslint.parser },
+    plugins: { import: importPlugin },
+    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } }, 'import/extensions': ['.ts'] },
+    rules: {
+      'import/order': ['error', {
+        'groups': ['builtin', 'external', 'parent', 'sibling', 'index'],
+        'newlines-between': 'never',
+        'alphabetize': { order: 'asc', caseInsensitive: true },
+      }],
+      'import/no-duplicates': 'error',
+      'import/first': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'import/no-cycle': 'error',
+      'import/no-restricted-paths': ['error', { zones }],
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+);

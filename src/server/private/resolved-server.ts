@@ -1,0 +1,58 @@
+import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
+import { PrefectVersion } from '../../core/prefect-version';
+import { serverSetting } from '../../core/private/prefect-settings';
+import { SecretKeyReference } from '../../core/secret-key-reference';
+import { PrefectApiProps } from '../prefect-api-props';
+import { PrefectDatabase } from '../prefect-database';
+
+export const COMPONENT_SERVER = 'server';
+export const COMPONENT_SERVICES = 'background-services';
+export const COMPONENT_MIGRATION = 'database-migration';
+export const UI_DIRECTORY = '/var/cache/prefect-ui';
+export const DATA_DIRECTORY = '/var/lib/prefect';
+export const PORT_NAME = 'http';
+
+/** A server's props with every default applied, resolved once in its constructor. */
+export interface ResolvedServer {
+  readonly props: PrefectApiProps;
+  readonly name: string;
+  readonly database: PrefectDatabase;
+  readonly replicas: number;
+  readonly highlyAvailable: boolean;
+  readonly image: PrefectImage;
+  readonly version: PrefectVersion;
+  readonly port: number;
+}
+
+/** How the server is reached, which an ingress or an external Service may decide after construction. */
+export interface ServerExposure {
+  /** The API URL the UI calls. */
+  readonly uiApiUrl: string;
+  /** The path of the API: `/api`, or `<sub-path>/api`. */
+  readonly apiPath: string;
+  /** The ingress's sub-path, if any. */
+  readonly subPath?: string;
+  readonly basicAuth?: SecretKeyReference;
+}
+
+export function resolveServer(props: PrefectApiProps): ResolvedServer {
+  const replicas = props.replicas ?? 1;
+  const highlyAvailable = replicas > 1;
+  const image = (props.image ?? PrefectImage.official())
+    ._withDefaultFlavor(highlyAvailable ? PrefectImageFlavor.KUBERNETES : PrefectImageFlavor.STANDARD);
+  return {
+    props,
+    name: props.name ?? 'prefect-server',
+    database: props.database ?? PrefectDatabase.sqlite(),
+    replicas,
+    highlyAvailable,
+    image,
+    version: image.version,
+    port: props.port ?? 4200,
+  };
+}
+
+/** A server setting under the name the server's release reads. */
+export function setting(server: ResolvedServer, name: string): string {
+  return serverSetting(server.version, name);
+}

@@ -1,0 +1,174 @@
+import { IConstruct } from 'constructs';
+import { PrefectImageFlavor } from '../../core/prefect-image';
+import { PrefectVersion } from '../../core/prefect-version';
+import { settingAliases, SINCE } from '../../core/private/prefect-settings';
+import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
+import { checkContainerResources } from '../../core/private/resources';
+import {
+  checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkNonEmpty,
+  checkSeconds, checkSize, checkTimeZone, propError,
+} from '../../core/private/validation';
+import { SecretKeyReference } from '../../core/secret-key-reference';
+import { ExternalServiceOptions, ExternalServiceType } from '../external-service';
+import { ResolvedServer, ServerExposure } from './resolved-server';
+import { serverOnlyEnv, sharedEnv } from './server-env';
+
+const RESERVED_ENV = [
+  'PREFECT_SERVER_API_HOST', 'PREFECT_SERVER_API_PORT', 'PREFECT_SERVER_API_AUTH_STRING', 'PREFECT_SERVER_API_BASE_PATH',
+  'PREFECT_SERVER_UI_SERVE_BASE',
+  ...['CONNECTION_URL', 'DRIVER', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'MIGRATE_ON_START'].map(p => `PREFECT_SERVER_DATABASE_${p}`),
+  'PREFECT_MESSAGING_BROKER', 'PREFECT_MESSAGING_CACHE', 'PREFECT_SERVER_EVENTS_CAUSAL_ORDERING',
+  'PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', 'PREFECT_SERVER_DOCKET_URL',
+  ...['HOST', 'PORT', 'DB', 'USERNAME', 'PASSWORD', 'SSL', 'URL'].map(p => `PREFECT_REDIS_MESSAGING_${p}`),
+];
+
+// Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
+const MAX_NAME_LENGTH = 46;
+
+export function validateServer(scope: IConstruct, server: ResolvedServer, exposure: ServerExposure): void {
+  const props = server.props;
+  const version = server.version;
+  checkDns1035Label(scope, 'name', server.name, MAX_NAME_LENGTH);
+  if (!version.isAtLeast(SINCE.WRITABLE_UI_DIRECTORY)) {
+    throw propError(scope, 'image', `${server.image.reference} (Prefect ${version})`,
+      `Prefect ${SINCE.WRITABLE_UI_DIRECTORY} or newer (Prefect 1 has no \`prefect server start\`; older 2.x releases write the UI into the image, which a read-only root filesystem forbids)`);
+  }
+  checkInteger(scope, 'replicas', server.replicas, 1, 100);
+  checkInteger(scope, 'port', server.port, 1024, 65535);
+  for (const secret of props.imagePullSecrets ?? []) {
+    checkDns1123Subdomain(scope, 'imagePullSecrets', secret);
+  }
+  validateDatabase(scope, server);
+  validateHighAvailability(scope, server);
+  if (props.uiApiUrl !== undefined) {
+    checkBrowserUrl(scope, 'uiApiUrl', props.uiApiUrl, true);
+    if (!/\/api\/?$/.test(new URL(props.uiApiUrl).pathname)) {
+      throw propError(scope, 'uiApiUrl', props.uiApiUrl, 'the API URL, which ends in /api (e.g. "https://prefect.example.com/api")');
+    }
+  }
+  if (props.basicAuth) checkBasicAuth(scope, 'basicAuth', props.basicAuth, server.version);
+  if (props.timeZone !== undefined) checkTimeZone(scope, 'timeZone', props.timeZone);
+  checkContainerResources(scope, 'resources', props.resources);
+  if (props.servicesResources && !server.highlyAvailable) {
+    throw propError(scope, 'servicesResources', 'set',
+      'only with replicas > 1: a single server runs its background services in the API container (use resources)');
+  }
+  checkContainerResources(scope, 'servicesResources', props.servicesResources);
+  if (props.startupTimeout !== undefined) checkSeconds(scope, 'startupTimeout', props.startupTimeout, PROBE_PERIOD_SECONDS, 3600);
+  // The host and port are set by flags; database and messaging belong to their props whatever
+  // the mode (a stray connection URL would override them); the rest as set, under either alias.
+  const ownNames = new Set([...RESERVED_ENV, ...RESERVED_ENV.flatMap(settingAliases),
+    ...sharedEnv(server).concat(serverOnlyEnv(server, exposure)).flatMap(e => settingAliases(e.name))]);
+  checkExtraEnv(scope, 'env', props.env ?? [], name => ownNames.has(name)
+    ? 'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone) or its PrefectIngress (path)'
+    : undefined);
+}
+
+function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
+  const version = server.version;
+  const sqlite = server.database._sqlite;
+  if (sqlite) {
+    if (sqlite.size) checkSize(scope, 'database.size', sqlite.size, 100);
+    if (sqlite.storageClassName !== undefined) checkDns1123Subdomain(scope, 'database.storageClassName', sqlite.storageClassName);
+  }
+  server.database._connectionUrl?._validate(scope, 'database.connectionUrl');
+  const parts = server.database._components;
+  if (parts) {
+    if (!version.isAtLeast(SINCE.DATABASE_COMPONENTS)) {
+      throw propError(scope, 'database', `PrefectDatabase.postgres() with Prefect ${version}`,
+        `Prefect ${SINCE.DATABASE_COMPONENTS} or newer; for Prefect 2 use PrefectDatabase.postgresUrl() with the connection URL in a Secret`);
+    }
+    checkNonEmpty(scope, 'database.host', parts.host);
+    checkInteger(scope, 'database.port', parts.port ?? 5432, 1, 65535);
+    checkNonEmpty(scope, 'database.user', parts.user);
+    checkNonEmpty(scope, 'database.databaseName', parts.databaseName);
+    parts.password._validate(scope, 'database.password');
+  }
+}
+
+function validateHighAvailability(scope: IConstruct, server: ResolvedServer): void {
+  const version = server.version;
+  if (!server.highlyAvailable) {
+    if (server.props.redis) {
+      throw propError(scope, 'redis', server.props.redis.host,
+        'only with replicas > 1: a single server keeps its messaging in memory');
+    }
+    return;
+  }
+  if (server.database.isSqlite) {
+    throw propError(scope, 'replicas', server.replicas,
+      '1 with SQLite, which allows a single writer; for more replicas use PostgreSQL (database: PrefectDatabase.postgres(...) or PrefectDatabase.postgresUrl(...)) and redis');
+  }
+  if (!version.isAtLeast(SINCE.HIGH_AVAILABILITY)) {
+    throw propError(scope, 'replicas', `${server.replicas} with Prefect ${version}`,
+      `1, or Prefect ${SINCE.HIGH_AVAILABILITY} or newer: several API pods need \`--no-services\` to keep every loop service out of them, and Redis lease storage and event ordering`);
+  }
+  const redis = server.props.redis;
+  if (!redis) {
+    throw propError(scope, 'redis', undefined,
+      `Redis connection options when replicas is ${server.replicas}: API pods share events, ordering and leases through Redis`);
+  }
+  if (server.image.flavor === PrefectImageFlavor.STANDARD || server.image.flavor === PrefectImageFlavor.CONDA) {
+    throw propError(scope, 'image', server.image.reference,
+      'an image with prefect-redis when replicas > 1, such as PrefectImage.official({ flavor: PrefectImageFlavor.KUBERNETES })');
+  }
+  checkNonEmpty(scope, 'redis.host', redis.host);
+  checkInteger(scope, 'redis.port', redis.port ?? 6379, 1, 65535);
+  checkInteger(scope, 'redis.db', redis.db ?? 0, 0, 1_000_000);
+  if (redis.username !== undefined) checkNonEmpty(scope, 'redis.username', redis.username);
+  redis.password?._validate(scope, 'redis.password');
+}
+
+/** Checks a basic auth Secret for a server of this release, reporting errors against the construct and prop that give it. */
+export function checkBasicAuth(scope: IConstruct, prop: string, authString: SecretKeyReference, version: PrefectVersion): void {
+  authString._validate(scope, prop);
+  if (!version.isAtLeast(SINCE.BASIC_AUTH)) {
+    throw propError(scope, prop, `Secret ${authString.secretName} with Prefect ${version}`,
+      `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth, or also guard the health endpoints the probes use; put authentication in front of the server instead`);
+  }
+}
+
+/** What gives the UI its API URL: the ingress, the external Service's address, the uiApiUrl prop. */
+export interface BrowserUrlSources {
+  readonly ingressPath?: string;
+  readonly externalService: boolean;
+  readonly externalAddress?: string;
+  readonly uiApiUrl?: string;
+}
+
+/** The UI can call the API at one URL only, so exactly one place may give it. */
+export function browserUrlProblems(scope: IConstruct, given: BrowserUrlSources): string[] {
+  const sources = [
+    ...(given.ingressPath ? [{ prop: 'ingress', value: given.ingressPath, what: `the ingress ${given.ingressPath}` }] : []),
+    ...(given.externalAddress ? [{ prop: 'exposeViaService.address', value: given.externalAddress, what: 'exposeViaService\'s address' }] : []),
+    ...(given.uiApiUrl !== undefined ? [{ prop: 'uiApiUrl', value: given.uiApiUrl, what: 'the uiApiUrl prop' }] : []),
+  ];
+  if (sources.length > 1) {
+    const [first, second] = sources;
+    return [propError(scope, second.prop, second.value,
+      `unset: ${first.what} gives the browser-facing URL already, and the UI can call the API at one URL only (an ingress sets it, so leave uiApiUrl and the Service address unset)`).message];
+  }
+  if (given.externalService && sources.length === 0) {
+    return [propError(scope, 'exposeViaService.address', undefined,
+      'the URL at which browsers reach the external Service (e.g. "http://prefect.example.com:30420"): without it the UI would call the API on localhost').message];
+  }
+  return [];
+}
+
+/** Checks the options of `exposeViaService`, whose Service port defaults to the API's. */
+export function checkExternalService(scope: IConstruct, options: ExternalServiceOptions, port: number): void {
+  const prop = (name: string) => `exposeViaService.${name}`;
+  if (!Object.values(ExternalServiceType).includes(options.serviceType)) {
+    throw propError(scope, prop('serviceType'), options.serviceType, 'ExternalServiceType.NODE_PORT or ExternalServiceType.LOAD_BALANCER');
+  }
+  if (options.address !== undefined) checkBrowserUrl(scope, prop('address'), options.address, false);
+  checkInteger(scope, prop('port'), port, 1, 65535);
+  if (options.nodePort !== undefined) checkInteger(scope, prop('nodePort'), options.nodePort, 30000, 32767);
+  if (options.loadBalancerSourceRanges !== undefined) {
+    if (options.serviceType !== ExternalServiceType.LOAD_BALANCER) {
+      throw propError(scope, prop('loadBalancerSourceRanges'), options.loadBalancerSourceRanges.join(','), 'unset unless serviceType is ExternalServiceType.LOAD_BALANCER');
+    }
+    for (const range of options.loadBalancerSourceRanges) checkCidr(scope, prop('loadBalancerSourceRanges'), range);
+  }
+  checkAnnotations(scope, prop('annotations'), options.annotations ?? {});
+}
