@@ -1,165 +1,25 @@
 import { Chart, Duration, Lazy, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import type {
-  DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers,
-} from '../../imports/kubernetes.dask.org';
 import { PrefectImage } from '../core/prefect-image';
 import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
+import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { Program, programSource } from '../core/private/programs';
 import { register } from '../core/private/registry';
-import { checkContainerResources, mergeResources, toRequirements } from '../core/private/resources';
-import { restrictedContainer, restrictedPod } from '../core/private/security';
+import { checkContainerResources, toRequirements } from '../core/private/resources';
 import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from '../core/private/validation';
+import { DaskScratchProps } from './dask-scratch-props';
+import { clusterManifest, schedulerResources, workerResources } from './private/cluster-manifest';
 import { DaskJobTemplateAdditions } from './private/job-template-additions';
 
-/** Bounds of the scratch namespace (ResourceQuota). */
-export interface DaskScratchQuota {
-  /**
-   * Pods at once (schedulers and workers of all clusters).
-   * @default 50
-   */
-  readonly pods?: number;
-
-  /**
-   * Total CPU requests.
-   * @default Cpu.units(32)
-   */
-  readonly cpu?: Cpu;
-
-  /**
-   * Total memory requests and limits.
-   * @default Size.gibibytes(128)
-   */
-  readonly memory?: Size;
-
-  /**
-   * Total ephemeral-storage requests and limits (worker scratch space included).
-   * @default Size.gibibytes(1024)
-   */
-  readonly ephemeralStorage?: Size;
-}
-
-/** Properties of a `DaskScratch`. */
-export interface DaskScratchProps {
-  /**
-   * The image of the Dask scheduler and workers. The workers run the flow's tasks, so it is the
-   * flow's image: it must contain prefect, prefect-dask, dask-kubernetes and the flow's
-   * dependencies, with the same `distributed` release as the flow-run pods.
-   */
-  readonly image: PrefectImage;
-
-  /**
-   * A namespace for the Dask clusters, which the construct creates with Pod Security "restricted"
-   * enforced, a ResourceQuota and a LimitRange.
-   * @default the clusters run in the flow runs' own namespaces, without quota
-   */
-  readonly namespace?: string;
-
-  /**
-   * Name of the construct's objects (and prefix of the Dask clusters' names).
-   * @default "dask"
-   */
-  readonly name?: string;
-
-  /**
-   * Workers per cluster.
-   * @default 2
-   */
-  readonly workers?: number;
-
-  /**
-   * Resources of each worker. A memory limit is required.
-   * @default requests 1 CPU and 4Gi memory, memory limit 4Gi
-   */
-  readonly workerResources?: ContainerResources;
-
-  /**
-   * Resources of the scheduler. A memory limit is required.
-   * @default requests 250m CPU and 1Gi memory, memory limit 2Gi
-   */
-  readonly schedulerResources?: ContainerResources;
-
-  /**
-   * Disk space each worker may spill to (a disk-backed emptyDir of this size limit, mounted as
-   * Dask's temporary directory, within the pod's ephemeral-storage request and limit).
-   * @default Size.gibibytes(10)
-   */
-  readonly scratchSize?: Size;
-
-  /**
-   * How much a worker spills at most (`distributed.worker.memory.max-spill`); below `scratchSize`,
-   * so Dask stops spilling before the kubelet evicts the pod for a full volume.
-   * @default 80% of scratchSize
-   */
-  readonly maxSpill?: Size;
-
-  /**
-   * How long a cluster may go without Dask work before the operator deletes it: the safety net
-   * for clusters whose flow-run pod died before closing them.
-   * @default Duration.hours(1)
-   */
-  readonly idleTimeout?: Duration;
-
-  /**
-   * Bounds of the scratch namespace (with `namespace` only).
-   * @default see DaskScratchQuota
-   */
-  readonly quota?: DaskScratchQuota;
-  /**
-   * Age at which the cleanup deletes a Dask cluster of this spec, whatever it is doing: flows that
-   * need longer must be given more.
-   * @default Duration.hours(24)
-   */
-  readonly maxClusterLifetime?: Duration;
-
-  /**
-   * Age at which the cleanup deletes Succeeded and Failed pods left in the flow-run namespaces
-   * (flow-run pods, classic dask-kubernetes workers): long enough to read a failure's logs.
-   * @default Duration.hours(6)
-   */
-  readonly finishedPodAge?: Duration;
-
-  /**
-   * Age after finishing at which the cleanup deletes flow-run Jobs (those whose own TTL was unset
-   * or changed).
-   * @default Duration.days(1)
-   */
-  readonly finishedJobAge?: Duration;
-
-  /**
-   * When the cleanup runs (cron syntax, in the controller manager's time zone).
-   * @default every 15 minutes
-   */
-  readonly cleanupSchedule?: string;
-
-  /**
-   * The image of the cleanup (it needs Python 3.9 or newer only).
-   * @default PrefectImage.official()
-   */
-  readonly cleanupImage?: PrefectImage;
-}
-
 const EXACT = SizeRoundingBehavior.NONE;
-const DEFAULT_WORKER_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.units(1) },
-  memory: { request: Size.gibibytes(4), limit: Size.gibibytes(4) },
-};
-const DEFAULT_SCHEDULER_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.millis(250) },
-  memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
-};
-const SCRATCH_DIRECTORY = '/scratch';
-const DASK_HOME = '/tmp';
-const TMP_SIZE = Size.gibibytes(1);
 /** Where flow-run pods find the cluster spec and the helper module. */
 const DASK_CONFIG_DIRECTORY = '/etc/dask-scratch';
 const SPEC_FILE = 'daskcluster.yaml';
 const CLEANUP_DIRECTORY = '/etc/dask-cleanup';
 const HELPER_MODULE = 'dask_scratch.py';
 /** The placeholder the helper replaces with a name of the flow run's own. */
-const NAME_PLACEHOLDER = 'dask-scratch-cluster';
 
 /**
  * The Role rules of dask-kubernetes' operator client (`KubeCluster`), as its documentation gives
@@ -396,8 +256,19 @@ export class DaskScratch extends Construct {
     const image = props.cleanupImage ?? PrefectImage.official();
     const labels = this.labels('cleanup');
     const metadata = { name: `${this.name}-cleanup`, namespace: this.home, labels };
-    new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
-    new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': programSource(Program.DASK_CLEANUP) } });
+    const account = new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
+    const script = new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': programSource(Program.DASK_CLEANUP) } });
+    const container = restrictedContainerSpec({
+      name: 'cleanup',
+      image: image.reference,
+      args: ['python', `${CLEANUP_DIRECTORY}/cleanup.py`],
+      env: this.cleanupEnv(),
+      resources: {
+        requests: { 'cpu': k8s.Quantity.fromString('50m'), 'memory': k8s.Quantity.fromString('128Mi'), 'ephemeral-storage': k8s.Quantity.fromString('16Mi') },
+        limits: { 'memory': k8s.Quantity.fromString('256Mi'), 'ephemeral-storage': k8s.Quantity.fromString('64Mi') },
+      },
+      volumeMounts: [{ name: 'script', mountPath: CLEANUP_DIRECTORY, readOnly: true }],
+    });
     new k8s.KubeCronJob(this, 'Cleanup', {
       metadata,
       spec: {
@@ -413,46 +284,36 @@ export class DaskScratch extends Construct {
             ttlSecondsAfterFinished: 86400,
             template: {
               metadata: { labels },
-              spec: {
-                serviceAccountName: `${this.name}-cleanup`,
-                // It deletes through the Kubernetes API.
-                automountServiceAccountToken: true,
-                enableServiceLinks: false,
+              // It deletes through the Kubernetes API.
+              spec: restrictedPodSpec({
+                serviceAccountName: account.name,
+                callsKubernetesApi: true,
                 restartPolicy: 'Never',
-                securityContext: restrictedPod(),
-                containers: [{
-                  name: 'cleanup',
-                  image: image.reference,
-                  imagePullPolicy: 'IfNotPresent',
-                  // The image's entrypoint (tini, then Prefect's entrypoint script) stays.
-                  args: ['python', `${CLEANUP_DIRECTORY}/cleanup.py`],
-                  env: [
-                    // Resolved at synth: pools attach their namespaces after construction.
-                    { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => this._clusterNamespaces.join(',') }) },
-                    { name: 'RUN_NAMESPACES', value: Lazy.any({ produce: () => [...this.runNamespaces].join(',') }) },
-                    { name: 'CLUSTER_SELECTOR', value: `app.kubernetes.io/instance=${this.name},app.kubernetes.io/component=dask-cluster` },
-                    // Only what this spec's pools and clusters leave: other pools may keep theirs longer.
-                    { name: 'RUN_POD_SELECTOR', value: Lazy.any({ produce: () => `app.kubernetes.io/component=flow-run,app.kubernetes.io/instance in (${[...this.pools.keys()].join(',')})` }) },
-                    { name: 'DASK_POD_SELECTOR', value: `dask.org/component,app.kubernetes.io/instance=${this.name}` },
-                    { name: 'JOB_SELECTOR', value: Lazy.any({ produce: () => `prefect.io/flow-run-id,prefect.io/work-pool-name in (${[...new Set(this.pools.values())].join(',')})` }) },
-                    { name: 'MAX_CLUSTER_AGE', value: String(this.ages.lifetime) },
-                    { name: 'POD_AGE', value: String(this.ages.pod) },
-                    { name: 'JOB_AGE', value: String(this.ages.job) },
-                  ],
-                  resources: {
-                    requests: { 'cpu': k8s.Quantity.fromString('50m'), 'memory': k8s.Quantity.fromString('128Mi'), 'ephemeral-storage': k8s.Quantity.fromString('16Mi') },
-                    limits: { 'memory': k8s.Quantity.fromString('256Mi'), 'ephemeral-storage': k8s.Quantity.fromString('64Mi') },
-                  },
-                  securityContext: restrictedContainer(),
-                  volumeMounts: [{ name: 'script', mountPath: CLEANUP_DIRECTORY, readOnly: true }],
-                }],
-                volumes: [{ name: 'script', configMap: { name: `${this.name}-cleanup` } }],
-              },
+                containers: [container],
+                volumes: [{ name: 'script', configMap: { name: script.name } }],
+              }),
             },
           },
         },
       },
     });
+  }
+
+  /** What the cleanup deletes, by namespace, label and age. */
+  private cleanupEnv(): k8s.EnvVar[] {
+    return [
+      // Resolved at synth: pools bind their namespaces after construction.
+      { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => this._clusterNamespaces.join(',') }) },
+      { name: 'RUN_NAMESPACES', value: Lazy.any({ produce: () => [...this.runNamespaces].join(',') }) },
+      { name: 'CLUSTER_SELECTOR', value: `app.kubernetes.io/instance=${this.name},app.kubernetes.io/component=dask-cluster` },
+      // Only what this spec's pools and clusters leave: other pools may keep theirs longer.
+      { name: 'RUN_POD_SELECTOR', value: Lazy.any({ produce: () => `app.kubernetes.io/component=flow-run,app.kubernetes.io/instance in (${[...this.pools.keys()].join(',')})` }) },
+      { name: 'DASK_POD_SELECTOR', value: `dask.org/component,app.kubernetes.io/instance=${this.name}` },
+      { name: 'JOB_SELECTOR', value: Lazy.any({ produce: () => `prefect.io/flow-run-id,prefect.io/work-pool-name in (${[...new Set(this.pools.values())].join(',')})` }) },
+      { name: 'MAX_CLUSTER_AGE', value: String(this.ages.lifetime) },
+      { name: 'POD_AGE', value: String(this.ages.pod) },
+      { name: 'JOB_AGE', value: String(this.ages.job) },
+    ];
   }
 
   private clientRole(namespace: string): void {
@@ -472,101 +333,24 @@ export class DaskScratch extends Construct {
     });
   }
 
-  /** The scheduler's, with ephemeral storage for its /tmp (a quota on it needs every pod to say). */
   private schedulerResources(): ContainerResources {
-    const tmp = TMP_SIZE.toMebibytes({ rounding: EXACT });
-    return {
-      ...mergeResources(DEFAULT_SCHEDULER_RESOURCES, this.props.schedulerResources),
-      ephemeralStorage: { request: Size.mebibytes(256), limit: Size.mebibytes(tmp + 256) },
-    };
+    return schedulerResources(this.props.schedulerResources);
   }
 
-  /** A worker's: the scratch volume and /tmp (its home) count against ephemeral storage. */
   private workerResources(): ContainerResources {
-    const scratch = this.scratchSize.toMebibytes({ rounding: EXACT });
-    const tmp = TMP_SIZE.toMebibytes({ rounding: EXACT });
-    return {
-      ...mergeResources(DEFAULT_WORKER_RESOURCES, this.props.workerResources),
-      ephemeralStorage: { request: Size.mebibytes(scratch), limit: Size.mebibytes(scratch + tmp) },
-    };
+    return workerResources(this.props.workerResources, this.scratchSize);
   }
 
   private manifest(): Record<string, unknown> {
-    const image = this.image.reference;
-    const scratch = `${this.scratchSize.toMebibytes({ rounding: EXACT })}Mi`;
-    const env = [
-      { name: 'HOME', value: DASK_HOME },
-      { name: 'PYTHONDONTWRITEBYTECODE', value: '1' },
-    ];
-    // Generous: a busy worker's event loop answers late, and a restart loses its data.
-    const probe = (initialDelaySeconds: number) => ({
-      httpGet: { path: '/health', port: 'http-dashboard' }, initialDelaySeconds, periodSeconds: 20, timeoutSeconds: 10, failureThreshold: 6,
+    return clusterManifest({
+      image: this.image,
+      scratchSize: this.scratchSize,
+      maxSpill: this.maxSpill,
+      idleTimeout: this.ages.idle,
+      workers: this.props.workers ?? 2,
+      scheduler: this.schedulerResources(),
+      worker: this.workerResources(),
+      labels: component => this.labels(component),
     });
-    const quantities = (r: k8s.ResourceRequirements) => ({
-      requests: Object.fromEntries(Object.entries(r.requests ?? {}).map(([k, v]) => [k, String(v.value)])),
-      limits: Object.fromEntries(Object.entries(r.limits ?? {}).map(([k, v]) => [k, String(v.value)])),
-    });
-    const tmp = { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE.asString() } };
-    // Neither the scheduler nor the workers call the Kubernetes API.
-    const podBasics = { automountServiceAccountToken: false, enableServiceLinks: false, securityContext: restrictedPod() };
-    const scheduler: DaskClusterSpecSchedulerSpecContainers = {
-      name: 'scheduler',
-      image,
-      args: ['dask', 'scheduler', '--host', '0.0.0.0'],
-      env: [...env, { name: 'DASK_TEMPORARY_DIRECTORY', value: '/tmp' }],
-      ports: [
-        { name: 'tcp-comm', containerPort: 8786, protocol: 'TCP' },
-        { name: 'http-dashboard', containerPort: 8787, protocol: 'TCP' },
-      ],
-      readinessProbe: probe(0),
-      livenessProbe: probe(15),
-      resources: quantities(toRequirements(this.schedulerResources())),
-      securityContext: restrictedContainer(),
-      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-    };
-    const worker: DaskClusterSpecWorkerSpecContainers = {
-      name: 'worker',
-      image,
-      // The operator sets DASK_WORKER_NAME and DASK_SCHEDULER_ADDRESS.
-      args: ['dask', 'worker', '--name', '$(DASK_WORKER_NAME)', '--dashboard', '--dashboard-address', '8788'],
-      env: [
-        ...env,
-        { name: 'DASK_TEMPORARY_DIRECTORY', value: SCRATCH_DIRECTORY },
-        { name: 'DASK_DISTRIBUTED__WORKER__MEMORY__MAX_SPILL', value: `${this.maxSpill.toMebibytes({ rounding: EXACT })}MiB` },
-      ],
-      ports: [{ name: 'http-dashboard', containerPort: 8788, protocol: 'TCP' }],
-      livenessProbe: probe(15),
-      resources: quantities(toRequirements(this.workerResources())),
-      securityContext: restrictedContainer(),
-      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, { name: 'scratch', mountPath: SCRATCH_DIRECTORY }],
-    };
-    const props: DaskClusterProps = {
-      metadata: { name: NAME_PLACEHOLDER, labels: this.labels('cluster') },
-      spec: {
-        idleTimeout: this.ages.idle,
-        scheduler: {
-          metadata: { labels: this.labels('scheduler') },
-          spec: { ...podBasics, containers: [scheduler], volumes: [tmp] },
-          service: {
-            type: 'ClusterIP',
-            // The operator adds no selector; the helper puts the cluster's own name here.
-            selector: { 'dask.org/cluster-name': NAME_PLACEHOLDER, 'dask.org/component': 'scheduler' },
-            ports: [
-              { name: 'tcp-comm', protocol: 'TCP', port: 8786, targetPort: 'tcp-comm' },
-              { name: 'http-dashboard', protocol: 'TCP', port: 8787, targetPort: 'http-dashboard' },
-            ],
-          },
-        },
-        worker: {
-          metadata: { labels: this.labels('worker') },
-          replicas: this.props.workers ?? 2,
-          spec: { ...podBasics, containers: [worker], volumes: [tmp, { name: 'scratch', emptyDir: { sizeLimit: scratch } }] },
-        },
-      },
-    };
-    // The generated DaskCluster code is large: it loads only when a DaskScratch is built, not with
-    // the library.
-    const { toJson_DaskClusterProps } = require('../../imports/kubernetes.dask.org') as typeof import('../../imports/kubernetes.dask.org');
-    return { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', ...toJson_DaskClusterProps(props) };
   }
 }

@@ -1,4 +1,4 @@
-import { PrefectNetworkPoliciesOptions } from './prefect-network-policies';
+import { PrefectNetworkPoliciesOptions } from './network-policies-props';
 
 /** Whether a `PrefectPlatform` fences its pods in with NetworkPolicies. */
 export class NetworkIsolation {

@@ -1,6 +1,6 @@
 import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { register, registered, registeredOf } from '../core/private/registry';
@@ -9,160 +9,9 @@ import { DaskScratch } from '../dask/dask-scratch';
 import { PrefectApi } from '../server/prefect-api';
 import { PrefectConnection } from '../workers/prefect-connection';
 import { PrefectWorkerPool } from '../workers/prefect-worker-pool';
-
-const ANY_IPV4 = '0.0.0.0/0';
-const ANY_IPV6 = '::/0';
-
-/** Somewhere pods may connect to, beyond what the policies allow by themselves. */
-export class NetworkDestination {
-  /**
-   * Any address, on the given TCP ports: for services outside the cluster whose addresses are not
-   * known in advance (object storage, git hosts, SaaS APIs).
-   */
-  public static anywhere(ports: number[]): NetworkDestination {
-    return new NetworkDestination(ports, [{ ipBlock: { cidr: ANY_IPV4 } }, { ipBlock: { cidr: ANY_IPV6 } }]);
-  }
-
-  /** The addresses of a CIDR, e.g. `10.20.0.0/16`, minus `exceptCidrs` (within it), on the given TCP ports. */
-  public static cidr(cidr: string, ports: number[], exceptCidrs?: string[]): NetworkDestination {
-    return new NetworkDestination(ports, [{ ipBlock: { cidr, except: exceptCidrs } }]);
-  }
-
-  /**
-   * Pods of a namespace (all, or those with `podLabels`), on the given TCP ports: for services in
-   * the cluster such as a database.
-   */
-  public static inNamespace(namespaceName: string, ports: number[], podLabels?: { [key: string]: string }): NetworkDestination {
-    return new NetworkDestination(ports, [namespacePeer(namespaceName, podLabels)], namespaceName, podLabels);
-  }
-
-  private constructor(
-    private readonly ports: number[],
-    private readonly peers: k8s.NetworkPolicyPeer[],
-    private readonly namespaceName?: string,
-    private readonly podLabels?: { [key: string]: string },
-  ) {}
-
-  /** @internal */
-  public _validate(scope: IConstruct, prop: string): void {
-    if (this.ports.length === 0) throw propError(scope, `${prop}.ports`, '(none)', 'at least one TCP port');
-    for (const port of this.ports) checkInteger(scope, `${prop}.ports`, port, 1, 65535);
-    for (const peer of this.peers) {
-      if (peer.ipBlock) {
-        checkCidr(scope, `${prop}.cidr`, peer.ipBlock.cidr);
-        for (const except of peer.ipBlock.except ?? []) {
-          checkCidr(scope, `${prop}.exceptCidrs`, except);
-          if (!cidrContains(peer.ipBlock.cidr, except)) {
-            throw propError(scope, `${prop}.exceptCidrs`, except, `ranges within ${peer.ipBlock.cidr}, of the same address family`);
-          }
-        }
-      }
-    }
-    if (this.namespaceName !== undefined) checkNamespaceName(scope, `${prop}.namespaceName`, this.namespaceName);
-    checkLabels(scope, `${prop}.podLabels`, this.podLabels);
-  }
-
-  /** @internal */
-  public _rule(): k8s.NetworkPolicyEgressRule {
-    return { to: this.peers, ports: tcp(this.ports) };
-  }
-}
-
-/** How `PrefectNetworkPolicies` see the cluster and what they allow beyond Prefect's own paths. */
-export interface PrefectNetworkPoliciesOptions {
-  /**
-   * Namespace of the ingress controller, the only one from which a server with a `PrefectIngress`
-   * accepts outside traffic. Required when the ingress's class is not `nginx`.
-   * @default "ingress-nginx" (for the ingress class nginx)
-   */
-  readonly ingressControllerNamespace?: string;
-
-  /**
-   * Labels of the ingress controller's pods, to admit only them from its namespace.
-   * @default every pod of the ingress controller's namespace
-   */
-  readonly ingressControllerPodLabels?: { [key: string]: string };
-
-  /**
-   * Namespace of the cluster DNS.
-   * @default "kube-system"
-   */
-  readonly dnsNamespace?: string;
-
-  /**
-   * Labels of the cluster DNS pods.
-   * @default { "k8s-app": "kube-dns" } (CoreDNS and kube-dns)
-   */
-  readonly dnsPodLabels?: { [key: string]: string };
-
-  /**
-   * The port the DNS pods listen on (after the Service's port mapping).
-   * @default 53 (CoreDNS, kube-dns; OpenShift's DNS pods listen on 5353)
-   */
-  readonly dnsPort?: number;
-
-  /**
-   * More addresses that answer DNS, e.g. NodeLocal DNSCache's `169.254.20.10/32`.
-   * @default none
-   */
-  readonly dnsCidrs?: string[];
-
-  /**
-   * Where the Kubernetes API server is, for the workers that launch Jobs and the flow runs. Policies
-   * see the API server's own address and port (often 6443), not the `kubernetes` Service's; its
-   * address is in `kubectl get endpoints kubernetes`.
-   * @default NetworkDestination.anywhere([443, 6443])
-   */
-  readonly kubernetesApiServer?: NetworkDestination;
-
-  /**
-   * Namespace of the dask-kubernetes operator, which connects to the schedulers of Dask clusters.
-   * @default "dask-operator"
-   */
-  readonly daskOperatorNamespace?: string;
-
-  /**
-   * Labels of the Dask operator's pods.
-   * @default { "app.kubernetes.io/name": "dask-kubernetes-operator" }
-   */
-  readonly daskOperatorPodLabels?: { [key: string]: string };
-
-  /**
-   * More destinations for the server's pods, e.g. webhook targets of automations. The database
-   * (at its port; 5432 for a connection URL), Redis and, when on, analytics are allowed already.
-   * @default none
-   */
-  readonly serverEgress?: NetworkDestination[];
-
-  /**
-   * More destinations for the worker pods (e.g. a package index other than HTTPS on 443).
-   * @default none
-   */
-  readonly workerEgress?: NetworkDestination[];
-
-  /**
-   * More destinations for flow runs (Job pods, and the workers of process pools, which run flows
-   * themselves). Most flows need some: object storage or git for their code, their data sources.
-   * @default none: flow runs reach only the Prefect API, DNS and the Kubernetes API
-   */
-  readonly flowRunEgress?: NetworkDestination[];
-}
-
-/** Properties of `PrefectNetworkPolicies`. */
-export interface PrefectNetworkPoliciesProps extends PrefectNetworkPoliciesOptions {
-  /**
-   * The server whose pods the policies cover.
-   * @default none (workers of a server elsewhere, or of Prefect Cloud)
-   */
-  readonly api?: PrefectApi;
-
-  /**
-   * Worker pools whose workers and flow runs the policies cover. More can be added with
-   * `addWorkerPool`. Every pool and server of the chart must be covered.
-   * @default none
-   */
-  readonly workerPools?: PrefectWorkerPool[];
-}
+import { NetworkDestination } from './network-destination';
+import { PrefectNetworkPoliciesProps } from './network-policies-props';
+import { ANY_IPV4, ANY_IPV6, namespacePeer, podPeer, tcp } from './private/peers';
 
 const DEFAULT_DENY = 'prefect-default-deny';
 /** The scheduler's Dask protocol and dashboard (HTTP API) ports. */
@@ -509,35 +358,4 @@ export class PrefectNetworkPolicies extends Construct {
       spec,
     });
   }
-}
-
-function tcp(ports: number[]): k8s.NetworkPolicyPort[] {
-  return ports.map(port => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' }));
-}
-
-/** Pods of `namespace`, for a policy in `policyNamespace` (where a bare podSelector would select). */
-function podPeer(policyNamespace: string, namespace: string, podSelector: k8s.LabelSelector): k8s.NetworkPolicyPeer {
-  return namespace === policyNamespace ? { podSelector } : { namespaceSelector: namespaceSelector(namespace), podSelector };
-}
-
-/** Whether `inner` lies within `outer` (IPv4), or both are IPv6 (not compared further). */
-function cidrContains(outer: string, inner: string): boolean {
-  const [outerBase, outerBits] = outer.split('/');
-  const [innerBase, innerBits] = inner.split('/');
-  if (outerBase.includes(':') || innerBase.includes(':')) return outerBase.includes(':') && innerBase.includes(':');
-  const value = (address: string) => address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
-  const size = 2 ** (32 - Number(outerBits));
-  return Number(innerBits) >= Number(outerBits) && Math.floor(value(innerBase) / size) === Math.floor(value(outerBase) / size);
-}
-
-function namespaceSelector(namespace: string): k8s.LabelSelector {
-  // Set by Kubernetes (1.22+) on every namespace.
-  return { matchLabels: { 'kubernetes.io/metadata.name': namespace } };
-}
-
-function namespacePeer(namespace: string, podLabels?: { [key: string]: string }): k8s.NetworkPolicyPeer {
-  return {
-    namespaceSelector: namespaceSelector(namespace),
-    ...(podLabels && Object.keys(podLabels).length > 0 ? { podSelector: { matchLabels: podLabels } } : {}),
-  };
 }

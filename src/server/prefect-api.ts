@@ -4,11 +4,11 @@ import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-2
 import { Construct, IConstruct } from 'constructs';
 import { PrefectImage } from '../core/prefect-image';
 import { recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
+import { PodParts, restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { httpGetProbe, PROBE_PERIOD_SECONDS } from '../core/private/probes';
 import { Program, programSource } from '../core/private/programs';
 import { register, registered } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
-import { restrictedContainer, restrictedPod, writableMounts, writableVolumes } from '../core/private/security';
 import { propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ExternalServiceOptions, ExternalServiceType } from './external-service';
@@ -16,9 +16,10 @@ import { PrefectApiProps } from './prefect-api-props';
 import { PrefectDatabase } from './prefect-database';
 import { PrefectIngress, PrefectIngressOptions } from './prefect-ingress';
 import {
-  COMPONENT_MIGRATION, COMPONENT_SERVER, COMPONENT_SERVICES, DATA_DIRECTORY, PORT_NAME, ResolvedServer, resolveServer, ServerExposure, UI_DIRECTORY,
+  COMPONENT_MIGRATION, COMPONENT_SERVER, COMPONENT_SERVICES, PORT_NAME, ResolvedServer, resolveServer, ServerExposure, serverMounts, serverVolumes,
 } from './private/resolved-server';
 import { extraEnv, serverOnlyEnv, sharedEnv } from './private/server-env';
+import { outboundPorts, serverPodSelector } from './private/server-network';
 import { browserUrlProblems, checkBasicAuth, checkExternalService, validateServer } from './private/server-validation';
 
 const DEFAULT_SERVER_RESOURCES: ContainerResources = {
@@ -205,12 +206,7 @@ export class PrefectApi extends Construct {
    * @internal
    */
   public _podSelector(apiOnly: boolean): k8s.LabelSelector {
-    if (apiOnly) return { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) };
-    const { 'app.kubernetes.io/component': _, ...common } = selectorLabels(this.name, COMPONENT_SERVER);
-    return {
-      matchLabels: common,
-      matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: [COMPONENT_SERVER, COMPONENT_SERVICES, COMPONENT_MIGRATION] }],
-    };
+    return serverPodSelector(this.server, apiOnly);
   }
 
   /**
@@ -219,12 +215,7 @@ export class PrefectApi extends Construct {
    * @internal
    */
   public _outboundPorts(): number[] {
-    const ports: number[] = [];
-    // A connection URL's port is in its Secret: assume PostgreSQL's default.
-    if (!this.database.isSqlite) ports.push(this.database._components?.port ?? 5432);
-    if (this.highlyAvailable) ports.push(this.props.redis!.port ?? 6379);
-    if (this.props.analytics) ports.push(443);
-    return [...new Set(ports)];
+    return outboundPorts(this.server);
   }
 
   /**
@@ -257,46 +248,20 @@ export class PrefectApi extends Construct {
     return recommendedLabels(this.name, component, this.image.version);
   }
 
-  private volumes(withUi: boolean): k8s.Volume[] {
-    const volumes = writableVolumes();
-    if (withUi) volumes.push({ name: 'ui', emptyDir: { sizeLimit: k8s.Quantity.fromString('512Mi') } });
-    return volumes;
-  }
-
-  private volumeMounts(withUi: boolean): k8s.VolumeMount[] {
-    const mounts = writableMounts();
-    if (withUi) mounts.push({ name: 'ui', mountPath: UI_DIRECTORY });
-    if (this.database.isSqlite) mounts.push({ name: 'data', mountPath: DATA_DIRECTORY });
-    return mounts;
-  }
-
-  private podSpec(containers: k8s.Container[], volumes: k8s.Volume[], extra: Partial<k8s.PodSpec> = {}): k8s.PodSpec {
-    const pullSecrets = this.props.imagePullSecrets ?? [];
-    return {
-      // The server never calls the Kubernetes API.
-      automountServiceAccountToken: false,
-      // Service links would inject PREFECT_SERVER_PORT-style variables from Services named prefect-*.
-      enableServiceLinks: false,
-      securityContext: restrictedPod(),
-      containers,
-      volumes,
-      ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map(name => ({ name })) } : {}),
-      ...extra,
-    };
+  /** A server pod: it never calls the Kubernetes API. */
+  private podSpec(containers: k8s.Container[], volumes: k8s.Volume[], extra: Partial<PodParts> = {}): k8s.PodSpec {
+    return restrictedPodSpec({ containers, volumes, callsKubernetesApi: false, imagePullSecrets: this.props.imagePullSecrets, ...extra });
   }
 
   private container(name: string, args: string[], env: k8s.EnvVar[], resources: ContainerResources, withUi: boolean): k8s.Container {
-    return {
+    return restrictedContainerSpec({
       name,
       image: this.image.reference,
-      imagePullPolicy: 'IfNotPresent',
-      // The image's entrypoint (tini, then Prefect's entrypoint script) stays: only args are given.
       args,
       env: [...env, ...extraEnv(this.server)],
       resources: toRequirements(resources),
-      securityContext: restrictedContainer(),
-      volumeMounts: this.volumeMounts(withUi),
-    };
+      volumeMounts: serverMounts(this.server, withUi),
+    });
   }
 
   private serverPodTemplate(): k8s.PodTemplateSpec {
@@ -316,7 +281,7 @@ export class PrefectApi extends Construct {
       livenessProbe: Lazy.any({ produce: () => httpGetProbe(`${this.apiPath}/health`, PORT_NAME, 3) }),
       readinessProbe: Lazy.any({ produce: () => httpGetProbe(`${this.apiPath}/ready`, PORT_NAME, 3) }),
     };
-    const spread: Partial<k8s.PodSpec> = this.highlyAvailable ? {
+    const spread: Partial<PodParts> = this.highlyAvailable ? {
       topologySpreadConstraints: [{
         maxSkew: 1,
         topologyKey: 'kubernetes.io/hostname',
@@ -326,7 +291,7 @@ export class PrefectApi extends Construct {
     } : {};
     return {
       metadata: { labels: this.labels(COMPONENT_SERVER) },
-      spec: this.podSpec([server], this.volumes(true), { ...spread, ...this.schemaGate(serverResources) }),
+      spec: this.podSpec([server], serverVolumes(true), { ...spread, ...this.schemaGate(serverResources) }),
     };
   }
 
@@ -390,7 +355,7 @@ export class PrefectApi extends Construct {
         strategy: { type: 'Recreate' },
         template: {
           metadata: { labels: this.labels(COMPONENT_SERVICES) },
-          spec: this.podSpec([container], this.volumes(false), this.schemaGate(resources)),
+          spec: this.podSpec([container], serverVolumes(false), this.schemaGate(resources)),
         },
       },
     });
@@ -400,7 +365,7 @@ export class PrefectApi extends Construct {
    * What keeps the pods of a highly available server from starting before the migration Job has
    * brought the schema to this release (programs/wait-for-schema.py).
    */
-  private schemaGate(resources: ContainerResources): Partial<k8s.PodSpec> {
+  private schemaGate(resources: ContainerResources): Partial<PodParts> {
     if (!this.highlyAvailable) return {};
     return { initContainers: [this.container('wait-for-schema', ['python', '-c', programSource(Program.WAIT_FOR_SCHEMA, true)], sharedEnv(this.server), resources, false)] };
   }
@@ -410,7 +375,7 @@ export class PrefectApi extends Construct {
       mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), false);
     const template: k8s.PodTemplateSpec = {
       metadata: { labels: this.labels(COMPONENT_MIGRATION) },
-      spec: this.podSpec([container], this.volumes(false), { restartPolicy: 'Never' }),
+      spec: this.podSpec([container], serverVolumes(false), { restartPolicy: 'Never' }),
     };
     // A Job's pod template is immutable: a new image or database gets a Job of its own name.
     const digest = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 8);

@@ -6,11 +6,12 @@ import { PrefectLogLevel } from '../core/log-level';
 import { PrefectImage } from '../core/prefect-image';
 import { toEnvVars } from '../core/private/env';
 import { flowRunSelectorLabels, recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
+import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { httpGetProbe } from '../core/private/probes';
 import { Program, programSource } from '../core/private/programs';
 import { register } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
-import { HOME, restrictedContainer, restrictedPod, writableMounts, writableVolumes } from '../core/private/security';
+import { HOME, writableMounts, writableVolumes } from '../core/private/security';
 import { problemsOf } from '../core/private/validation';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskJobTemplateAdditions } from '../dask/private/job-template-additions';
@@ -305,20 +306,18 @@ export class PrefectWorkerPool extends Construct {
             labels: this.labels(name),
             annotations: { 'checksum/config': configHash },
           },
-          spec: {
-            ...(this.rbac ? { serviceAccountName: this.rbac.serviceAccountName } : {}),
+          spec: restrictedPodSpec({
+            serviceAccountName: this.rbac?.serviceAccountName,
             // Only workers that launch Jobs call the Kubernetes API.
-            automountServiceAccountToken: this.rbac !== undefined,
-            enableServiceLinks: false,
-            securityContext: restrictedPod(),
-            ...(pool.imagePullSecrets.length > 0 ? { imagePullSecrets: pool.imagePullSecrets.map(s => ({ name: s })) } : {}),
-            ...(props.nodeSelector ? { nodeSelector: props.nodeSelector } : {}),
-            ...(props.tolerations ? { tolerations: props.tolerations } : {}),
-            ...(props.affinity ? { affinity: props.affinity } : {}),
-            ...(initContainers.length > 0 ? { initContainers } : {}),
+            callsKubernetesApi: this.rbac !== undefined,
+            imagePullSecrets: pool.imagePullSecrets,
+            nodeSelector: props.nodeSelector,
+            tolerations: props.tolerations,
+            affinity: props.affinity,
+            initContainers,
             containers: [main],
             volumes,
-          },
+          }),
         },
       },
     });
@@ -366,20 +365,17 @@ export class PrefectWorkerPool extends Construct {
   }
 
   private container(name: string, args: string[], env: k8s.EnvVar[], resources: k8s.ResourceRequirements, mounts: k8s.VolumeMount[]): k8s.Container {
-    return {
+    return restrictedContainerSpec({
       name,
       image: this.image.reference,
-      imagePullPolicy: 'IfNotPresent',
-      // The image's entrypoint (tini, then Prefect's entrypoint script) stays: only args are given.
       args,
       env,
       resources,
-      securityContext: restrictedContainer(),
       volumeMounts: mounts,
       // Process pools run flows, and their pull steps, in the worker's working directory: the
       // image's is read-only.
       workingDir: HOME,
-    };
+    });
   }
 }
 

@@ -1,6 +1,8 @@
+import { k8s } from 'cdk8s-plus-27';
 import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
 import { serverSetting } from '../../core/private/prefect-settings';
+import { writableMounts, writableVolumes } from '../../core/private/security';
 import { SecretKeyReference } from '../../core/secret-key-reference';
 import { PrefectApiProps } from '../prefect-api-props';
 import { PrefectDatabase } from '../prefect-database';
@@ -55,4 +57,19 @@ export function resolveServer(props: PrefectApiProps): ResolvedServer {
 /** A server setting under the name the server's release reads. */
 export function setting(server: ResolvedServer, name: string): string {
   return serverSetting(server.version, name);
+}
+
+/** The writable directories of a server pod, with the UI's for the API container. */
+export function serverVolumes(withUi: boolean): k8s.Volume[] {
+  const volumes = writableVolumes();
+  if (withUi) volumes.push({ name: 'ui', emptyDir: { sizeLimit: k8s.Quantity.fromString('512Mi') } });
+  return volumes;
+}
+
+/** Mounts of `serverVolumes`, and of the SQLite database's claim. */
+export function serverMounts(server: ResolvedServer, withUi: boolean): k8s.VolumeMount[] {
+  const mounts = writableMounts();
+  if (withUi) mounts.push({ name: 'ui', mountPath: UI_DIRECTORY });
+  if (server.database.isSqlite) mounts.push({ name: 'data', mountPath: DATA_DIRECTORY });
+  return mounts;
 }

@@ -157,6 +157,25 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
       },
     },
   };
+  const variables = templateVariables(options, context, resources, image);
+  return {
+    job_configuration: {
+      command: '{{ command }}',
+      env: '{{ env }}',
+      labels: '{{ labels }}',
+      name: '{{ name }}',
+      namespace: '{{ namespace }}',
+      job_manifest: jobManifest,
+      pod_watch_timeout_seconds: '{{ pod_watch_timeout_seconds }}',
+      stream_output: '{{ stream_output }}',
+    },
+    variables,
+  };
+}
+
+/** The variables of a base job template: what deployments may override, the options as defaults. */
+function templateVariables(options: KubernetesJobTemplateOptions, context: JobTemplateContext,
+  resources: ReturnType<typeof quantity>, image: PrefectImage): Record<string, unknown> {
   const string = (title: string, description: string, value?: string) => ({
     title, description, type: 'string', ...(value !== undefined ? { default: value } : {}),
   });
@@ -164,7 +183,7 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
   const stringMap = (title: string, description: string, value: Record<string, string>) => ({
     title, description, type: 'object', additionalProperties: { type: 'string' }, default: value,
   });
-  const variables = {
+  return {
     type: 'object',
     properties: {
       name: string('Name', 'Name prefix of the flow-run Jobs.'),
@@ -191,19 +210,6 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
       memory_request: string('Memory Request', 'Memory request of the flow-run container.', resources.memoryRequest),
       memory_limit: string('Memory Limit', 'Memory limit of the flow-run container.', resources.memoryLimit),
     },
-  };
-  return {
-    job_configuration: {
-      command: '{{ command }}',
-      env: '{{ env }}',
-      labels: '{{ labels }}',
-      name: '{{ name }}',
-      namespace: '{{ namespace }}',
-      job_manifest: jobManifest,
-      pod_watch_timeout_seconds: '{{ pod_watch_timeout_seconds }}',
-      stream_output: '{{ stream_output }}',
-    },
-    variables,
   };
 }
 

@@ -1,0 +1,93 @@
+import { k8s } from 'cdk8s-plus-27';
+import { restrictedContainer, restrictedPod } from './security';
+
+/**
+ * The one builder of the library's pods and containers: every workload (server, background
+ * services, migration, workers, Dask, cleanup) gets its Pod Security "restricted" settings, its
+ * token and service links policy and its pull secrets here, so a pod option added here reaches
+ * them all. The fields come in a fixed order, which hashes of a pod template (the migration Job's
+ * name) depend on.
+ */
+
+/** What differs between the library's containers. */
+export interface ContainerParts {
+  readonly name: string;
+  readonly image: string;
+  /**
+   * The image's entrypoint (tini, then Prefect's entrypoint script) stays: only arguments are given.
+   * @default none
+   */
+  readonly args?: string[];
+  readonly env?: k8s.EnvVar[];
+  readonly resources: k8s.ResourceRequirements;
+  readonly volumeMounts: k8s.VolumeMount[];
+  /** @default the image's */
+  readonly workingDir?: string;
+}
+
+/** A container with a read-only root filesystem, no privileges and no capabilities. */
+export function restrictedContainerSpec(parts: ContainerParts): k8s.Container {
+  return {
+    name: parts.name,
+    image: parts.image,
+    imagePullPolicy: 'IfNotPresent',
+    ...(parts.args ? { args: parts.args } : {}),
+    ...(parts.env ? { env: parts.env } : {}),
+    resources: parts.resources,
+    securityContext: restrictedContainer(),
+    volumeMounts: parts.volumeMounts,
+    ...(parts.workingDir ? { workingDir: parts.workingDir } : {}),
+  };
+}
+
+/** What differs between the library's pods. */
+export interface PodParts {
+  readonly containers: k8s.Container[];
+  readonly volumes: k8s.Volume[];
+  /** Whether the pod calls the Kubernetes API, and so gets a token. */
+  readonly callsKubernetesApi: boolean;
+  /** @default the namespace's default ServiceAccount */
+  readonly serviceAccountName?: string;
+  /** Names of Secrets to pull the images with. */
+  readonly imagePullSecrets?: string[];
+  readonly initContainers?: k8s.Container[];
+  readonly nodeSelector?: { [key: string]: string };
+  readonly tolerations?: k8s.Toleration[];
+  readonly affinity?: k8s.Affinity;
+  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+  /** @default the workload's (Always) */
+  readonly restartPolicy?: string;
+}
+
+/**
+ * The settings every pod of the library has, also those whose spec has another type (a
+ * DaskCluster's): a token only for pods that call the Kubernetes API, no service links, and the
+ * pod's part of Pod Security "restricted".
+ */
+export function podBasics(callsKubernetesApi: boolean) {
+  return {
+    automountServiceAccountToken: callsKubernetesApi,
+    // Service links would inject PREFECT_SERVER_PORT-style variables from Services named prefect-*.
+    enableServiceLinks: false,
+    securityContext: restrictedPod(),
+  };
+}
+
+/** A pod spec that passes Pod Security "restricted", with a token only for pods that use it. */
+export function restrictedPodSpec(parts: PodParts): k8s.PodSpec {
+  const pullSecrets = parts.imagePullSecrets ?? [];
+  const initContainers = parts.initContainers ?? [];
+  return {
+    ...(parts.serviceAccountName ? { serviceAccountName: parts.serviceAccountName } : {}),
+    ...podBasics(parts.callsKubernetesApi),
+    containers: parts.containers,
+    volumes: parts.volumes,
+    ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map(name => ({ name })) } : {}),
+    ...(parts.nodeSelector ? { nodeSelector: parts.nodeSelector } : {}),
+    ...(parts.tolerations ? { tolerations: parts.tolerations } : {}),
+    ...(parts.affinity ? { affinity: parts.affinity } : {}),
+    ...(parts.topologySpreadConstraints ? { topologySpreadConstraints: parts.topologySpreadConstraints } : {}),
+    ...(initContainers.length > 0 ? { initContainers } : {}),
+    ...(parts.restartPolicy ? { restartPolicy: parts.restartPolicy } : {}),
+  };
+}
