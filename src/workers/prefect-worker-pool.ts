@@ -60,6 +60,7 @@ function resolvePool(scope: Construct, props: PrefectWorkerPoolProps, runtime: R
   const image = (props.image ?? PrefectImage.official({ version: props.connection.api?.image.version ?? runtime.defaultVersion }))
     ._withDefaultFlavor(runtime.imageFlavor(type));
   const queues = props.queues ?? [];
+  const managePool = props.managePool !== false;
   return {
     type,
     launchesJobs,
@@ -72,7 +73,8 @@ function resolvePool(scope: Construct, props: PrefectWorkerPoolProps, runtime: R
     queues,
     perQueue: (props.queueDeployments ?? QueueDeployments.SHARED) === QueueDeployments.PER_QUEUE,
     replicas: props.replicas ?? 1,
-    managePool: props.managePool !== false,
+    managePool,
+    keepsBaseJobTemplate: runtime.appliesBaseJobTemplate && managePool && launchesJobs,
     jobTemplate,
     jobNamespace,
     jobNamespaces: jobNamespace === undefined ? [] : [jobNamespace, ...(props.additionalJobNamespaces ?? [])],
@@ -153,12 +155,12 @@ export class PrefectWorkerPool extends Construct {
       });
     }
     this.filesConfig = this.configFileMaps();
-    if (pool.managePool && this.behaviour.appliesBaseJobTemplate && pool.launchesJobs) {
+    if (pool.keepsBaseJobTemplate) {
       this.dask = props.dask?._bindPool(this, pool.name, pool.poolName!, pool.jobNamespaces);
     }
     const rendered = this.behaviour.jobTemplate(pool, this.jobTemplateOptions(), this.jobTemplateContext());
     this.templateKeptHere = rendered !== undefined;
-    if (rendered && this.behaviour.appliesBaseJobTemplate) this.baseJobTemplate = rendered.template;
+    if (rendered && pool.keepsBaseJobTemplate) this.baseJobTemplate = rendered.template;
     const poolData = this.poolConfigData(rendered?.file, rendered?.template);
     if (poolData) {
       this.poolConfig = new k8s.KubeConfigMap(this, 'PoolConfig', {

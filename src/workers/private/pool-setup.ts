@@ -41,7 +41,7 @@ function queueSetUp(pool: ResolvedPool, queue: WorkQueue): string[] {
     ...(queue.priority !== undefined ? [`--priority ${queue.priority}`] : []),
     ...(queue.concurrencyLimit !== undefined ? [`--limit ${queue.concurrencyLimit}`] : []),
   ].map(o => ` ${o}`).join('');
-  const update = queueUpdate(pool, queue);
+  const update = queueUpdate(pool, queue, name, poolName);
   return [
     `if prefect work-queue inspect ${name} --pool ${poolName} >/dev/null 2>&1; then`,
     `  ${update}`,
@@ -52,9 +52,8 @@ function queueSetUp(pool: ResolvedPool, queue: WorkQueue): string[] {
   ];
 }
 
-function queueUpdate(pool: ResolvedPool, queue: WorkQueue): string {
-  const name = shellQuote(queue.name);
-  const poolName = shellQuote(pool.poolName!);
+/** The command that brings an existing queue's priority and limit in line; `name` and `poolName` quoted. */
+function queueUpdate(pool: ResolvedPool, queue: WorkQueue, name: string, poolName: string): string {
   if (pool.version.isAtLeast(SINCE.API_COMMAND)) {
     const body = JSON.stringify({
       ...(queue.priority !== undefined ? { priority: queue.priority } : {}),

@@ -232,10 +232,10 @@ function checkConfigFiles({ scope, pool }: Checked): void {
   }
 }
 
-function checkDask({ scope, props, pool, runtime }: Checked): void {
+function checkDask({ scope, props, pool }: Checked): void {
   const dask = props.dask;
   if (!dask) return;
-  if (!pool.launchesJobs || !runtime.appliesBaseJobTemplate || !pool.managePool) {
+  if (!pool.keepsBaseJobTemplate) {
     throw propError(scope, 'dask', dask.node.path,
       'a kubernetes pool of workers (WorkerRuntime.worker()) whose job template is managed here: the flow-run pods get their ServiceAccount and the cluster spec from it');
   }

@@ -30,6 +30,8 @@ export interface ResolvedPool {
   readonly replicas: number;
   /** Whether the pool, its template and its queues are set up here. */
   readonly managePool: boolean;
+  /** Whether a base job template kept here is applied to the pool (managed kubernetes pools of workers). */
+  readonly keepsBaseJobTemplate: boolean;
   readonly jobTemplate: KubernetesJobTemplateOptions;
   /** The namespace of the flow-run Jobs (kubernetes pools). */
   readonly jobNamespace?: string;

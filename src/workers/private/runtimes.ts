@@ -34,7 +34,7 @@ export abstract class RuntimeBehaviour {
   public abstract readonly defaultVersion: PrefectVersion;
   /** Whether it serves a work pool with queues (the Prefect 1 agent selects flows by labels). */
   public readonly hasWorkPools: boolean = true;
-  /** Whether a base job template kept here is applied to the pool. */
+  /** Whether it reads a base job template, which the pool then keeps here when it is managed here and launches Jobs. */
   public readonly appliesBaseJobTemplate: boolean = false;
   /** Why the pool's `jobTemplate` prop must stay unset, if this runtime takes none. */
   public readonly noJobTemplate?: string;
@@ -55,7 +55,7 @@ export abstract class RuntimeBehaviour {
     return PrefectImageFlavor.STANDARD;
   }
 
-  /** The work pool type given to `prefect work-pool create`. */
+  /** The work pool type given to `prefect work-pool create` (runtimes with work pools). */
   public workPoolType(type: WorkPoolType): string {
     return type;
   }
@@ -137,7 +137,7 @@ export class WorkerBehaviour extends RuntimeBehaviour {
   }
 
   public jobTemplate(pool: ResolvedPool, options: KubernetesJobTemplateOptions, context: JobTemplateContext): RenderedJobTemplate | undefined {
-    if (!pool.managePool || !pool.launchesJobs) return undefined;
+    if (!pool.keepsBaseJobTemplate) return undefined;
     return { file: 'base-job-template.json', template: baseJobTemplate(options, context) };
   }
 
@@ -155,13 +155,15 @@ export class WorkerBehaviour extends RuntimeBehaviour {
       ...(query !== undefined ? [{ name: 'PREFECT_WORKER_QUERY_SECONDS', value: String(query) }] : []),
       { name: 'PREFECT_WORKER_WEBSERVER_HOST', value: '0.0.0.0' },
       { name: 'PREFECT_WORKER_WEBSERVER_PORT', value: String(HEALTH_PORT) },
-      ...(pool.launchesJobs ? [...clusterUidEnv(pool), ...jobLaunchEnv(pool)] : []),
+      ...clusterUidEnv(pool),
+      ...jobLaunchEnv(pool),
     ];
   }
 }
 
 /** What a Kubernetes worker needs to launch Jobs with namespaced permissions and no credentials in them. */
 function jobLaunchEnv(pool: ResolvedPool): k8s.EnvVar[] {
+  if (!pool.launchesJobs) return [];
   const version = pool.version;
   const env: k8s.EnvVar[] = [];
   if (version.isAtLeast(SINCE.KUBERNETES_OBSERVER)) {
@@ -235,10 +237,6 @@ export class Prefect1AgentBehaviour extends RuntimeBehaviour {
 
   public defaultName(): string {
     return 'prefect-agent';
-  }
-
-  public workPoolType(): string {
-    throw new Error('the Prefect 1 agent has no work pools');
   }
 
   public validateRelease(scope: IConstruct, pool: ResolvedPool): void {
