@@ -11,7 +11,7 @@ const below = {
   workers: ['core', 'server', 'dask'],
   network: ['core', 'server', 'workers', 'dask'],
   platform: ['core', 'server', 'workers', 'dask', 'network'],
-  diagram: [],
+  diagram: ['core'],
 };
 const areas = Object.keys(below);
 const zones = areas.flatMap(area => areas
@@ -42,6 +42,10 @@ export default tseslint.config(
       'import/no-restricted-paths': ['error', { zones }],
       'max-lines': ['error', { max: 400 }],
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+      'no-restricted-syntax': ['error', ...[
+        'Literal[value=/^PREFECT_[A-Z0-9_]*$/]', 'TemplateElement[value.raw=/^PREFECT_[A-Z0-9_]*$/]', 'Property > Identifier.key[name=/^PREFECT_[A-Z0-9_]*$/]',
+      ].map(selector => ({ selector, message: 'Prefect settings come from SETTINGS in core/private/prefect-settings.ts, under the name their release reads' }))],
     },
   },
+  { files: ['src/core/private/prefect-settings.ts'], rules: { 'no-restricted-syntax': 'off' } },
 );

@@ -1,18 +1,17 @@
 import { Chart } from 'cdk8s';
+import { settingAliases, SETTINGS } from '../core/private/prefect-settings';
 
 type Manifest = { [key: string]: any };
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'];
 /** Environment variables whose values are URLs or hosts a Prefect container connects to. */
-const PEER_VARIABLES: Record<string, string> = {
-  PREFECT_API_URL: 'Prefect API',
-  PREFECT__CLOUD__API: 'Prefect 1 API',
-  PREFECT_SERVER_DATABASE_HOST: 'PostgreSQL',
-  PREFECT_API_DATABASE_HOST: 'PostgreSQL',
-  PREFECT_SERVER_DATABASE_CONNECTION_URL: 'database',
-  PREFECT_API_DATABASE_CONNECTION_URL: 'database',
-  PREFECT_REDIS_MESSAGING_HOST: 'Redis',
-};
+const PEER_VARIABLES: Record<string, string> = Object.fromEntries(([
+  [SETTINGS.client.API_URL, 'Prefect API'],
+  [SETTINGS.prefect1.API, 'Prefect 1 API'],
+  [SETTINGS.server.DATABASE_HOST, 'PostgreSQL'],
+  [SETTINGS.server.DATABASE_CONNECTION_URL, 'database'],
+  [SETTINGS.server.REDIS_HOST, 'Redis'],
+] as const).flatMap(([setting, peer]) => settingAliases(setting.name).map(name => [name, peer])));
 
 interface Edge {
   readonly from: string;

@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { secretEnv } from '../core/private/env';
-import { SINCE } from '../core/private/prefect-settings';
+import { SETTINGS, SINCE } from '../core/private/prefect-settings';
 import { propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import type { PrefectApi } from '../server/prefect-api';
@@ -202,7 +202,7 @@ export class PrefectConnection {
     const auth = this.authString;
     if (auth && client.major >= 2 && !client.isAtLeast(SINCE.CLIENT_AUTH_STRING)) {
       throw propError(scope, prop, `basic auth from Secret ${auth.secretName} for a Prefect ${client} client`,
-        `a Prefect ${SINCE.CLIENT_AUTH_STRING} or newer client (image), the first to send PREFECT_API_AUTH_STRING`);
+        `a Prefect ${SINCE.CLIENT_AUTH_STRING} or newer client (image), the first to send ${SETTINGS.client.API_AUTH_STRING.name}`);
     }
   }
 
@@ -211,9 +211,9 @@ export class PrefectConnection {
    * @internal
    */
   public _clientEnv(): k8s.EnvVar[] {
-    const env: k8s.EnvVar[] = [{ name: 'PREFECT_API_URL', value: this.url }];
-    if (this.authString) env.push(secretEnv('PREFECT_API_AUTH_STRING', this.authString));
-    if (this.apiKey) env.push(secretEnv('PREFECT_API_KEY', this.apiKey));
+    const env: k8s.EnvVar[] = [{ name: SETTINGS.client.API_URL.name, value: this.url }];
+    if (this.authString) env.push(secretEnv(SETTINGS.client.API_AUTH_STRING.name, this.authString));
+    if (this.apiKey) env.push(secretEnv(SETTINGS.client.API_KEY.name, this.apiKey));
     return env;
   }
 
@@ -222,12 +222,13 @@ export class PrefectConnection {
    * @internal
    */
   public _prefect1Env(): k8s.EnvVar[] {
+    const P1 = SETTINGS.prefect1;
     const env: k8s.EnvVar[] = [
-      { name: 'PREFECT__BACKEND', value: this.prefect1Backend ?? Prefect1Backend.SERVER },
-      { name: 'PREFECT__CLOUD__API', value: this.url },
+      { name: P1.BACKEND.name, value: this.prefect1Backend ?? Prefect1Backend.SERVER },
+      { name: P1.API.name, value: this.url },
     ];
-    if (this.apiKey) env.push(secretEnv('PREFECT__CLOUD__API_KEY', this.apiKey));
-    if (this.tenantId) env.push(secretEnv('PREFECT__CLOUD__TENANT_ID', this.tenantId));
+    if (this.apiKey) env.push(secretEnv(P1.API_KEY.name, this.apiKey));
+    if (this.tenantId) env.push(secretEnv(P1.TENANT_ID.name, this.tenantId));
     return env;
   }
 }

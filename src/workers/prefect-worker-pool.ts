@@ -7,6 +7,7 @@ import { PrefectImage } from '../core/prefect-image';
 import { toEnvVars } from '../core/private/env';
 import { flowRunSelectorLabels, recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
 import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
+import { SETTINGS } from '../core/private/prefect-settings';
 import { httpGetProbe } from '../core/private/probes';
 import { Program, programSource } from '../core/private/programs';
 import { register } from '../core/private/registry';
@@ -244,7 +245,7 @@ export class PrefectWorkerPool extends Construct {
       image: PrefectImage.official({ version: pool.version }),
       imagePullSecrets: pool.imagePullSecrets,
       podLabels: stableLabels(pool.name, COMPONENT_FLOW_RUN),
-      env: [...(pool.timeZone ? [{ name: 'TZ', value: pool.timeZone }] : []), ...(dask?.env ?? [])],
+      env: [...(pool.timeZone ? [{ name: SETTINGS.pod.TZ.name, value: pool.timeZone }] : []), ...(dask?.env ?? [])],
       volumes: [...(this.filesConfig ? [this.filesVolume()] : []), ...(dask ? [dask.volume] : [])],
       volumeMounts: [...this.filesMounts(), ...(dask ? [dask.volumeMount] : [])],
     };
@@ -273,11 +274,11 @@ export class PrefectWorkerPool extends Construct {
     const pool = this.pool;
     return [
       // First, so that `$(POD_NAME)` in the arguments and later variables expands.
-      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-      { name: 'HOME', value: HOME },
+      { name: SETTINGS.pod.POD_NAME.name, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: SETTINGS.pod.HOME.name, value: HOME },
       ...this.behaviour.env(pool),
-      ...(pool.pipPackages.length > 0 ? [{ name: 'PYTHONPATH', value: `${PACKAGES_DIRECTORY}/site-packages:${PACKAGES_DIRECTORY}/platform-packages` }] : []),
-      ...(pool.timeZone ? [{ name: 'TZ', value: pool.timeZone }] : []),
+      ...(pool.pipPackages.length > 0 ? [{ name: SETTINGS.pod.PYTHONPATH.name, value: `${PACKAGES_DIRECTORY}/site-packages:${PACKAGES_DIRECTORY}/platform-packages` }] : []),
+      ...(pool.timeZone ? [{ name: SETTINGS.pod.TZ.name, value: pool.timeZone }] : []),
       ...toEnvVars(pool.env),
     ];
   }
@@ -347,7 +348,7 @@ export class PrefectWorkerPool extends Construct {
     const containers: k8s.Container[] = [];
     if (pool.pipPackages.length > 0) {
       containers.push(this.container('install-packages', ['python', '-c', programSource(Program.INSTALL_PACKAGES, true), ...pool.pipPackages],
-        [{ name: 'HOME', value: HOME }, ...toEnvVars(pool.env.filter(e => /^PIP_/.test(e.name)))], resources, mounts));
+        [{ name: SETTINGS.pod.HOME.name, value: HOME }, ...toEnvVars(pool.env.filter(e => /^PIP_/.test(e.name)))], resources, mounts));
     }
     if (this.poolConfig && this.behaviour.hasWorkPools) {
       containers.push(this.container('apply-pool', ['sh', `${POOL_CONFIG_DIRECTORY}/${SET_UP_FILE}`], env, resources, mounts));

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
-import { serverSetting } from '../../core/private/prefect-settings';
+import { PrefectSetting, settingName } from '../../core/private/prefect-settings';
 import { writableMounts, writableVolumes } from '../../core/private/security';
 import { SecretKeyReference } from '../../core/secret-key-reference';
 import { PrefectApiProps } from '../prefect-api-props';
@@ -55,8 +55,8 @@ export function resolveServer(props: PrefectApiProps): ResolvedServer {
 }
 
 /** A server setting under the name the server's release reads. */
-export function setting(server: ResolvedServer, name: string): string {
-  return serverSetting(server.version, name);
+export function setting(server: ResolvedServer, s: PrefectSetting): string {
+  return settingName(s, server.version);
 }
 
 /** The writable directories of a server pod, with the UI's for the API container. */

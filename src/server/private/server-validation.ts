@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
 import { PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
-import { settingAliases, SINCE } from '../../core/private/prefect-settings';
+import { settingAliases, settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
 import {
@@ -13,14 +13,8 @@ import { ExternalServiceOptions, ExternalServiceType } from '../external-service
 import { ResolvedServer, ServerExposure } from './resolved-server';
 import { serverOnlyEnv, sharedEnv } from './server-env';
 
-const RESERVED_ENV = [
-  'PREFECT_SERVER_API_HOST', 'PREFECT_SERVER_API_PORT', 'PREFECT_SERVER_API_AUTH_STRING', 'PREFECT_SERVER_API_BASE_PATH',
-  'PREFECT_SERVER_UI_SERVE_BASE',
-  ...['CONNECTION_URL', 'DRIVER', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'MIGRATE_ON_START'].map(p => `PREFECT_SERVER_DATABASE_${p}`),
-  'PREFECT_MESSAGING_BROKER', 'PREFECT_MESSAGING_CACHE', 'PREFECT_SERVER_EVENTS_CAUSAL_ORDERING',
-  'PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE', 'PREFECT_SERVER_DOCKET_URL',
-  ...['HOST', 'PORT', 'DB', 'USERNAME', 'PASSWORD', 'SSL', 'URL'].map(p => `PREFECT_REDIS_MESSAGING_${p}`),
-];
+/** The server's own settings, under every name, whether or not this configuration emits them. */
+const RESERVED_ENV = settingNames(SETTINGS.server);
 
 // Leaves room for the longest derived name, "<name>-migrate-<8 hex>", within 63 characters.
 const MAX_NAME_LENGTH = 46;
@@ -55,9 +49,9 @@ export function validateServer(scope: IConstruct, server: ResolvedServer, exposu
   }
   checkContainerResources(scope, 'servicesResources', props.servicesResources);
   if (props.startupTimeout !== undefined) checkSeconds(scope, 'startupTimeout', props.startupTimeout, PROBE_PERIOD_SECONDS, 3600);
-  // The host and port are set by flags; database and messaging belong to their props whatever
-  // the mode (a stray connection URL would override them); the rest as set, under either alias.
-  const ownNames = new Set([...RESERVED_ENV, ...RESERVED_ENV.flatMap(settingAliases),
+  // The server's settings belong to its props whatever the mode (a stray connection URL would
+  // override the database); what else the pods get (HOME, TZ), under every name, as set.
+  const ownNames = new Set([...RESERVED_ENV,
     ...sharedEnv(server).concat(serverOnlyEnv(server, exposure)).flatMap(e => settingAliases(e.name))]);
   checkExtraEnv(scope, 'env', props.env ?? [], name => ownNames.has(name)
     ? 'a variable the construct does not set itself; configure it through PrefectApi\'s props (database, port, uiApiUrl, logLevel, analytics, basicAuth, timeZone) or its PrefectIngress (path)'

@@ -3,6 +3,7 @@ import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectImage } from '../../core/prefect-image';
 import { toEnvVars } from '../../core/private/env';
+import { SETTINGS } from '../../core/private/prefect-settings';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
 import { HOME, restrictedContainer, restrictedPod } from '../../core/private/security';
 import {
@@ -32,6 +33,9 @@ const DEFAULT_RUN_RESOURCES: ContainerResources = {
 };
 const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
 
+/** What the worker (the API connection) and the template (the home directory) set in a flow run. */
+const TEMPLATE_OWN_ENV = new Set([SETTINGS.client.API_URL, SETTINGS.client.API_KEY, SETTINGS.client.API_AUTH_STRING, SETTINGS.pod.HOME].map(s => s.name));
+
 /** Checks the options, reporting errors against the pool that holds them. */
 export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTemplateOptions): void {
   const prop = 'jobTemplate';
@@ -39,7 +43,7 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
   if (options.serviceAccountName !== undefined) checkDns1123Subdomain(scope, `${prop}.serviceAccountName`, options.serviceAccountName);
   for (const secret of options.imagePullSecrets ?? []) checkDns1123Subdomain(scope, `${prop}.imagePullSecrets`, secret);
   checkContainerResources(scope, `${prop}.resources`, options.resources);
-  checkExtraEnv(scope, `${prop}.env`, options.env ?? [], name => /^PREFECT_API_(URL|KEY|AUTH_STRING)$/.test(name) || name === 'HOME'
+  checkExtraEnv(scope, `${prop}.env`, options.env ?? [], name => TEMPLATE_OWN_ENV.has(name)
     ? 'a variable the worker or the template does not set itself (the API connection comes from the pool\'s connection)'
     : undefined);
   for (const [key, value] of Object.entries(options.labels ?? {})) {
@@ -102,7 +106,7 @@ function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateCont
 }
 
 function runEnv(options: KubernetesJobTemplateOptions, context: JobTemplateContext): k8s.EnvVar[] {
-  return [{ name: 'HOME', value: HOME }, ...context.env, ...toEnvVars(options.env ?? [])];
+  return [{ name: SETTINGS.pod.HOME.name, value: HOME }, ...context.env, ...toEnvVars(options.env ?? [])];
 }
 
 function runMounts(context: JobTemplateContext): k8s.VolumeMount[] {

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { SINCE } from '../../core/private/prefect-settings';
+import { settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
@@ -30,18 +30,8 @@ interface Checked {
 
 const MAX_NAME_LENGTH = 40;
 
-const RESERVED_ENV = new Set([
-  'HOME', 'PREFECT_HOME', 'POD_NAME', 'PYTHONPATH', 'TZ', 'EXTRA_PIP_PACKAGES',
-  'PREFECT_API_URL', 'PREFECT_API_KEY', 'PREFECT_API_AUTH_STRING', 'PREFECT_LOGGING_LEVEL',
-  'PREFECT_WORKER_QUERY_SECONDS', 'PREFECT_WORKER_PREFETCH_SECONDS', 'PREFECT_WORKER_WEBSERVER_HOST', 'PREFECT_WORKER_WEBSERVER_PORT',
-  'PREFECT_AGENT_QUERY_INTERVAL', 'PREFECT_AGENT_PREFETCH_SECONDS',
-  'PREFECT_INTEGRATIONS_KUBERNETES_OBSERVER_NAMESPACES', 'PREFECT_KUBERNETES_CLUSTER_UID', 'PREFECT_INTEGRATIONS_KUBERNETES_CLUSTER_UID',
-  ...['API_KEY_SECRET_NAME', 'API_KEY_SECRET_KEY', 'API_AUTH_STRING_SECRET_NAME', 'API_AUTH_STRING_SECRET_KEY']
-    .map(s => `PREFECT_INTEGRATIONS_KUBERNETES_WORKER_${s}`),
-  'PREFECT__BACKEND', 'PREFECT__CLOUD__API', 'PREFECT__CLOUD__API_KEY', 'PREFECT__CLOUD__TENANT_ID',
-  'PREFECT__CLOUD__AGENT__LABELS', 'PREFECT__CLOUD__AGENT__NAME', 'PREFECT__CLOUD__AGENT__LEVEL',
-  'PREFECT__CLOUD__AGENT__AGENT_ADDRESS', 'NAMESPACE', 'SERVICE_ACCOUNT_NAME', 'IMAGE_PULL_SECRETS', 'DELETE_FINISHED_JOBS',
-]);
+/** What the runtimes and the worker pods set, under every name, whether or not this pool emits it. */
+const RESERVED_ENV = settingNames(SETTINGS.pod, SETTINGS.client, SETTINGS.worker, SETTINGS.kubernetes, SETTINGS.agent, SETTINGS.prefect1);
 
 const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
 
@@ -172,7 +162,7 @@ function checkPodOptions({ scope, props, pool }: Checked): void {
   checkContainerResources(scope, 'resources', props.resources);
   checkExtraEnv(scope, 'env', pool.env, name => {
     if (!RESERVED_ENV.has(name)) return undefined;
-    const instead = name === 'EXTRA_PIP_PACKAGES'
+    const instead = name === SETTINGS.pod.EXTRA_PIP_PACKAGES.name
       ? 'the pipPackages prop (the image\'s own installer cannot write to the read-only root filesystem)'
       : 'the props that set it (connection, logLevel, queryInterval, prefetch, timeZone, clusterUid, jobTemplate)';
     return `a variable the construct does not set itself; use ${instead}`;

@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
-import { SINCE } from '../../core/private/prefect-settings';
+import { SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { HOME } from '../../core/private/security';
 import { propError } from '../../core/private/validation';
 import { RunLauncher } from '../agent-rbac';
@@ -78,6 +78,9 @@ export abstract class RuntimeBehaviour {
   public abstract env(pool: ResolvedPool): k8s.EnvVar[];
 }
 
+/** The pod's own name, which the kubelet puts in for this reference (POD_NAME comes first). */
+const POD_NAME_REFERENCE = `$(${SETTINGS.pod.POD_NAME.name})`;
+
 function queueArgs(queues: WorkQueue[]): string[] {
   return queues.flatMap(q => ['--work-queue', q.name]);
 }
@@ -93,9 +96,9 @@ function limitArgs(pool: ResolvedPool): string[] {
 /** What every Prefect 2 and 3 client of the pool reads: home, API and log level. */
 function clientEnv(pool: ResolvedPool): k8s.EnvVar[] {
   return [
-    { name: 'PREFECT_HOME', value: `${HOME}/.prefect` },
+    { name: SETTINGS.client.HOME.name, value: `${HOME}/.prefect` },
     ...pool.connection._clientEnv(),
-    { name: 'PREFECT_LOGGING_LEVEL', value: pool.logLevel },
+    { name: SETTINGS.client.LOGGING_LEVEL.name, value: pool.logLevel },
   ];
 }
 
@@ -105,7 +108,7 @@ function clientEnv(pool: ResolvedPool): k8s.EnvVar[] {
  */
 function clusterUidEnv(pool: ResolvedPool): k8s.EnvVar[] {
   if (!pool.launchesJobs || pool.version.isAtLeast(SINCE.KUBERNETES_OBSERVER)) return [];
-  return [{ name: 'PREFECT_KUBERNETES_CLUSTER_UID', value: pool.clusterUid ?? stableUuid(`${pool.namespace}/${pool.name}`) }];
+  return [{ name: SETTINGS.kubernetes.CLUSTER_UID.name, value: pool.clusterUid ?? stableUuid(`${pool.namespace}/${pool.name}`) }];
 }
 
 function checkSetUpRelease(scope: IConstruct, pool: ResolvedPool): void {
@@ -143,7 +146,7 @@ export class WorkerBehaviour extends RuntimeBehaviour {
 
   public args(pool: ResolvedPool, queues: WorkQueue[]): string[] {
     return ['prefect', 'worker', 'start', '--pool', pool.poolName!, '--type', pool.type, ...queueArgs(queues),
-      '--name', pool.workerName ?? '$(POD_NAME)', ...limitArgs(pool), '--with-healthcheck',
+      '--name', pool.workerName ?? POD_NAME_REFERENCE, ...limitArgs(pool), '--with-healthcheck',
       // Installing a missing worker package would fail on the read-only root filesystem anyway.
       ...(pool.version.isAtLeast(SINCE.WORKER_INSTALL_POLICY) ? ['--install-policy', 'never'] : [])];
   }
@@ -152,9 +155,9 @@ export class WorkerBehaviour extends RuntimeBehaviour {
     const query = pool.queryInterval?.toSeconds();
     return [
       ...clientEnv(pool),
-      ...(query !== undefined ? [{ name: 'PREFECT_WORKER_QUERY_SECONDS', value: String(query) }] : []),
-      { name: 'PREFECT_WORKER_WEBSERVER_HOST', value: '0.0.0.0' },
-      { name: 'PREFECT_WORKER_WEBSERVER_PORT', value: String(HEALTH_PORT) },
+      ...(query !== undefined ? [{ name: SETTINGS.worker.QUERY_SECONDS.name, value: String(query) }] : []),
+      { name: SETTINGS.worker.WEBSERVER_HOST.name, value: '0.0.0.0' },
+      { name: SETTINGS.worker.WEBSERVER_PORT.name, value: String(HEALTH_PORT) },
       ...clusterUidEnv(pool),
       ...jobLaunchEnv(pool),
     ];
@@ -163,24 +166,22 @@ export class WorkerBehaviour extends RuntimeBehaviour {
 
 /** What a Kubernetes worker needs to launch Jobs with namespaced permissions and no credentials in them. */
 function jobLaunchEnv(pool: ResolvedPool): k8s.EnvVar[] {
+  const K = SETTINGS.kubernetes;
   if (!pool.launchesJobs) return [];
   const version = pool.version;
   const env: k8s.EnvVar[] = [];
   if (version.isAtLeast(SINCE.KUBERNETES_OBSERVER)) {
     // Watch flow-run pods and Jobs only where they are launched, so a namespaced Role suffices.
-    env.push({ name: 'PREFECT_INTEGRATIONS_KUBERNETES_OBSERVER_NAMESPACES', value: pool.jobNamespaces.join(',') });
+    env.push({ name: K.OBSERVER_NAMESPACES.name, value: pool.jobNamespaces.join(',') });
   }
   // Flow-run Jobs reference the worker's Secrets instead of carrying the credentials in plain text.
   const secrets = [
-    { setting: 'API_KEY', reference: pool.connection.apiKey, since: SINCE.JOB_API_KEY_SECRET },
-    { setting: 'API_AUTH_STRING', reference: pool.connection.authString, since: SINCE.JOB_AUTH_STRING_SECRET },
+    { name: K.API_KEY_SECRET_NAME, key: K.API_KEY_SECRET_KEY, reference: pool.connection.apiKey, since: SINCE.JOB_API_KEY_SECRET },
+    { name: K.API_AUTH_STRING_SECRET_NAME, key: K.API_AUTH_STRING_SECRET_KEY, reference: pool.connection.authString, since: SINCE.JOB_AUTH_STRING_SECRET },
   ];
-  for (const { setting, reference, since } of secrets) {
+  for (const { name, key, reference, since } of secrets) {
     if (reference && version.isAtLeast(since)) {
-      env.push(
-        { name: `PREFECT_INTEGRATIONS_KUBERNETES_WORKER_${setting}_SECRET_NAME`, value: reference.secretName },
-        { name: `PREFECT_INTEGRATIONS_KUBERNETES_WORKER_${setting}_SECRET_KEY`, value: reference.key },
-      );
+      env.push({ name: name.name, value: reference.secretName }, { name: key.name, value: reference.key });
     }
   }
   return env;
@@ -215,7 +216,7 @@ export class Prefect2AgentBehaviour extends RuntimeBehaviour {
     const query = pool.queryInterval?.toSeconds();
     return [
       ...clientEnv(pool),
-      ...(query !== undefined ? [{ name: 'PREFECT_AGENT_QUERY_INTERVAL', value: String(query) }] : []),
+      ...(query !== undefined ? [{ name: SETTINGS.agent.QUERY_INTERVAL.name, value: String(query) }] : []),
       ...clusterUidEnv(pool),
     ];
   }
@@ -268,17 +269,18 @@ export class Prefect1AgentBehaviour extends RuntimeBehaviour {
   public env(pool: ResolvedPool): k8s.EnvVar[] {
     const template = pool.jobTemplate;
     const pullSecrets = template.imagePullSecrets ?? pool.imagePullSecrets;
+    const P1 = SETTINGS.prefect1;
     return [
       ...pool.connection._prefect1Env(),
       // Prefect 1 reads the labels as a Python literal.
-      { name: 'PREFECT__CLOUD__AGENT__LABELS', value: `[${this.labels.map(l => `'${l}'`).join(', ')}]` },
-      { name: 'PREFECT__CLOUD__AGENT__NAME', value: pool.workerName ?? '$(POD_NAME)' },
-      { name: 'PREFECT__CLOUD__AGENT__LEVEL', value: pool.logLevel },
-      { name: 'PREFECT__CLOUD__AGENT__AGENT_ADDRESS', value: `http://:${HEALTH_PORT}` },
-      { name: 'NAMESPACE', value: pool.jobNamespace! },
-      ...(template.serviceAccountName ? [{ name: 'SERVICE_ACCOUNT_NAME', value: template.serviceAccountName }] : []),
-      ...(pullSecrets.length > 0 ? [{ name: 'IMAGE_PULL_SECRETS', value: pullSecrets.join(',') }] : []),
-      { name: 'DELETE_FINISHED_JOBS', value: this.deleteFinishedJobs ? 'True' : 'False' },
+      { name: P1.AGENT_LABELS.name, value: `[${this.labels.map(l => `'${l}'`).join(', ')}]` },
+      { name: P1.AGENT_NAME.name, value: pool.workerName ?? POD_NAME_REFERENCE },
+      { name: P1.AGENT_LEVEL.name, value: pool.logLevel },
+      { name: P1.AGENT_ADDRESS.name, value: `http://:${HEALTH_PORT}` },
+      { name: P1.NAMESPACE.name, value: pool.jobNamespace! },
+      ...(template.serviceAccountName ? [{ name: P1.SERVICE_ACCOUNT_NAME.name, value: template.serviceAccountName }] : []),
+      ...(pullSecrets.length > 0 ? [{ name: P1.IMAGE_PULL_SECRETS.name, value: pullSecrets.join(',') }] : []),
+      { name: P1.DELETE_FINISHED_JOBS.name, value: this.deleteFinishedJobs ? 'True' : 'False' },
     ];
   }
 }
