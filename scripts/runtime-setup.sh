@@ -63,6 +63,6 @@ index() {
 { environment prefect-2 "$requirements/prefect-2.txt" && index; } &
 two=$!
 environment prefect-3 "$requirements/prefect-3.txt"
-# ruff, for the Python programs the pods run (src/programs).
-environment lint "$requirements/lint.txt"
+# ruff and pytest, for the Python programs the pods run (src/programs) and their tests.
+environment programs "$requirements/programs.txt"
 wait "$two"

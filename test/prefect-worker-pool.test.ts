@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, ImagePullPolicy } from 'cdk8s-plus-27';
 import {
@@ -101,18 +103,15 @@ describe('a Prefect 3 worker of a kubernetes pool (the default)', () => {
   test('creates the pool or updates its template, in an init container, before the worker starts', () => {
     const init = pod.initContainers;
     expect(init.map((c: any) => c.name)).toEqual(['apply-pool']);
-    expect(init[0].args).toEqual(['sh', '/etc/prefect-pool/apply-pool.sh']);
+    expect(init[0].args).toEqual(['sh', '/etc/prefect-pool/apply-pool.sh', '/etc/prefect-pool/apply-pool.conf']);
     expect(init[0].env).toEqual(worker.env);
     expect(init[0].volumeMounts).toContainEqual({ name: 'pool-config', mountPath: '/etc/prefect-pool', readOnly: true });
-    expect(config.data['apply-pool.sh']).toBe([
-      '#!/bin/sh',
-      '# Creates the work pool and its queues, or brings them in line with this file.',
-      'set -eu',
-      "if ! prefect work-pool inspect 'kubernetes' >/dev/null 2>&1; then",
-      "  prefect work-pool create 'kubernetes' --type kubernetes --base-job-template /etc/prefect-pool/base-job-template.json \\",
-      "    || prefect work-pool inspect 'kubernetes' >/dev/null",
-      'fi',
-      "prefect work-pool update 'kubernetes' --base-job-template /etc/prefect-pool/base-job-template.json",
+    expect(config.data['apply-pool.sh']).toBe(fs.readFileSync(path.join(__dirname, '..', 'src', 'programs', 'apply-pool.sh'), 'utf8'));
+    expect(config.data['apply-pool.conf']).toBe([
+      'pool kubernetes',
+      'type kubernetes',
+      'template /etc/prefect-pool/base-job-template.json',
+      'queue-update api',
       '',
     ].join('\n'));
   });
@@ -285,32 +284,26 @@ describe('queues', () => {
   });
 
   test('are created with priority and limit, and brought in line through `prefect api` (3.4.23+)', () => {
-    const script = only(pool({ queues }).objects, 'ConfigMap', 'default-worker-pool').data['apply-pool.sh'];
-    const main = `  prefect api PATCH '/work_pools/default/queues/prod-main' --data '{"priority":1,"concurrency_limit":20}' >/dev/null`;
-    const secondary = `  prefect api PATCH '/work_pools/default/queues/Prod%20Secondary' --data '{"priority":2,"concurrency_limit":null}' >/dev/null`;
-    expect(script.split('\n').slice(8)).toEqual([
-      "if prefect work-queue inspect 'prod-main' --pool 'default' >/dev/null 2>&1; then",
-      main,
-      "elif ! prefect work-queue create 'prod-main' --pool 'default' --priority 1 --limit 20; then",
-      "  prefect work-queue inspect 'prod-main' --pool 'default' >/dev/null",
-      main,
-      'fi',
-      "if prefect work-queue inspect 'Prod Secondary' --pool 'default' >/dev/null 2>&1; then",
-      secondary,
-      "elif ! prefect work-queue create 'Prod Secondary' --pool 'default' --priority 2; then",
-      "  prefect work-queue inspect 'Prod Secondary' --pool 'default' >/dev/null",
-      secondary,
-      'fi',
+    const conf = only(pool({ queues }).objects, 'ConfigMap', 'default-worker-pool').data['apply-pool.conf'];
+    expect(conf.split('\n').slice(3)).toEqual([
+      'queue-update api',
+      'queue prod-main',
+      'queue-path /work_pools/default/queues/prod-main',
+      'priority 1',
+      'limit 20',
+      'queue Prod Secondary',
+      'queue-path /work_pools/default/queues/Prod%20Secondary',
+      'priority 2',
       '',
     ]);
   });
 
   test('before 3.4.23 only the limit of an existing queue is updated', () => {
     const image = PrefectImage.official({ version: PrefectVersion.of('3.4.20') });
-    const script = only(pool({ queues }, image).objects, 'ConfigMap', 'default-worker-pool').data['apply-pool.sh'];
-    expect(script).toContain("  prefect work-queue set-concurrency-limit 'prod-main' 20 --pool 'default'\n");
-    expect(script).toContain("  prefect work-queue clear-concurrency-limit 'Prod Secondary' --pool 'default'\n");
-    expect(script).not.toContain('prefect api');
+    const conf = only(pool({ queues }, image).objects, 'ConfigMap', 'default-worker-pool').data['apply-pool.conf'];
+    expect(conf.split('\n').slice(3)).toEqual([
+      'queue-update cli', 'queue prod-main', 'priority 1', 'limit 20', 'queue Prod Secondary', 'priority 2', '',
+    ]);
   });
 });
 
@@ -325,8 +318,8 @@ test('a process pool runs flows in the worker pod: no RBAC, no token, no job tem
   expect(podSpecOf(deployment).serviceAccountName).toBeUndefined();
   expect(envOf(worker)).not.toHaveProperty('PREFECT_INTEGRATIONS_KUBERNETES_OBSERVER_NAMESPACES');
   const config = only(objects, 'ConfigMap');
-  expect(Object.keys(config.data)).toEqual(['apply-pool.sh']);
-  expect(config.data['apply-pool.sh']).toContain("  prefect work-pool create 'local' --type process \\\n");
+  expect(Object.keys(config.data)).toEqual(['apply-pool.conf', 'apply-pool.sh']);
+  expect(config.data['apply-pool.conf']).toBe('pool local\ntype process\nqueue-update api\n');
   expect(p.rbac).toBeUndefined();
   expect(problems(objects)).toEqual([]);
 });
@@ -474,9 +467,9 @@ describe('Prefect 2 agents', () => {
   });
 
   test('create a prefect-agent pool and its queues', () => {
-    const script = only(objects, 'ConfigMap', 'production-agent-pool').data['apply-pool.sh'];
-    expect(script).toContain("  prefect work-pool create 'production' --type prefect-agent \\\n");
-    expect(script).toContain("  prefect work-queue clear-concurrency-limit 'prod-main' --pool 'production'\n");
+    expect(only(objects, 'ConfigMap', 'production-agent-pool').data['apply-pool.conf'].split('\n').slice(0, 4)).toEqual([
+      'pool production', 'type prefect-agent', 'queue-update cli', 'queue prod-main',
+    ]);
   });
 
   test('get the agent rules, and pass every check', () => {

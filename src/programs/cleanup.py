@@ -1,4 +1,11 @@
-"""Deletes old Dask clusters, finished pods and finished flow-run Jobs."""
+"""Deletes old Dask clusters, finished pods and finished flow-run Jobs.
+
+What to sweep comes from the environment the CronJob sets: the namespaces (CLUSTER_NAMESPACES,
+RUN_NAMESPACES, comma-separated), the label selectors (CLUSTER_SELECTOR, RUN_POD_SELECTOR,
+DASK_POD_SELECTOR, JOB_SELECTOR) and the ages in seconds past which each kind goes
+(MAX_CLUSTER_AGE, POD_AGE, JOB_AGE). It talks to the API server as the pod's ServiceAccount and
+exits 1 when anything could not be listed or deleted.
+"""
 import datetime
 import json
 import os
@@ -9,23 +16,28 @@ import urllib.parse
 import urllib.request
 
 ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
-API = "https://%s:%s" % (os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"])
-CONTEXT = ssl.create_default_context(cafile=ACCOUNT + "/ca.crt")
-NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
-def call(method, path, query=None):
-    with open(ACCOUNT + "/token") as token:
-        headers = {"Authorization": "Bearer " + token.read().strip(), "Content-Type": "application/json"}
-    body = json.dumps({"propagationPolicy": "Background"}).encode() if method == "DELETE" else None
-    url = API + path + ("?" + urllib.parse.urlencode(query) if query else "")
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)
-    with urllib.request.urlopen(request, context=CONTEXT, timeout=30) as response:
-        return json.load(response)
+class Cluster:
+    """The Kubernetes API, called with the pod's ServiceAccount token."""
+
+    def __init__(self, environ, account=ACCOUNT):
+        self.api = "https://%s:%s" % (environ["KUBERNETES_SERVICE_HOST"], environ["KUBERNETES_SERVICE_PORT"])
+        self.account = account
+        self.context = ssl.create_default_context(cafile=account + "/ca.crt")
+
+    def call(self, method, path, query=None):
+        with open(self.account + "/token") as token:
+            headers = {"Authorization": "Bearer " + token.read().strip(), "Content-Type": "application/json"}
+        body = json.dumps({"propagationPolicy": "Background"}).encode() if method == "DELETE" else None
+        url = self.api + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
+            return json.load(response)
 
 
-def age(timestamp):
-    return (NOW - datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))).total_seconds()
+def parse_time(timestamp):
+    return datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
 
 
 def created(item):
@@ -33,6 +45,7 @@ def created(item):
 
 
 def finished(job):
+    """When a Job completed or failed, or None while it runs."""
     status = job.get("status", {})
     if status.get("completionTime"):
         return status["completionTime"]
@@ -43,17 +56,38 @@ def finished(job):
 
 
 def ended(pod):
+    """When the last container of a finished pod ended; its creation if none reports it."""
     times = [s["state"]["terminated"]["finishedAt"] for s in pod.get("status", {}).get("containerStatuses", [])
              if s.get("state", {}).get("terminated", {}).get("finishedAt")]
-    return max(times) if times else created(pod)
+    return max(times, key=parse_time) if times else created(pod)
 
 
-def sweep(collection, query, older_than, since):
-    """Deletes what is older than older_than; returns the number of failures."""
+def namespaces(environ, variable):
+    return [n for n in environ.get(variable, "").split(",") if n]
+
+
+def steps(environ):
+    """What to sweep, in order: (collection, list query, age in seconds, when an item counts from)."""
+    found = []
+    for ns in namespaces(environ, "CLUSTER_NAMESPACES"):
+        found.append(("/apis/kubernetes.dask.org/v1/namespaces/%s/daskclusters" % ns,
+                      {"labelSelector": environ["CLUSTER_SELECTOR"]}, int(environ["MAX_CLUSTER_AGE"]), created))
+    for ns in namespaces(environ, "RUN_NAMESPACES"):
+        for phase in ("Succeeded", "Failed"):
+            for selector in (environ["RUN_POD_SELECTOR"], environ["DASK_POD_SELECTOR"]):
+                found.append(("/api/v1/namespaces/%s/pods" % ns,
+                              {"labelSelector": selector, "fieldSelector": "status.phase=" + phase}, int(environ["POD_AGE"]), ended))
+        found.append(("/apis/batch/v1/namespaces/%s/jobs" % ns,
+                      {"labelSelector": environ["JOB_SELECTOR"]}, int(environ["JOB_AGE"]), finished))
+    return found
+
+
+def sweep(call, now, collection, query, older_than, since):
+    """Deletes what is older than older_than seconds; returns the number of failures."""
     failed = 0
     for item in call("GET", collection, query)["items"]:
         moment = since(item)
-        if not moment or age(moment) <= older_than:
+        if not moment or (now - parse_time(moment)).total_seconds() <= older_than:
             continue
         try:
             call("DELETE", collection + "/" + item["metadata"]["name"])
@@ -65,26 +99,22 @@ def sweep(collection, query, older_than, since):
     return failed
 
 
-def namespaces(variable):
-    return [n for n in os.environ.get(variable, "").split(",") if n]
+def run(call, environ, now):
+    """Sweeps every step; returns the number of failures."""
+    failures = 0
+    for step in steps(environ):
+        try:
+            failures += sweep(call, now, *step)
+        except Exception as error:  # one namespace's failure does not stop the others
+            failures += 1
+            print("failed %s: %s" % (step[0], error), file=sys.stderr, flush=True)
+    return failures
 
 
-steps = []
-for ns in namespaces("CLUSTER_NAMESPACES"):
-    steps.append(("/apis/kubernetes.dask.org/v1/namespaces/%s/daskclusters" % ns,
-                  {"labelSelector": os.environ["CLUSTER_SELECTOR"]}, int(os.environ["MAX_CLUSTER_AGE"]), created))
-for ns in namespaces("RUN_NAMESPACES"):
-    for phase in ("Succeeded", "Failed"):
-        for selector in (os.environ["RUN_POD_SELECTOR"], os.environ["DASK_POD_SELECTOR"]):
-            steps.append(("/api/v1/namespaces/%s/pods" % ns,
-                          {"labelSelector": selector, "fieldSelector": "status.phase=" + phase}, int(os.environ["POD_AGE"]), ended))
-    steps.append(("/apis/batch/v1/namespaces/%s/jobs" % ns,
-                  {"labelSelector": os.environ["JOB_SELECTOR"]}, int(os.environ["JOB_AGE"]), finished))
-failures = 0
-for step in steps:
-    try:
-        failures += sweep(*step)
-    except Exception as error:  # one namespace's failure does not stop the others
-        failures += 1
-        print("failed %s: %s" % (step[0], error), file=sys.stderr, flush=True)
-sys.exit(1 if failures else 0)
+def main():
+    cluster = Cluster(os.environ)
+    sys.exit(1 if run(cluster.call, os.environ, datetime.datetime.now(datetime.timezone.utc)) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ import { AgentRbac } from './agent-rbac';
 import { PrefectConnection } from './prefect-connection';
 import { JobTemplateContext } from './private/job-templates';
 import { WorkerPoolNetworkProfile } from './private/network-profile';
-import { BASE_JOB_TEMPLATE_FILE, poolSetUpScript, SET_UP_FILE } from './private/pool-setup';
+import { BASE_JOB_TEMPLATE_FILE, poolSetUpData, SET_UP_DATA_FILE, SET_UP_FILE } from './private/pool-setup';
 import { validatePool } from './private/pool-validation';
 import { ResolvedPool, slug } from './private/resolved-pool';
 import { RuntimeBehaviour } from './private/runtimes';
@@ -258,7 +258,8 @@ export class PrefectWorkerPool extends Construct {
     if (!pool.managePool) return undefined;
     const data: Record<string, string> = {};
     if (template) data[BASE_JOB_TEMPLATE_FILE] = JSON.stringify(template, undefined, 2);
-    data[SET_UP_FILE] = poolSetUpScript(pool, this.behaviour.workPoolType(pool.type), template !== undefined);
+    data[SET_UP_FILE] = programSource(Program.APPLY_POOL);
+    data[SET_UP_DATA_FILE] = poolSetUpData(pool, this.behaviour.workPoolType(pool.type), template !== undefined);
     return data;
   }
 
@@ -351,7 +352,7 @@ export class PrefectWorkerPool extends Construct {
         [{ name: SETTINGS.pod.HOME.name, value: HOME }, ...toEnvVars(pool.env.filter(e => /^PIP_/.test(e.name)))], resources, mounts));
     }
     if (this.poolConfig && this.behaviour.hasWorkPools) {
-      containers.push(this.container('apply-pool', ['sh', `${POOL_CONFIG_DIRECTORY}/${SET_UP_FILE}`], env, resources, mounts));
+      containers.push(this.container('apply-pool', ['sh', `${POOL_CONFIG_DIRECTORY}/${SET_UP_FILE}`, `${POOL_CONFIG_DIRECTORY}/${SET_UP_DATA_FILE}`], env, resources, mounts));
     }
     return containers;
   }

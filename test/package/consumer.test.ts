@@ -103,7 +103,7 @@ test('the README has the example apps', () => {
 
 test('the package holds the compiled library, its declarations and source maps, the programs the pods run, the jsii assembly and the docs, and nothing else', () => {
   const unexpected = packed.filter(f => !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.jsii'].includes(f)
-    && !/^lib\/(src|imports)\/.*\.(js|d\.ts|js\.map)$/.test(f) && !/^lib\/src\/programs\/[a-z_-]+\.py$/.test(f));
+    && !/^lib\/(src|imports)\/.*\.(js|d\.ts|js\.map)$/.test(f) && !/^lib\/src\/programs\/[a-z_-]+\.(py|sh)$/.test(f));
   expect(unexpected).toEqual([]);
   expect(packed).toEqual(expect.arrayContaining(['lib/src/index.js', 'lib/src/index.d.ts', 'lib/src/index.js.map', 'CHANGELOG.md']));
   expect(packed.filter(f => f.startsWith('lib/src/examples/'))).toEqual([]);
@@ -131,7 +131,7 @@ test('the installed package requires nothing but Node.js, its peer dependencies 
   // The generated DaskCluster code, required lazily, is among what was checked.
   expect(packed).toContain('lib/imports/kubernetes.dask.org.js');
   // The programs the pods run, read at synth from beside the compiled library.
-  for (const program of ['cleanup.py', 'dask_scratch.py', 'install-packages.py', 'wait-for-schema.py']) {
+  for (const program of ['apply-pool.sh', 'cleanup.py', 'dask_scratch.py', 'install-packages.py', 'wait-for-schema.py']) {
     expect(packed).toContain(`lib/src/programs/${program}`);
   }
   const published = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));

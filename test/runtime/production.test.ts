@@ -129,6 +129,30 @@ describe('production, with real Prefect 3.8.3, PostgreSQL and Redis', () => {
     expect(await client.workerNames('reports', 1)).toEqual([reports.facts.name]);
   });
 
+  test('a pod of the next rollout brings a pool and queues changed in Prefect back in line, and a second changes nothing', async () => {
+    const config = only(objects, 'ConfigMap', 'etl-worker-pool');
+    const template = JSON.parse(config.data['base-job-template.json']);
+    const changed = structuredClone(template);
+    changed.variables.properties.image.default = 'changed-in-the-ui:1';
+    await client.call('PATCH', '/work_pools/etl', { base_job_template: changed });
+    await client.call('PATCH', '/work_pools/etl/queues/prod-main', { priority: 9, concurrency_limit: 1 });
+    await client.call('PATCH', '/work_pools/etl/queues/prod-secondary', { concurrency_limit: null });
+    expect((await client.workPool('etl')).base_job_template.variables.properties.image.default).toBe('changed-in-the-ui:1');
+
+    const state = async () => ({
+      template: (await client.workPool('etl')).base_job_template,
+      queues: (await client.queues('etl')).map(q => [q.name, q.priority, q.concurrency_limit, q.id]).sort(),
+    });
+    const pod = () => cluster.podOf(only(objects, 'Deployment', 'etl-worker-prod-main'));
+    await pod().runInitContainers();
+    const after = await state();
+    expect(after.template).toEqual(template);
+    expect(after.queues.map(q => q.slice(0, 3))).toEqual([['default', expect.any(Number), null], ['prod-main', 1, 20], ['prod-secondary', 2, 5]].sort());
+
+    await pod().runInitContainers();
+    expect(await state()).toEqual(after);
+  });
+
   test('a flow run in the job namespace reads the auth string from its own namespace and completes', async () => {
     const flowRunId = await runFromGit(client, flowRepository(scenario.dir), 'reports');
     const job = await scenario.jobFor(flowRunId);

@@ -1,5 +1,5 @@
 /**
- * The shell scripts the library emits and the suite runs pass shellcheck, and the Python programs
+ * The shell programs the library ships and the scripts the suite runs pass shellcheck, and the Python programs
  * the pods run pass ruff (both installed by scripts/runtime-setup.sh).
  */
 import { execFileSync } from 'node:child_process';
@@ -19,22 +19,29 @@ function shellcheck(file: string, shell: string): string {
   }
 }
 
-test.each(['minimal', 'production', 'cloud-workers', 'prefect2-agents', 'dask'])('%s: every pool set-up script passes shellcheck', (name) => {
-  const scripts = variant(name).filter(o => o.kind === 'ConfigMap' && o.data?.['apply-pool.sh']);
-  expect(scripts.length).toBeGreaterThan(0);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apply-pool-'));
-  for (const cm of scripts) {
-    const file = path.join(dir, `${cm.metadata.name}.sh`);
-    fs.writeFileSync(file, cm.data['apply-pool.sh']);
-    expect(shellcheck(file, 'sh')).toBe('');
-  }
+const APPLY_POOL = path.join(REPOSITORY, 'src', 'programs', 'apply-pool.sh');
+
+test('the pool set-up program passes shellcheck', () => {
+  expect(shellcheck(APPLY_POOL, 'sh')).toBe('');
+});
+
+test('shellcheck reports a set-up program that expands a name unquoted', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apply-pool-')), 'apply-pool.sh');
+  fs.writeFileSync(file, fs.readFileSync(APPLY_POOL, 'utf8').replace('prefect work-pool create "$pool"', 'prefect work-pool create $pool'));
+  expect(shellcheck(file, 'sh')).toContain('SC2086');
+});
+
+test.each(['minimal', 'production', 'cloud-workers', 'prefect2-agents', 'dask'])('%s: every pool runs that program', (name) => {
+  const pools = variant(name).filter(o => o.kind === 'ConfigMap' && o.data?.['apply-pool.conf']);
+  expect(pools.length).toBeGreaterThan(0);
+  for (const cm of pools) expect(cm.data['apply-pool.sh']).toBe(fs.readFileSync(APPLY_POOL, 'utf8'));
 });
 
 test.each(['scripts/runtime-setup.sh', 'test/runtime/image/entrypoint.sh', '.ci/run'])('%s passes shellcheck', (file) => {
   expect(shellcheck(path.join(REPOSITORY, file), 'bash')).toBe('');
 });
 
-const RUFF = path.join(RUNTIME_HOME, 'lint', 'bin', 'ruff');
+const RUFF = path.join(RUNTIME_HOME, 'programs', 'bin', 'ruff');
 
 function ruff(target: string): string {
   try {
@@ -49,6 +56,10 @@ test('the Python programs the pods run pass ruff', () => {
   const programs = fs.readdirSync(path.join(REPOSITORY, 'src', 'programs')).filter(f => f.endsWith('.py'));
   expect(programs.sort()).toEqual(['cleanup.py', 'dask_scratch.py', 'install-packages.py', 'wait-for-schema.py']);
   expect(ruff(path.join(REPOSITORY, 'src', 'programs'))).toBe('');
+});
+
+test('their tests (npm run test:programs) pass ruff', () => {
+  expect(ruff(path.join(REPOSITORY, 'test', 'programs'))).toBe('');
 });
 
 test('ruff reports a program with an unused import and an undefined name', () => {

@@ -35,6 +35,12 @@ export enum Program {
    * selector must carry it too).
    */
   DASK_HELPER = 'dask_scratch.py',
+  /**
+   * The worker pools' set-up: creates the work pool and its queues, or brings them in line with
+   * the data file it is given (`poolSetUpData`). POSIX sh with the Prefect CLI, run by the worker
+   * pods' init container.
+   */
+  APPLY_POOL = 'apply-pool.sh',
 }
 
 const loaded = new Map<Program, string>();

@@ -5,68 +5,35 @@ import { POOL_CONFIG_DIRECTORY } from './worker-layout';
 
 /** The file of the pool's ConfigMap that holds its base job template. */
 export const BASE_JOB_TEMPLATE_FILE = 'base-job-template.json';
-/** The file of the pool's ConfigMap that holds the set-up script. */
+/** The file of the pool's ConfigMap that holds the set-up program. */
 export const SET_UP_FILE = 'apply-pool.sh';
+/** The file of the pool's ConfigMap that holds what the set-up program applies. */
+export const SET_UP_DATA_FILE = 'apply-pool.conf';
 
 /**
- * The pool set-up. `work-pool update` changes only the template, where `create --overwrite`
- * would also unpause the pool and reset its description and limit. A queue's priority can only be
- * set at creation before `prefect api` (3.4.23). Every step is idempotent, so every pod of every
- * rollout runs it; a failure (the API not up yet) fails the init container, which is retried.
+ * The data file of the pool set-up program (`programs/apply-pool.sh`, which documents its keys):
+ * the pool, its type and template, and each queue with its priority and limit. One value per
+ * line, as written: the names can hold no line break (the pool's checks), and nothing here is
+ * parsed by a shell. How an existing queue is brought in line depends on the release:
+ * `prefect api` (3.4.23) can also change its priority, older releases only its limit.
  */
-export function poolSetUpScript(pool: ResolvedPool, workPoolType: string, withTemplate: boolean): string {
-  const name = shellQuote(pool.poolName!);
-  const template = `${POOL_CONFIG_DIRECTORY}/${BASE_JOB_TEMPLATE_FILE}`;
+export function poolSetUpData(pool: ResolvedPool, workPoolType: string, withTemplate: boolean): string {
+  const byApi = pool.version.isAtLeast(SINCE.API_COMMAND);
   const lines = [
-    '#!/bin/sh',
-    '# Creates the work pool and its queues, or brings them in line with this file.',
-    'set -eu',
-    // Every pod of a first rollout creates at once, and all but one fail with "already exists":
-    // a create that failed because the pool is there now carries on as an update.
-    `if ! prefect work-pool inspect ${name} >/dev/null 2>&1; then`,
-    `  prefect work-pool create ${name} --type ${workPoolType}${withTemplate ? ` --base-job-template ${template}` : ''} \\`,
-    `    || prefect work-pool inspect ${name} >/dev/null`,
-    'fi',
-    ...(withTemplate ? [`prefect work-pool update ${name} --base-job-template ${template}`] : []),
-    ...pool.queues.flatMap(queue => queueSetUp(pool, queue)),
+    `pool ${pool.poolName!}`,
+    `type ${workPoolType}`,
+    ...(withTemplate ? [`template ${POOL_CONFIG_DIRECTORY}/${BASE_JOB_TEMPLATE_FILE}`] : []),
+    `queue-update ${byApi ? 'api' : 'cli'}`,
+    ...pool.queues.flatMap(queue => queueLines(pool, queue, byApi)),
   ];
   return `${lines.join('\n')}\n`;
 }
 
-/** Creates a queue with its priority and limit, or brings an existing one's in line. */
-function queueSetUp(pool: ResolvedPool, queue: WorkQueue): string[] {
-  const name = shellQuote(queue.name);
-  const poolName = shellQuote(pool.poolName!);
-  const createOptions = [
-    ...(queue.priority !== undefined ? [`--priority ${queue.priority}`] : []),
-    ...(queue.concurrencyLimit !== undefined ? [`--limit ${queue.concurrencyLimit}`] : []),
-  ].map(o => ` ${o}`).join('');
-  const update = queueUpdate(pool, queue, name, poolName);
+function queueLines(pool: ResolvedPool, queue: WorkQueue, byApi: boolean): string[] {
   return [
-    `if prefect work-queue inspect ${name} --pool ${poolName} >/dev/null 2>&1; then`,
-    `  ${update}`,
-    `elif ! prefect work-queue create ${name} --pool ${poolName}${createOptions}; then`,
-    `  prefect work-queue inspect ${name} --pool ${poolName} >/dev/null`,
-    `  ${update}`,
-    'fi',
+    `queue ${queue.name}`,
+    ...(byApi ? [`queue-path /work_pools/${encodeURIComponent(pool.poolName!)}/queues/${encodeURIComponent(queue.name)}`] : []),
+    ...(queue.priority !== undefined ? [`priority ${queue.priority}`] : []),
+    ...(queue.concurrencyLimit !== undefined ? [`limit ${queue.concurrencyLimit}`] : []),
   ];
-}
-
-/** The command that brings an existing queue's priority and limit in line; `name` and `poolName` quoted. */
-function queueUpdate(pool: ResolvedPool, queue: WorkQueue, name: string, poolName: string): string {
-  if (pool.version.isAtLeast(SINCE.API_COMMAND)) {
-    const body = JSON.stringify({
-      ...(queue.priority !== undefined ? { priority: queue.priority } : {}),
-      concurrency_limit: queue.concurrencyLimit ?? null,
-    });
-    const path = `/work_pools/${encodeURIComponent(pool.poolName!)}/queues/${encodeURIComponent(queue.name)}`;
-    return `prefect api PATCH ${shellQuote(path)} --data ${shellQuote(body)} >/dev/null`;
-  }
-  return queue.concurrencyLimit !== undefined
-    ? `prefect work-queue set-concurrency-limit ${name} ${queue.concurrencyLimit} --pool ${poolName}`
-    : `prefect work-queue clear-concurrency-limit ${name} --pool ${poolName}`;
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
