@@ -6,6 +6,7 @@ import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
 import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { Program, programSource } from '../core/private/programs';
+import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
 import { checkContainerResources, toRequirements } from '../core/private/resources';
 import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from '../core/private/validation';
@@ -62,6 +63,12 @@ export class DaskScratch extends Construct {
   private readonly runNamespaces = new Set<string>();
   /** Attached pools: Kubernetes name → Prefect work pool name. */
   private readonly pools = new Map<string, string>();
+  /** The client Role of each namespace where clusters run. */
+  private readonly clientRoles = new Map<string, k8s.KubeRole>();
+  /** The ConfigMap with the cluster spec and helper, in each flow-run namespace. */
+  private readonly clusterConfigs = new Map<string, k8s.KubeConfigMap>();
+  /** The ServiceAccount the cleanup runs as (made after the dedicated namespace's bindings to it). */
+  private cleanupAccount?: k8s.KubeServiceAccount;
 
   public constructor(scope: Construct, id: string, props: DaskScratchProps) {
     super(scope, id);
@@ -106,15 +113,13 @@ export class DaskScratch extends Construct {
         `with dask, a pool name that is a label value (at most 63 letters, digits, '-', '_' and '.'): the cleanup of ${this.node.path} selects the pool's Jobs by it`);
     }
     this.pools.set(poolName, workPoolName);
-    const account = `${poolName}-dask`;
-    const binding = (namespace: string, subjectNamespaces: string[]) => new k8s.KubeRoleBinding(this, `Binding-${poolName}-${namespace}`, {
-      metadata: { name: `${this.name}-client-${poolName}`, namespace, labels: this.labels('client') },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${this.name}-client` },
-      subjects: subjectNamespaces.map(ns => ({ kind: 'ServiceAccount', name: account, namespace: ns })),
-    });
-    for (const ns of jobNamespaces) {
-      new k8s.KubeServiceAccount(this, `Account-${poolName}-${ns}`, {
-        metadata: { name: account, namespace: ns, labels: this.labels('client') },
+    const bind = (namespace: string, accounts: k8s.KubeServiceAccount[]) => {
+      const role = this.clientRoles.get(namespace)!;
+      bindRole(this, `Binding-${poolName}-${namespace}`, role, { name: `${role.name}-${poolName}`, labels: this.labels('client'), subjects: accounts });
+    };
+    const accounts = jobNamespaces.map(ns => {
+      const account = new k8s.KubeServiceAccount(this, `Account-${poolName}-${ns}`, {
+        metadata: { name: `${poolName}-dask`, namespace: ns, labels: this.labels('client') },
         automountServiceAccountToken: false,
       });
       // Several pools may share a job namespace: its spec, client Role and cleanup Role once.
@@ -124,11 +129,13 @@ export class DaskScratch extends Construct {
         if (!this.namespace) this.clientRole(ns);
         this.cleanupRole(ns, this.namespace ? ['pods', 'jobs'] : ['pods', 'jobs', 'daskclusters']);
       }
-      if (!this.namespace) binding(ns, [ns]);
-    }
-    if (this.namespace) binding(this.namespace, jobNamespaces);
+      if (!this.namespace) bind(ns, [account]);
+      return account;
+    });
+    if (this.namespace) bind(this.namespace, accounts);
     return {
-      serviceAccountName: account,
+      // The same names in every job namespace: the template is one for all of them.
+      serviceAccountName: accounts[0].name,
       env: [
         // The client's namespace; inside a pod dask-kubernetes would otherwise fall back to "default".
         this.namespace
@@ -138,7 +145,7 @@ export class DaskScratch extends Construct {
         // getpass.getuser() in KubeCluster fails for a uid without a passwd entry.
         { name: 'USER', value: 'prefect' },
       ],
-      volume: { name: 'dask-scratch', configMap: { name: `${this.name}-cluster` } },
+      volume: { name: 'dask-scratch', configMap: { name: this.clusterConfigs.get(jobNamespaces[0])!.name } },
       volumeMount: { name: 'dask-scratch', mountPath: DASK_CONFIG_DIRECTORY, readOnly: true },
     };
   }
@@ -235,15 +242,12 @@ export class DaskScratch extends Construct {
   /** Who may delete what the cleanup removes, in one namespace. */
   private cleanupRole(namespace: string, resources: Array<'pods' | 'jobs' | 'daskclusters'>): void {
     const groups = { pods: '', jobs: 'batch', daskclusters: 'kubernetes.dask.org' };
-    new k8s.KubeRole(this, `CleanupRole-${namespace}`, {
-      metadata: { name: `${this.name}-cleanup`, namespace, labels: this.labels('cleanup') },
+    const labels = this.labels('cleanup');
+    const role = new k8s.KubeRole(this, `CleanupRole-${namespace}`, {
+      metadata: { name: `${this.name}-cleanup`, namespace, labels },
       rules: resources.map(r => ({ apiGroups: [groups[r]], resources: [r], verbs: ['list', 'delete'] })),
     });
-    new k8s.KubeRoleBinding(this, `CleanupBinding-${namespace}`, {
-      metadata: { name: `${this.name}-cleanup`, namespace, labels: this.labels('cleanup') },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${this.name}-cleanup` },
-      subjects: [{ kind: 'ServiceAccount', name: `${this.name}-cleanup`, namespace: this.home }],
-    });
+    bindRole(this, `CleanupBinding-${namespace}`, role, { labels, subjects: () => [this.cleanupAccount!] });
   }
 
   /**
@@ -257,6 +261,7 @@ export class DaskScratch extends Construct {
     const labels = this.labels('cleanup');
     const metadata = { name: `${this.name}-cleanup`, namespace: this.home, labels };
     const account = new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
+    this.cleanupAccount = account;
     const script = new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': programSource(Program.DASK_CLEANUP) } });
     const container = restrictedContainerSpec({
       name: 'cleanup',
@@ -317,20 +322,20 @@ export class DaskScratch extends Construct {
   }
 
   private clientRole(namespace: string): void {
-    new k8s.KubeRole(this, `Role-${namespace}`, {
+    this.clientRoles.set(namespace, new k8s.KubeRole(this, `Role-${namespace}`, {
       metadata: { name: `${this.name}-client`, namespace, labels: this.labels('client') },
       rules: DASK_CLIENT_RULES,
-    });
+    }));
   }
 
   private configMap(namespace: string): void {
-    new k8s.KubeConfigMap(this, `Cluster-${namespace}`, {
+    this.clusterConfigs.set(namespace, new k8s.KubeConfigMap(this, `Cluster-${namespace}`, {
       metadata: { name: `${this.name}-cluster`, namespace, labels: this.labels('client') },
       data: {
         [SPEC_FILE]: Yaml.stringify(this.clusterManifest),
         [HELPER_MODULE]: programSource(Program.DASK_HELPER),
       },
-    });
+    }));
   }
 
   private schedulerResources(): ContainerResources {

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
+import { bindRole } from '../core/private/rbac';
 import { checkDns1123Subdomain, checkNamespaceName, propError } from '../core/private/validation';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */
@@ -156,25 +157,17 @@ export class AgentRbac extends Construct {
     this.serviceAccountName = this.serviceAccount.name;
 
     const rules = rulesFor(this.launcher, manageSecrets);
-    const subjects: k8s.Subject[] = [{ kind: 'ServiceAccount', name, namespace }];
+    const subjects = [this.serviceAccount];
     if (this.clusterWide) {
-      clusterScoped(new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: `${namespace}-${name}`, labels }, rules }));
-      clusterScoped(new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
-        metadata: { name: `${namespace}-${name}`, labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${namespace}-${name}` },
-        subjects,
-      }));
+      const role = clusterScoped(new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: `${namespace}-${name}`, labels }, rules }));
+      bindRole(this, 'ClusterRoleBinding', role, { labels, subjects });
       return;
     }
     for (const ns of jobNamespaces) {
       // The chart's namespace keeps the plain ids, so adding job namespaces never renames them.
       const suffix = ns === namespace ? '' : `-${ns}`;
-      new k8s.KubeRole(this, `Role${suffix}`, { metadata: { name, namespace: ns, labels }, rules });
-      new k8s.KubeRoleBinding(this, `RoleBinding${suffix}`, {
-        metadata: { name, namespace: ns, labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-        subjects,
-      });
+      const role = new k8s.KubeRole(this, `Role${suffix}`, { metadata: { name, namespace: ns, labels }, rules });
+      bindRole(this, `RoleBinding${suffix}`, role, { labels, subjects });
     }
   }
 }
