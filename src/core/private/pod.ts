@@ -25,12 +25,28 @@ export interface ContainerParts {
   readonly workingDir?: string;
 }
 
-/** A container with a read-only root filesystem, no privileges and no capabilities. */
-export function restrictedContainerSpec(parts: ContainerParts): k8s.Container {
+/**
+ * What differs in a flow-run container of a job template, whose fields may be placeholders the
+ * worker fills in (`{{ image }}`).
+ */
+export interface TemplateContainerParts {
+  readonly name: string;
+  readonly image: string;
+  readonly imagePullPolicy: string;
+  /** @default none */
+  readonly args?: string;
+  readonly env: k8s.EnvVar[];
+  readonly resources: { requests: Record<string, string>; limits: Record<string, string> };
+  readonly volumeMounts: k8s.VolumeMount[];
+  readonly workingDir: string;
+}
+
+/** The fields of every container of the library, in the one order they come in. */
+function containerFields(parts: Omit<ContainerParts, 'args' | 'resources'> & { imagePullPolicy: string; args?: unknown; resources: unknown }) {
   return {
     name: parts.name,
     image: parts.image,
-    imagePullPolicy: 'IfNotPresent',
+    imagePullPolicy: parts.imagePullPolicy,
     ...(parts.args ? { args: parts.args } : {}),
     ...(parts.env ? { env: parts.env } : {}),
     resources: parts.resources,
@@ -38,6 +54,16 @@ export function restrictedContainerSpec(parts: ContainerParts): k8s.Container {
     volumeMounts: parts.volumeMounts,
     ...(parts.workingDir ? { workingDir: parts.workingDir } : {}),
   };
+}
+
+/** A container with a read-only root filesystem, no privileges and no capabilities. */
+export function restrictedContainerSpec(parts: ContainerParts): k8s.Container {
+  return containerFields({ ...parts, imagePullPolicy: 'IfNotPresent' }) as k8s.Container;
+}
+
+/** The restricted container of a job template, as {@link restrictedContainerSpec} makes one. */
+export function templateContainer(parts: TemplateContainerParts): Record<string, unknown> {
+  return containerFields(parts);
 }
 
 /** What differs between the library's pods. */
@@ -61,10 +87,11 @@ export interface PodParts {
 
 /**
  * The settings every pod of the library has, also those whose spec has another type (a
- * DaskCluster's): a token only for pods that call the Kubernetes API, no service links, and the
- * pod's part of Pod Security "restricted".
+ * DaskCluster's, a job template's): a token only for pods that call the Kubernetes API (in a job
+ * template, a placeholder a deployment may set), no service links, and the pod's part of Pod
+ * Security "restricted".
  */
-export function podBasics(callsKubernetesApi: boolean) {
+export function podBasics<Token extends boolean | string>(callsKubernetesApi: Token) {
   return {
     automountServiceAccountToken: callsKubernetesApi,
     // Service links would inject PREFECT_SERVER_PORT-style variables from Services named prefect-*.

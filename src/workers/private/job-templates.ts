@@ -3,9 +3,10 @@ import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectImage } from '../../core/prefect-image';
 import { toEnvVars } from '../../core/private/env';
+import { podBasics, templateContainer } from '../../core/private/pod';
 import { SETTINGS } from '../../core/private/prefect-settings';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
-import { HOME, restrictedContainer, restrictedPod } from '../../core/private/security';
+import { HOME } from '../../core/private/security';
 import {
   checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds, propError,
 } from '../../core/private/validation';
@@ -87,14 +88,12 @@ function annotations(options: KubernetesJobTemplateOptions): Record<string, stri
 }
 
 function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateContext, container: Record<string, unknown>,
-  serviceAccount: { name: unknown; automount: unknown }): Record<string, unknown> {
+  serviceAccount: { name: string | undefined; automount: boolean | string }): Record<string, unknown> {
   const pullSecrets = options.imagePullSecrets ?? context.imagePullSecrets;
   return {
     restartPolicy: 'Never',
     ...(serviceAccount.name !== undefined ? { serviceAccountName: serviceAccount.name } : {}),
-    automountServiceAccountToken: serviceAccount.automount,
-    enableServiceLinks: false,
-    securityContext: restrictedPod(),
+    ...podBasics(serviceAccount.automount),
     ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map(name => ({ name })) } : {}),
     containers: [container],
     volumes: [
@@ -120,7 +119,7 @@ function runMounts(context: JobTemplateContext): k8s.VolumeMount[] {
 export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
   const resources = quantity(runResources(options));
   const image = options.image ?? context.image;
-  const container = {
+  const container = templateContainer({
     name: 'prefect-job',
     image: '{{ image }}',
     imagePullPolicy: '{{ image_pull_policy }}',
@@ -132,13 +131,12 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
       requests: { cpu: '{{ cpu_request }}', memory: '{{ memory_request }}', ...storage(resources.storageRequest) },
       limits: { cpu: '{{ cpu_limit }}', memory: '{{ memory_limit }}', ...storage(resources.storageLimit) },
     },
-    securityContext: restrictedContainer(),
     volumeMounts: runMounts(context),
     // The image's working directory, /opt/prefect, is read-only, and Prefect 2 runs pull steps
     // such as `git_clone` there (3.8.3's `prefect flow-run execute` uses a temporary directory):
     // the home directory (an emptyDir) takes its place.
     workingDir: HOME,
-  };
+  });
   const spec = podSpec(options, context, container,
     { name: '{{ service_account_name }}', automount: '{{ automount_service_account_token }}' });
   const jobManifest = {
@@ -223,7 +221,7 @@ function templateVariables(options: KubernetesJobTemplateOptions, context: JobTe
  */
 export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
   const resources = quantity(runResources(options));
-  const container = {
+  const container = templateContainer({
     name: 'flow',
     image: (options.image ?? context.image).reference,
     imagePullPolicy: options.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
@@ -240,10 +238,9 @@ export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, conte
         ...storage(resources.storageLimit),
       },
     },
-    securityContext: restrictedContainer(),
     volumeMounts: runMounts(context),
     workingDir: HOME,
-  };
+  });
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
