@@ -481,7 +481,7 @@ test('two servers with one name in one chart are rejected at synth time', () => 
   new PrefectApi(chart, 'two');
   new PrefectApi(chart, 'three', { name: 'prefect-other' });
   expect(() => app.synth()).toThrow(
-    "PrefectApi 'a/one': name \"prefect-server\" is not accepted: a name no other PrefectApi in this chart uses (a/two has it)");
+    "PrefectApi 'a/two': name \"prefect-server\" is not accepted: a name whose objects no other object of the chart has: Service/prefect/prefect-server is made by both a/one and a/two");
 });
 
 describe('value class errors', () => {

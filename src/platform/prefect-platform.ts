@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
+import { register } from '../core/private/registry';
 import { checkLabels, checkNamespaceName, propError } from '../core/private/validation';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskScratchProps } from '../dask/dask-scratch-props';
@@ -114,6 +115,7 @@ export class PrefectPlatform extends Chart {
   public constructor(scope: Construct, id: string, props: PrefectPlatformProps = {}) {
     const namespace = props.namespace ?? 'prefect';
     super(scope, id, { namespace, labels: props.labels });
+    register(this);
     checkNamespaceName(this, 'namespace', namespace);
     checkLabels(this, 'labels', props.labels);
     // The library's own labels win over the chart's: a user's value would silently vanish.
@@ -241,36 +243,11 @@ export class PrefectPlatform extends Chart {
     if (this.dask && !this.workerPools.some(p => p._networkProfile().dask === this.dask)) {
       problems.push(propError(this, 'dask', this.dask.node.path, 'unset, or used by a pool (useDask: true)').message);
     }
-    problems.push(...this.nameClashes());
     return problems;
   }
 
-  /**
-   * Objects of one kind, namespace and name made by two parts of the platform, whose names are
-   * derived (a pool's per-queue Deployments are `<name>-<queue>`, which another pool's name may be):
-   * the second would overwrite the first.
-   */
-  private nameClashes(): string[] {
-    const owners = new Map<string, IConstruct>();
-    const problems: string[] = [];
-    for (const object of this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
-      const key = `${object.kind}/${object.metadata.namespace ?? this.namespaceName}/${object.name}`;
-      const part = this.partOf(object);
-      const other = owners.get(key);
-      if (other && other !== part) {
-        problems.push(propError(this, part instanceof PrefectWorkerPool ? 'workerPools' : 'name', part.node.path,
-          `parts whose objects have names of their own: ${key} is made by both ${other.node.path} and ${part.node.path} (set a pool's name, or rename a queue)`).message);
-      } else {
-        owners.set(key, part);
-      }
-    }
-    return problems;
-  }
-
-  /** The direct part of the platform (pool, server, Dask, policies) an object belongs to. */
-  private partOf(object: IConstruct): IConstruct {
-    const scopes = object.node.scopes;
-    const pool = scopes.find(s => s instanceof PrefectWorkerPool);
-    return pool ?? scopes[scopes.indexOf(this) + 1] ?? object;
+  /** The prop through which the user named a part, for a clash of two parts' objects. @internal */
+  public _partProp(part: IConstruct): string {
+    return part instanceof PrefectWorkerPool ? 'workerPools' : 'name';
   }
 }

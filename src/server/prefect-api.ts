@@ -7,7 +7,7 @@ import { recommendedLabels, selectorLabels, stableLabels } from '../core/private
 import { PodParts, restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { httpGetProbe, PROBE_PERIOD_SECONDS } from '../core/private/probes';
 import { Program, programSource } from '../core/private/programs';
-import { register, registered } from '../core/private/registry';
+import { register } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
 import { propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
@@ -79,12 +79,12 @@ export class PrefectApi extends Construct {
     this.namespace = Chart.of(this).namespace;
     validateServer(this, server, this.exposure());
     this.node.addValidation({
-      validate: () => [...this.nameCollisions(), ...browserUrlProblems(this, {
+      validate: () => browserUrlProblems(this, {
         ingressPath: this.ingressOfApi?.node.path,
         externalService: this.external !== undefined,
         externalAddress: this.external?.address,
         uiApiUrl: props.uiApiUrl,
-      })],
+      }),
     });
 
     this.service = new Service(this, 'Service', {
@@ -216,18 +216,6 @@ export class PrefectApi extends Construct {
    */
   public _outboundPorts(): number[] {
     return outboundPorts(this.server);
-  }
-
-  /**
-   * Two servers with one name in one chart would overwrite each other's objects. Charts of one app
-   * are often alternatives (environments, clusters), so only the chart is checked.
-   */
-  private nameCollisions(): string[] {
-    const chart = Chart.of(this);
-    const clash = registered(this, PrefectApi).find(c => c !== this && c.node.scopes.includes(chart) && c.name === this.name);
-    return clash
-      ? [propError(this, 'name', this.name, `a name no other PrefectApi in this chart uses (${clash.node.path} has it)`).message]
-      : [];
   }
 
   /**

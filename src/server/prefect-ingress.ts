@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/private/labels';
 import { SINCE } from '../core/private/prefect-settings';
+import { register } from '../core/private/registry';
 import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import type { PrefectApi } from './prefect-api';
@@ -273,6 +274,7 @@ export class PrefectIngress extends Construct {
 
   public constructor(scope: Construct, id: string, props: PrefectIngressProps) {
     super(scope, id);
+    register(this);
     const api = props.api;
     this.api = api;
     this.name = props.name ?? api.name;

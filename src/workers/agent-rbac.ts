@@ -5,6 +5,7 @@ import { PrefectVersion } from '../core/prefect-version';
 import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
 import { bindRole } from '../core/private/rbac';
+import { register } from '../core/private/registry';
 import { checkDns1123Subdomain, checkNamespaceName, propError } from '../core/private/validation';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */
@@ -106,6 +107,8 @@ const DEFAULT_VERSION: Record<RunLauncher, PrefectVersion> = {
 export class AgentRbac extends Construct {
   /** The ServiceAccount the worker or agent pods run as. */
   public readonly serviceAccount: ServiceAccount;
+  /** Name of the ServiceAccount, and of the Role and RoleBinding in each job namespace. */
+  public readonly name: string;
   /** The ServiceAccount's name. */
   public readonly serviceAccountName: string;
   /** The namespace of the ServiceAccount (the chart's). */
@@ -119,7 +122,9 @@ export class AgentRbac extends Construct {
 
   public constructor(scope: Construct, id: string, props: AgentRbacProps = {}) {
     super(scope, id);
+    register(this);
     const name = props.name ?? 'prefect-worker';
+    this.name = name;
     this.launcher = props.launcher ?? RunLauncher.KUBERNETES_WORKER;
     this.clusterWide = props.clusterWide ?? false;
     const manageSecrets = props.manageApiKeySecrets ?? false;

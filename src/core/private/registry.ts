@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { guardChart } from './collisions';
 
 /**
  * The library's constructs of each app, registered by their constructors, so that a construct finds
@@ -8,8 +9,15 @@ import { IConstruct } from 'constructs';
  */
 const registries = new WeakMap<IConstruct, IConstruct[]>();
 
-/** Records a construct of the library in its app. */
+const library = new WeakSet<IConstruct>();
+
+/**
+ * Records a construct of the library in its app, and has its chart check that no two objects
+ * clash.
+ */
 export function register(construct: IConstruct): void {
+  library.add(construct);
+  guardChart(construct, c => library.has(c));
   const root = construct.node.root;
   const entries = registries.get(root);
   if (entries) entries.push(construct);
