@@ -267,7 +267,8 @@ export class DaskScratch extends Construct {
       name: 'cleanup',
       image: image.reference,
       args: ['python', `${CLEANUP_DIRECTORY}/cleanup.py`],
-      env: this.cleanupEnv(),
+      // Rendered at synth, in one place: pools bind their namespaces after construction.
+      env: Lazy.any({ produce: () => this.cleanupEnv() }),
       resources: {
         requests: { 'cpu': k8s.Quantity.fromString('50m'), 'memory': k8s.Quantity.fromString('128Mi'), 'ephemeral-storage': k8s.Quantity.fromString('16Mi') },
         limits: { 'memory': k8s.Quantity.fromString('256Mi'), 'ephemeral-storage': k8s.Quantity.fromString('64Mi') },
@@ -304,17 +305,16 @@ export class DaskScratch extends Construct {
     });
   }
 
-  /** What the cleanup deletes, by namespace, label and age. */
+  /** What the cleanup deletes, by namespace, label and age, once every pool is bound. */
   private cleanupEnv(): k8s.EnvVar[] {
     return [
-      // Resolved at synth: pools bind their namespaces after construction.
-      { name: 'CLUSTER_NAMESPACES', value: Lazy.any({ produce: () => this._clusterNamespaces.join(',') }) },
-      { name: 'RUN_NAMESPACES', value: Lazy.any({ produce: () => [...this.runNamespaces].join(',') }) },
+      { name: 'CLUSTER_NAMESPACES', value: this._clusterNamespaces.join(',') },
+      { name: 'RUN_NAMESPACES', value: [...this.runNamespaces].join(',') },
       { name: 'CLUSTER_SELECTOR', value: `app.kubernetes.io/instance=${this.name},app.kubernetes.io/component=dask-cluster` },
       // Only what this spec's pools and clusters leave: other pools may keep theirs longer.
-      { name: 'RUN_POD_SELECTOR', value: Lazy.any({ produce: () => `app.kubernetes.io/component=flow-run,app.kubernetes.io/instance in (${[...this.pools.keys()].join(',')})` }) },
+      { name: 'RUN_POD_SELECTOR', value: `app.kubernetes.io/component=flow-run,app.kubernetes.io/instance in (${[...this.pools.keys()].join(',')})` },
       { name: 'DASK_POD_SELECTOR', value: `dask.org/component,app.kubernetes.io/instance=${this.name}` },
-      { name: 'JOB_SELECTOR', value: Lazy.any({ produce: () => `prefect.io/flow-run-id,prefect.io/work-pool-name in (${[...new Set(this.pools.values())].join(',')})` }) },
+      { name: 'JOB_SELECTOR', value: `prefect.io/flow-run-id,prefect.io/work-pool-name in (${[...new Set(this.pools.values())].join(',')})` },
       { name: 'MAX_CLUSTER_AGE', value: String(this.ages.lifetime) },
       { name: 'POD_AGE', value: String(this.ages.pod) },
       { name: 'JOB_AGE', value: String(this.ages.job) },

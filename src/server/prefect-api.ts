@@ -256,19 +256,9 @@ export class PrefectApi extends Construct {
     const args = ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(this.port)];
     if (this.highlyAvailable) args.push('--no-services');
     const serverResources = mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources);
-    const server: k8s.Container = {
-      ...this.container('prefect-server', args, [], serverResources, true),
-      // Resolved at synth: an ingress added later sets the UI's API URL and may add basic auth.
-      env: Lazy.any({ produce: () => [...sharedEnv(this.server), ...serverOnlyEnv(this.server, this.exposure()), ...extraEnv(this.server)] }),
-      ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
-      // Resolved at synth, like the env: an ingress at a sub-path moves the API.
-      startupProbe: Lazy.any({
-        produce: () => httpGetProbe(`${this.apiPath}/health`, PORT_NAME,
-          Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),
-      }),
-      livenessProbe: Lazy.any({ produce: () => httpGetProbe(`${this.apiPath}/health`, PORT_NAME, 3) }),
-      readinessProbe: Lazy.any({ produce: () => httpGetProbe(`${this.apiPath}/ready`, PORT_NAME, 3) }),
-    };
+    // Rendered at synth, in one place: an ingress added later sets the UI's API URL, may add basic
+    // auth, and at a sub-path moves the API the probes call.
+    const server: k8s.Container = Lazy.any({ produce: () => this.serverContainer(args, serverResources) });
     const spread: Partial<PodParts> = this.highlyAvailable ? {
       topologySpreadConstraints: [{
         maxSkew: 1,
@@ -280,6 +270,19 @@ export class PrefectApi extends Construct {
     return {
       metadata: { labels: this.labels(COMPONENT_SERVER) },
       spec: this.podSpec([server], serverVolumes(true), { ...spread, ...this.schemaGate(serverResources) }),
+    };
+  }
+
+  /** The server's container, as the exposure known at synth makes it. */
+  private serverContainer(args: string[], resources: ContainerResources): k8s.Container {
+    return {
+      ...this.container('prefect-server', args, [], resources, true),
+      env: [...sharedEnv(this.server), ...serverOnlyEnv(this.server, this.exposure()), ...extraEnv(this.server)],
+      ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
+      startupProbe: httpGetProbe(`${this.apiPath}/health`, PORT_NAME,
+        Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),
+      livenessProbe: httpGetProbe(`${this.apiPath}/health`, PORT_NAME, 3),
+      readinessProbe: httpGetProbe(`${this.apiPath}/ready`, PORT_NAME, 3),
     };
   }
 
