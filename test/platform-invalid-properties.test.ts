@@ -21,8 +21,8 @@ interface Breakage {
   readonly prop: string;
 }
 
-const deployed = (c: PlatformCase) => c.props.server === undefined || c.props.server._apiProps !== undefined;
-const apiProps = (c: PlatformCase) => c.props.server?._apiProps ?? {};
+const deployed = (c: PlatformCase) => c.parts.apiProps !== undefined;
+const apiProps = (c: PlatformCase) => c.parts.apiProps ?? {};
 const pools = (c: PlatformCase): PrefectPlatformWorkerPoolOptions[] => [...(c.props.workerPools ?? [])];
 /** The first pool, changed; a platform without pools gets one. */
 const withPool = (c: PlatformCase, change: (p: PrefectPlatformWorkerPoolOptions) => PrefectPlatformWorkerPoolOptions): PrefectPlatformProps => {

@@ -8,7 +8,6 @@
  * test/platform-properties` replays it.
  */
 import * as fc from 'fast-check';
-import { PrefectPlatformProps } from '../src';
 import { platformCase, validPlatformsHold } from './support/arbitraries';
 
 test('random valid platforms synthesize valid, safe, deterministic output (500 configurations)', () => {
@@ -17,25 +16,26 @@ test('random valid platforms synthesize valid, safe, deterministic output (500 c
 
 test('the random platforms cover every option the suite claims to combine', () => {
   const sampled = fc.sample(platformCase, { numRuns: 500, seed: 11 });
-  const cases = sampled.map(c => c.props);
-  const server = (c: PrefectPlatformProps) => c.server?._apiProps;
-  const allPools = (c: PrefectPlatformProps) => c.workerPools ?? [];
-  const features: Record<string, (c: PrefectPlatformProps) => boolean> = {
+  const cases = sampled.map(c => ({ ...c.props, parts: c.parts }));
+  type Case = (typeof cases)[number];
+  const server = (c: Case) => c.parts.apiProps;
+  const allPools = (c: Case) => c.workerPools ?? [];
+  const features: Record<string, (c: Case) => boolean> = {
     'SQLite': c => server(c)?.database?.isSqlite === true,
     'PostgreSQL by URL or by parts': c => server(c)?.database?.isSqlite === false,
     'high availability': c => (server(c)?.replicas ?? 1) > 1,
     'Prefect 2 server': c => server(c)?.image?.version.major === 2,
     'server basic auth': c => server(c)?.basicAuth !== undefined,
-    'ingress, Prefect basic auth': c => c.ingress?.accessControl._authString !== undefined,
-    'ingress, nginx split': c => c.ingress?.accessControl._split === true,
+    'ingress, Prefect basic auth': c => c.parts.access === 'prefect',
+    'ingress, nginx split': c => c.parts.access === 'nginx',
     'ingress at a sub-path': c => c.ingress?.path !== undefined,
     'ingress, another class than nginx': c => c.ingress !== undefined && c.ingress.ingressClassName !== 'nginx',
-    'Prefect Cloud': c => c.server?._connection?.url.startsWith('https://api.prefect.cloud/') === true,
-    'a server at a URL': c => c.server?._connection?.url === 'https://prefect.example.com/api',
-    'TLS from a Secret': c => c.ingress?.tls._tlsSection(['h'], 'd')?.[0]?.secretName === 'prefect-tls',
-    'TLS from cert-manager': c => Object.keys(c.ingress?.tls._annotations() ?? {}).includes('cert-manager.io/cluster-issuer'),
-    'TLS ended upstream, or none': c => c.ingress !== undefined && c.ingress.tls._tlsSection(['h'], 'd') === undefined,
-    'network policies': c => c.networkPolicies?._options !== undefined,
+    'Prefect Cloud': c => c.parts.connection?.url.startsWith('https://api.prefect.cloud/') === true,
+    'a server at a URL': c => c.parts.connection?.url === 'https://prefect.example.com/api',
+    'TLS from a Secret': c => c.ingress !== undefined && c.parts.tls === 'secret',
+    'TLS from cert-manager': c => c.ingress !== undefined && c.parts.tls === 'certManager',
+    'TLS ended upstream, or none': c => c.ingress !== undefined && (c.parts.tls === 'upstream' || c.parts.tls === 'none'),
+    'network policies': c => c.parts.policies !== undefined,
     'Prefect 1 agent': c => allPools(c).some(p => p.poolName === undefined),
     'Prefect 2 agents': c => allPools(c).some(p => p.runtime !== undefined && p.poolName !== undefined),
     'process pool': c => allPools(c).some(p => p.type === 'process'),
@@ -47,7 +47,7 @@ test('the random platforms cover every option the suite claims to combine', () =
     'Dask in its own namespace': c => c.dask?.namespace !== undefined,
     'Dask beside the flow runs': c => c.dask !== undefined && c.dask.namespace === undefined,
     'no namespaces created': c => c.createNamespaces === false,
-    'no network policies': c => c.networkPolicies?._options === undefined,
+    'no network policies': c => c.parts.policies === undefined,
     'three pools': c => allPools(c).length >= 3,
     'server env, resources and startup timeout': c => server(c)?.env !== undefined && server(c)?.resources !== undefined && server(c)?.startupTimeout !== undefined,
     'pool env from a Secret, resources, node selector': c => allPools(c).some(p => p.env !== undefined && p.resources !== undefined && p.nodeSelector !== undefined),

@@ -117,6 +117,11 @@ export class PrefectWorkerPool extends Construct {
   public readonly rbac?: AgentRbac;
   /** The namespace of the flow-run Jobs (kubernetes pools and the Prefect 1 agent). */
   public readonly jobNamespace?: string;
+  /**
+   * Every namespace the pool launches flow-run Jobs in: the job namespace, then the additional
+   * ones (empty when the runs are not Jobs). Secrets the flow runs read must exist in each.
+   */
+  public readonly jobNamespaces: string[];
   /** The ConfigMap with the base job template and the pool set-up script. */
   public readonly poolConfig?: ApiObject;
   /** The base job template applied to the pool, as Prefect reads it (kubernetes pools of workers). */
@@ -144,6 +149,7 @@ export class PrefectWorkerPool extends Construct {
     this.name = pool.name;
     this.image = pool.image;
     this.jobNamespace = pool.jobNamespace;
+    this.jobNamespaces = pool.jobNamespaces;
     validatePool(this, props, pool, this.behaviour);
     this.node.addValidation({ validate: () => problemsOf(() => this.connection._checkClientAuth(this, 'connection', pool.version)) });
 

@@ -8,7 +8,7 @@ import { Cpu } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import * as yaml from 'yaml';
 import {
-  DaskScratch, EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectNetworkPolicies,
+  DaskScratch, EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectApiProps, PrefectNetworkPolicies, PrefectNetworkPoliciesOptions,
   PrefectWorkerPool, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase,
   PrefectImage, PrefectImageFlavor, PrefectIngressOptions, PrefectLogLevel, PrefectPlatform, PrefectPlatformProps,
   PrefectPlatformWorkerPoolOptions, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
@@ -30,6 +30,20 @@ export interface PlatformCase {
   readonly props: PrefectPlatformProps;
   /** What is added after construction: an external Service in front of the server. */
   readonly after?: (platform: PrefectPlatform) => void;
+  /** The parts the props were made of, as given to the value classes. */
+  readonly parts: CaseParts;
+}
+
+/** What a case's value classes (PlatformServer, IngressTls, NetworkIsolation...) were made from. */
+export interface CaseParts {
+  /** The deployed server's props. */
+  readonly apiProps?: PrefectApiProps;
+  /** The connection to a server elsewhere. */
+  readonly connection?: PrefectConnection;
+  readonly tls?: 'secret' | 'certManager' | 'upstream' | 'none';
+  readonly access?: 'prefect' | 'nginx' | 'none';
+  /** The network policies' options, unless the case has none. */
+  readonly policies?: PrefectNetworkPoliciesOptions;
 }
 
 function printable(c: PlatformCase): PlatformCase {
@@ -149,13 +163,14 @@ function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
   const postgres = d.database !== 'sqlite';
   const ha = d.highlyAvailable && postgres;
   let ingress: PrefectIngressOptions | undefined;
-  const access = !d.ingress ? undefined : d.ingress.access === 'prefect' && !at(d.version, '3.1.13') ? 'none' : d.ingress.access;
+  let tls: CaseParts['tls'];
+  const access: CaseParts['access'] = !d.ingress ? undefined : d.ingress.access === 'prefect' && !at(d.version, '3.1.13') ? 'none' : d.ingress.access;
   // The server's own basic auth, without an ingress (which must then name it as its access control).
   const serverAuth = d.basicAuth && access === undefined;
   if (d.ingress) {
     const i = d.ingress;
     // Basic auth travels over HTTPS only, and nginx's needs the nginx class.
-    const tls = (access !== 'none' || serverAuth) && i.tls === 'none' ? 'secret' : i.tls;
+    tls = (access !== 'none' || serverAuth) && i.tls === 'none' ? 'secret' : i.tls;
     const className = access === 'nginx' ? 'nginx' : i.className;
     ingress = {
       hosts: i.hosts,
@@ -179,28 +194,31 @@ function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
     nodePort: d.exposeService === 'nodePort' ? 30420 : undefined,
     loadBalancerSourceRanges: d.exposeService === 'loadBalancer' ? ['203.0.113.0/24'] : undefined,
   });
+  const apiProps: PrefectApiProps = {
+    image,
+    database: d.database === 'sqlite' ? PrefectDatabase.sqlite({ size: Size.gibibytes(d.sqliteGi) })
+      : d.database === 'postgresUrl' ? PrefectDatabase.postgresUrl(secret('prefect-db', 'url'))
+        : PrefectDatabase.postgres({ host: 'postgres.db.svc.cluster.local', user: 'prefect', databaseName: 'prefect', password: secret('prefect-db', 'password') }),
+    replicas: ha ? d.replicas : undefined,
+    redis: ha ? { host: 'redis.db.svc.cluster.local', password: secret('redis', 'password') } : undefined,
+    basicAuth: serverAuth ? secret('prefect-auth', 'auth-string') : undefined,
+    logLevel: d.logLevel,
+    timeZone: d.timeZone,
+    env: d.serverEnv ? [EnvironmentVariable.fromValue('PREFECT_SERVER_API_KEEPALIVE_TIMEOUT', '10')] : undefined,
+    resources: d.serverResources ? { cpu: { request: Cpu.units(1) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } } : undefined,
+    startupTimeout: d.startupMinutes ? Duration.minutes(d.startupMinutes) : undefined,
+    name: d.serverName,
+    // The browser's API URL where neither an ingress nor an external Service gives it.
+    uiApiUrl: d.uiApiUrl && !ingress && !exposesAddress ? 'https://prefect.example.com/api' : undefined,
+  };
+  const policies = networkPolicies(common.policies, ingress?.ingressClassName);
   return {
     after,
     description: { ...common, props: undefined, server: d, pools },
+    parts: { apiProps, tls, access, policies: policies.options },
     props: {
       ...common.props,
-      server: PlatformServer.deploy({
-        image,
-        database: d.database === 'sqlite' ? PrefectDatabase.sqlite({ size: Size.gibibytes(d.sqliteGi) })
-          : d.database === 'postgresUrl' ? PrefectDatabase.postgresUrl(secret('prefect-db', 'url'))
-            : PrefectDatabase.postgres({ host: 'postgres.db.svc.cluster.local', user: 'prefect', databaseName: 'prefect', password: secret('prefect-db', 'password') }),
-        replicas: ha ? d.replicas : undefined,
-        redis: ha ? { host: 'redis.db.svc.cluster.local', password: secret('redis', 'password') } : undefined,
-        basicAuth: serverAuth ? secret('prefect-auth', 'auth-string') : undefined,
-        logLevel: d.logLevel,
-        timeZone: d.timeZone,
-        env: d.serverEnv ? [EnvironmentVariable.fromValue('PREFECT_SERVER_API_KEEPALIVE_TIMEOUT', '10')] : undefined,
-        resources: d.serverResources ? { cpu: { request: Cpu.units(1) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } } : undefined,
-        startupTimeout: d.startupMinutes ? Duration.minutes(d.startupMinutes) : undefined,
-        name: d.serverName,
-        // The browser's API URL where neither an ingress nor an external Service gives it.
-        uiApiUrl: d.uiApiUrl && !ingress && !exposesAddress ? 'https://prefect.example.com/api' : undefined,
-      }),
+      server: PlatformServer.deploy(apiProps),
       ingress,
       dask: dask ? {
         image: flows,
@@ -213,19 +231,20 @@ function deployedCase(d: Json, pools: Json[], common: Json): PlatformCase {
         finishedJobAge: d.daskAgesHours ? Duration.hours(d.daskAgesHours) : undefined,
       } : undefined,
       workerPools: workerPools.map(p => (dask ? p : { ...p, useDask: undefined })),
-      networkPolicies: networkPolicies(common.policies, ingress?.ingressClassName),
+      networkPolicies: policies.isolation,
     },
   };
 }
 
-function networkPolicies(on: boolean, ingressClassName: string | undefined): NetworkIsolation {
-  if (!on) return NetworkIsolation.none();
-  return NetworkIsolation.defaultDeny({
+function networkPolicies(on: boolean, ingressClassName: string | undefined): { isolation: NetworkIsolation; options?: PrefectNetworkPoliciesOptions } {
+  if (!on) return { isolation: NetworkIsolation.none() };
+  const options: PrefectNetworkPoliciesOptions = {
     // Another controller than ingress-nginx must be named.
     ingressControllerNamespace: ingressClassName === 'nginx' ? undefined : 'ingress-controller',
     kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [443, 6443]),
     flowRunEgress: [NetworkDestination.anywhere([443])],
-  });
+  };
+  return { isolation: NetworkIsolation.defaultDeny(options), options };
 }
 
 const commonArbitrary = fc.record({
@@ -245,18 +264,21 @@ const externalArbitrary = fc.record({
 
 function externalCase(e: Json, pools: Json[], common: Json): PlatformCase {
   const props = common.props;
+  const policies = networkPolicies(common.policies, undefined);
   if (e.kind === 'prefect1') {
+    const apollo = PrefectConnection.fromUrl('http://apollo.prefect-server.svc.cluster.local:4200/graphql');
     return {
       description: { ...common, props: undefined, external: e },
+      parts: { connection: apollo, policies: policies.options },
       props: {
         ...props,
-        server: PlatformServer.external(PrefectConnection.fromUrl('http://apollo.prefect-server.svc.cluster.local:4200/graphql')),
+        server: PlatformServer.external(apollo),
         workerPools: [{
           runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ['dev'] }),
           image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
           jobTemplate: { namespace: pools[0]?.jobNamespace },
         }],
-        networkPolicies: networkPolicies(common.policies, undefined),
+        networkPolicies: policies.isolation,
       },
     };
   }
@@ -266,11 +288,12 @@ function externalCase(e: Json, pools: Json[], common: Json): PlatformCase {
   const image = (p: Json) => PrefectImage.official({ version: PrefectVersion.of(e.version), flavor: p.type === WorkPoolType.KUBERNETES && p.runtime === 'worker' ? PrefectImageFlavor.KUBERNETES : undefined });
   return {
     description: { ...common, props: undefined, external: e, pools },
+    parts: { connection, policies: policies.options },
     props: {
       ...props,
       server: PlatformServer.external(connection),
       workerPools: pools.map(p => ({ ...toPoolOptions(p, e.version), image: image(p), useDask: undefined })),
-      networkPolicies: networkPolicies(common.policies, undefined),
+      networkPolicies: policies.isolation,
     },
   };
 }
@@ -354,6 +377,8 @@ export function templatePodViolations(objects: Json[]): string[] {
  * warnings) exactly where a pool launches pods whose spec is made elsewhere, else "restricted".
  */
 function enforcementViolations(platform: PrefectPlatform, objects: Json[]): string[] {
+  // Whether a pool's flow-run pods come from its own template is only in its network contract,
+  // the one the platform reads too: no public member says it.
   const foreign = new Set(platform.workerPools.flatMap(p => {
     const runs = p._networkProfile().flowRuns;
     return runs && !runs.labelled ? runs.namespaces : [];
@@ -428,15 +453,15 @@ export function dataSafetyViolations(objects: Json[]): string[] {
 export function standalone(c: PlatformCase): Chart {
   const props = c.props;
   const chart = new Chart(Testing.app(), 'standalone', { namespace: props.namespace ?? 'prefect' });
-  const apiProps = props.server?._apiProps ?? (props.server === undefined ? {} : undefined);
+  const apiProps = c.parts.apiProps;
   const api = apiProps ? new PrefectApi(chart, 'Server', apiProps) : undefined;
   if (api && props.ingress) api.exposeViaIngress(props.ingress);
   if (api && c.after) c.after({ api } as PrefectPlatform);
-  const connection = api ? PrefectConnection.inCluster(api) : props.server!._connection!;
+  const connection = api ? PrefectConnection.inCluster(api) : c.parts.connection!;
   const dask = props.dask ? new DaskScratch(chart, 'Dask', props.dask) : undefined;
   const pools = (props.workerPools ?? []).map(({ useDask, ...options }, i) =>
     new PrefectWorkerPool(chart, `Pool${i}`, { ...options, connection, dask: useDask ? dask : undefined }));
-  const policies = props.networkPolicies?._options;
+  const policies = c.parts.policies;
   if (policies) new PrefectNetworkPolicies(chart, 'NetworkPolicies', { ...policies, api, workerPools: pools });
   return chart;
 }

@@ -71,7 +71,7 @@ export function jobAsApplied(configuration: Json): Json {
  */
 export function flowRunJobsOf(scope: IConstruct): Json[] {
   const pools = scope.node.findAll().filter((c): c is PrefectWorkerPool => c instanceof PrefectWorkerPool);
-  return pools.filter(p => p.baseJobTemplate).flatMap(p => p._networkProfile().flowRuns!.namespaces.map(namespace => {
+  return pools.filter(p => p.baseJobTemplate).flatMap(p => p.jobNamespaces.map(namespace => {
     const job = jobAsApplied(renderWithDefaults(p.baseJobTemplate));
     return { ...job, metadata: { ...job.metadata, name: `${p.name}-run`, namespace } };
   }));
