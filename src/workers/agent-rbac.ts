@@ -68,29 +68,24 @@ const LAUNCH_JOBS = ['get', 'list', 'watch', 'create', 'delete'];
  * their logs read; events listed by Prefect 2), Prefect 2's `KubernetesJob` infrastructure, and the
  * Prefect 1.4 agent. Nothing patches or updates Jobs or reads `pods/status`.
  */
-function rulesFor(launcher: RunLauncher, manageApiKeySecrets: boolean): k8s.PolicyRule[] {
-  switch (launcher) {
-    case RunLauncher.KUBERNETES_WORKER:
-      return [
-        { apiGroups: [''], resources: ['pods'], verbs: READ },
-        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['list'] },
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: LAUNCH_JOBS },
-        ...(manageApiKeySecrets ? [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'delete'] }] : []),
-      ];
-    case RunLauncher.PREFECT2_AGENT:
-      return [
-        { apiGroups: [''], resources: ['pods'], verbs: READ },
-        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: LAUNCH_JOBS },
-      ];
-    case RunLauncher.PREFECT1_KUBERNETES_AGENT:
-      return [
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'list', 'delete'] },
-        { apiGroups: [''], resources: ['pods', 'events'], verbs: ['list'] },
-      ];
-  }
-}
+const RULES: Record<RunLauncher, (manageApiKeySecrets: boolean) => k8s.PolicyRule[]> = {
+  [RunLauncher.KUBERNETES_WORKER]: manageApiKeySecrets => [
+    { apiGroups: [''], resources: ['pods'], verbs: READ },
+    { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: LAUNCH_JOBS },
+    ...(manageApiKeySecrets ? [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'delete'] }] : []),
+  ],
+  [RunLauncher.PREFECT2_AGENT]: () => [
+    { apiGroups: [''], resources: ['pods'], verbs: READ },
+    { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: LAUNCH_JOBS },
+  ],
+  [RunLauncher.PREFECT1_KUBERNETES_AGENT]: () => [
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'list', 'delete'] },
+    { apiGroups: [''], resources: ['pods', 'events'], verbs: ['list'] },
+  ],
+};
 
 const DEFAULT_VERSION: Record<RunLauncher, PrefectVersion> = {
   [RunLauncher.KUBERNETES_WORKER]: PrefectVersion.V3_8_3,
@@ -161,7 +156,7 @@ export class AgentRbac extends Construct {
     });
     this.serviceAccountName = this.serviceAccount.name;
 
-    const rules = rulesFor(this.launcher, manageSecrets);
+    const rules = RULES[this.launcher](manageSecrets);
     const subjects = [this.serviceAccount];
     if (this.clusterWide) {
       const role = clusterScoped(new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: `${namespace}-${name}`, labels }, rules }));

@@ -149,7 +149,7 @@ export class PrefectWorkerPool extends Construct {
     this.name = pool.name;
     this.image = pool.image;
     this.jobNamespace = pool.jobNamespace;
-    this.jobNamespaces = pool.jobNamespaces;
+    this.jobNamespaces = [...pool.jobNamespaces];
     validatePool(this, props, pool, this.behaviour);
     this.node.addValidation({ validate: () => problemsOf(() => this.connection._checkClientAuth(this, 'connection', pool.version)) });
 
