@@ -35,17 +35,36 @@ export function registered<T extends IConstruct>(scope: IConstruct, type: abstra
 
 /** The registered constructs of any of `types`, in the order of the construct tree. */
 export function registeredOf(scope: IConstruct, types: Array<abstract new (...args: any[]) => IConstruct>): IConstruct[] {
-  const entries = registries.get(scope.node.root) ?? [];
-  return entries.filter(c => types.some(t => c instanceof t)).sort(treeOrder);
+  const entries = (registries.get(scope.node.root) ?? []).filter(c => types.some(t => c instanceof t));
+  const position = treePositions();
+  const keys = new Map(entries.map(c => [c, position(c)]));
+  return entries.sort((a, b) => comparePositions(keys.get(a)!, keys.get(b)!));
 }
 
-function treeOrder(a: IConstruct, b: IConstruct): number {
-  const left = a.node.scopes;
-  const right = b.node.scopes;
-  let depth = 0;
-  while (depth < left.length && depth < right.length && left[depth] === right[depth]) depth++;
-  // One contains the other: the ancestor comes first.
-  if (depth === left.length || depth === right.length) return left.length - right.length;
-  const siblings = left[depth - 1].node.children;
-  return siblings.indexOf(left[depth]) - siblings.indexOf(right[depth]);
+/**
+ * Where a construct sits in its tree: its index among its parent's children, level by level from
+ * the root. Each parent's children are listed once per sort, not once per comparison.
+ */
+function treePositions(): (c: IConstruct) => number[] {
+  const indexes = new Map<IConstruct, Map<IConstruct, number>>();
+  const indexIn = (parent: IConstruct, child: IConstruct): number => {
+    let index = indexes.get(parent);
+    if (!index) {
+      index = new Map(parent.node.children.map((c, i) => [c, i]));
+      indexes.set(parent, index);
+    }
+    return index.get(child)!;
+  };
+  return c => {
+    const scopes = c.node.scopes;
+    return scopes.slice(1).map((s, i) => indexIn(scopes[i], s));
+  };
+}
+
+/** Tree order: a parent before its children, children in the order they were added. */
+function comparePositions(left: number[], right: number[]): number {
+  for (let i = 0; i < left.length && i < right.length; i++) {
+    if (left[i] !== right[i]) return left[i] - right[i];
+  }
+  return left.length - right.length;
 }
