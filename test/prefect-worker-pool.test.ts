@@ -628,7 +628,7 @@ describe('rejects', () => {
     ['Prefect Cloud without ids', { connection: PrefectConnection.cloud({ accountId: '', workspaceId: '', apiKey: secret('a', 'b') }) },
       'connection.accountId "" is not accepted: a Prefect Cloud id'],
     ['a URL with credentials', { connection: PrefectConnection.fromUrl('https://user:pw@x.example.com/api') },
-      'connection.url "https://user:pw@x.example.com/api" is not accepted: an absolute http(s) URL without credentials'],
+      'connection.url "https://***@x.example.com/api" is not accepted: an absolute http(s) URL without credentials'],
     ['a URL that is none', { connection: PrefectConnection.fromUrl('prefect-server:4200') }, 'connection.url "prefect-server:4200" is not accepted'],
   ])('%s', (_, props, message) => {
     expect(construct(props)).toThrow(`PrefectWorkerPool 'test/pool': ${message}`);

@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { secretEnv } from '../core/private/env';
 import { SETTINGS, SINCE } from '../core/private/prefect-settings';
-import { propError } from '../core/private/validation';
+import { parseHttpUrl, propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import type { PrefectApi } from '../server/prefect-api';
 
@@ -153,15 +153,10 @@ export class PrefectConnection {
         }
       }
     }
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(this.url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
+    const parsed = parseHttpUrl(this.url);
+    if (!parsed || parsed.username || parsed.password) {
       throw propError(scope, `${prop}.url`, this.url,
-        'an absolute http(s) URL without credentials in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)');
+        'an absolute http(s) URL without credentials, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)');
     }
     this.authString?._validate(scope, `${prop}.authString`);
     this.apiKey?._validate(scope, `${prop}.apiKey`);

@@ -14,10 +14,29 @@ export function propError(scope: IConstruct, prop: string, value: unknown, accep
 
 function show(value: unknown): string {
   if (value === undefined) return '(unset)';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(redact(value));
   if (value instanceof Size) return value.asString();
   if (value instanceof Cpu) return value.amount;
   return String(value);
+}
+
+/** A value with the userinfo of every URL in it (`user:password@`) replaced by `***@`. */
+export function redact(value: string): string {
+  return value.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#\s]*@/g, '$1***@');
+}
+
+/**
+ * An absolute http(s) URL, or undefined: also for whitespace or control characters, which the
+ * URL parser would drop without a word, and for `$(`, which the kubelet expands in an env value.
+ */
+export function parseHttpUrl(value: string): URL | undefined {
+  if (/[\s\x00-\x1f\x7f]/.test(value) || value.includes('$(')) return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -172,18 +191,13 @@ export function checkExtraEnv(scope: IConstruct, prop: string, variables: Enviro
  * `https://prefect.example.com/api`, otherwise a base URL without path, query or credentials.
  */
 export function checkBrowserUrl(scope: IConstruct, prop: string, value: string, withPath: boolean): void {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  const ok = url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '0.0.0.0'
+  const url = parseHttpUrl(value);
+  const ok = url !== undefined && url.hostname !== '0.0.0.0'
     && !url.username && !url.password && !url.search && !url.hash && (withPath || url.pathname === '/');
   if (!ok) {
     throw propError(scope, prop, value, withPath
-      ? 'an absolute http(s) URL at which browsers reach the API, such as "https://prefect.example.com/api" (not 0.0.0.0, no credentials)'
-      : 'an absolute http(s) base URL at which browsers reach the server, such as "http://prefect.example.com:30420" (no path, not 0.0.0.0, no credentials)');
+      ? 'an absolute http(s) URL at which browsers reach the API, such as "https://prefect.example.com/api" (not 0.0.0.0, no credentials, whitespace or "$(")'
+      : 'an absolute http(s) base URL at which browsers reach the server, such as "http://prefect.example.com:30420" (no path, not 0.0.0.0, no credentials, whitespace or "$(")');
   }
 }
 
