@@ -1,4 +1,5 @@
 import { PrefectVersion } from './prefect-version';
+import { enumChoices } from './private/validation';
 
 /** The variant of an official Prefect image. */
 export enum PrefectImageFlavor {
@@ -63,6 +64,9 @@ export class PrefectImage {
       throw new Error(`PrefectImage.official: pythonVersion ${JSON.stringify(python)} with Prefect ${version} is not accepted: Prefect 1 images exist for Python 3.7 to 3.10`);
     }
     const flavor = options.flavor ?? PrefectImageFlavor.STANDARD;
+    if (!Object.values(PrefectImageFlavor).includes(flavor)) {
+      throw new Error(`PrefectImage.official: flavor ${JSON.stringify(flavor)} is not accepted: one of ${enumChoices(PrefectImageFlavor, 'PrefectImageFlavor')}`);
+    }
     if (prefect1 && flavor !== PrefectImageFlavor.STANDARD) {
       throw new Error(`PrefectImage.official: flavor ${flavor} with Prefect ${version} is not accepted: Prefect 1 images come in the standard flavor only`);
     }

@@ -6,7 +6,7 @@ import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
-import { checkDns1123Subdomain, checkNamespaceName, propError } from '../core/private/validation';
+import { checkDns1123Subdomain, checkEnum, checkNamespaceName, propError } from '../core/private/validation';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */
 export enum RunLauncher {
@@ -120,6 +120,7 @@ export class AgentRbac extends Construct {
     register(this);
     const name = props.name ?? 'prefect-worker';
     this.name = name;
+    checkEnum(this, 'launcher', props.launcher, RunLauncher, 'RunLauncher');
     this.launcher = props.launcher ?? RunLauncher.KUBERNETES_WORKER;
     this.clusterWide = props.clusterWide ?? false;
     const manageSecrets = props.manageApiKeySecrets ?? false;

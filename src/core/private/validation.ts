@@ -20,6 +20,22 @@ function show(value: unknown): string {
   return String(value);
 }
 
+/** The accepted values of an enum, as the error lists them: `Type.MEMBER ("value")`. */
+export function enumChoices(values: { [member: string]: string }, typeName: string): string {
+  return Object.entries(values).map(([member, value]) => `${typeName}.${member} (${JSON.stringify(value)})`).join(', ');
+}
+
+/**
+ * A member of a string enum, or unset. JavaScript and Python callers can pass any string, which
+ * would otherwise pass through into the output or be taken for the default.
+ */
+export function checkEnum(scope: IConstruct, prop: string, value: string | undefined,
+  values: { [member: string]: string }, typeName: string): void {
+  if (value !== undefined && !Object.values(values).includes(value)) {
+    throw propError(scope, prop, value, `one of ${enumChoices(values, typeName)}`);
+  }
+}
+
 /** A value with the userinfo of every URL in it (`user:password@`) replaced by `***@`. */
 export function redact(value: string): string {
   return value.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#\s]*@/g, '$1***@');

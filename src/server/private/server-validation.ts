@@ -1,11 +1,12 @@
 import { IConstruct } from 'constructs';
+import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
 import { settingAliases, settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
 import {
-  checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkNonEmpty,
+  checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkNonEmpty,
   checkSeconds, checkSize, checkTimeZone, propError,
 } from '../../core/private/validation';
 import { SecretKeyReference } from '../../core/secret-key-reference';
@@ -22,6 +23,7 @@ const MAX_NAME_LENGTH = 46;
 export function validateServer(scope: IConstruct, server: ResolvedServer, exposure: ServerExposure): void {
   const props = server.props;
   const version = server.version;
+  checkEnum(scope, 'logLevel', props.logLevel, PrefectLogLevel, 'PrefectLogLevel');
   checkDns1035Label(scope, 'name', server.name, MAX_NAME_LENGTH);
   if (!version.isAtLeast(SINCE.WRITABLE_UI_DIRECTORY)) {
     throw propError(scope, 'image', `${server.image.reference} (Prefect ${version})`,

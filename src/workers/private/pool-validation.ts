@@ -1,14 +1,16 @@
 import { Duration } from 'cdk8s';
+import { ImagePullPolicy } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { PrefectLogLevel } from '../../core/log-level';
 import { settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
+  checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
   checkSeconds, checkTimeZone, propError,
 } from '../../core/private/validation';
 import type { DaskScratch } from '../../dask/dask-scratch';
-import { WorkPoolType } from '../work-pool';
+import { QueueDeployments, WorkPoolType } from '../work-pool';
 import { PrefectWorkerPoolOptions } from '../worker-pool-options';
 import { checkJobTemplate } from './job-templates';
 import { ResolvedPool, slug } from './resolved-pool';
@@ -38,12 +40,21 @@ const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9.
 /** Directories of the worker pod that configuration files may not be mounted into. */
 const RESERVED_DIRECTORIES = ['/tmp', HOME, POOL_CONFIG_DIRECTORY, PACKAGES_DIRECTORY];
 
+/** The enum-like props, which a JavaScript or Python caller can set to any string. */
+function checkChoices({ scope, props }: Checked): void {
+  checkEnum(scope, 'type', props.type, WorkPoolType, 'WorkPoolType');
+  checkEnum(scope, 'queueDeployments', props.queueDeployments, QueueDeployments, 'QueueDeployments');
+  checkEnum(scope, 'logLevel', props.logLevel, PrefectLogLevel, 'PrefectLogLevel');
+  checkEnum(scope, 'jobTemplate.imagePullPolicy', props.jobTemplate?.imagePullPolicy, ImagePullPolicy, 'ImagePullPolicy');
+}
+
 /**
  * Checks a pool's props, concern by concern, throwing the first problem. The order is part of the
  * behaviour: a name derived from a bad prop is reported against the prop, not the name.
  */
 export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: ResolvedPool, runtime: RuntimeBehaviour): void {
   const c: Checked = { scope, props, pool, runtime };
+  checkChoices(c);
   checkNames(c);
   pool.connection._validate(scope, 'connection', pool.version);
   runtime.validateRelease(scope, pool);
