@@ -410,7 +410,7 @@ describe('errors', () => {
       'replicas "3 with Prefect 2.20.25" is not accepted: 1, or Prefect 3.4.16 or newer'],
     ['HA with an image without prefect-redis', { ...ha, image: PrefectImage.official({ flavor: PrefectImageFlavor.STANDARD }) },
       `${path}: image "prefecthq/prefect:3.8.3-python3.12" is not accepted: an image with prefect-redis when replicas > 1`],
-    ['empty Redis host', { ...ha, redis: { host: '' } }, `${path}: redis.host "" is not accepted: a non-empty value`],
+    ['empty Redis host', { ...ha, redis: { host: '' } }, `${path}: redis.host "" is not accepted: a host name such as "postgres.databases.svc" or an IP address`],
     ['bad Redis port', { ...ha, redis: { host: 'r', port: 70000 } }, `${path}: redis.port 70000 is not accepted: a whole number from 1 to 65535`],
     ['negative Redis db', { ...ha, redis: { host: 'r', db: -1 } }, `${path}: redis.db -1 is not accepted`],
     ['component form on Prefect 2', { image: PrefectImage.official({ version: PrefectVersion.V2_20_25 }), database: postgres },

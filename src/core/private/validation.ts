@@ -1,3 +1,4 @@
+import { isIP } from 'net';
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
@@ -251,6 +252,24 @@ export function checkHostName(scope: IConstruct, prop: string, value: string): v
   if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253 || value.split('.').some(l => l.length > 63) || /^[0-9.]+$/.test(value)) {
     throw propError(scope, prop, value,
       'a lower-case DNS host name such as "prefect.example.com" (letters, digits, \'-\' and \'.\'; no wildcard, no port, not an IP address)');
+  }
+}
+
+const HOST_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$/;
+
+/**
+ * The host of a server a container connects to (a database, Redis): a host name, an IPv4 address
+ * or a bare IPv6 address. No scheme, port, path, credentials or whitespace, which the clients
+ * would read as part of the name.
+ */
+export function checkServerHost(scope: IConstruct, prop: string, value: string): void {
+  const name = value.endsWith('.') ? value.slice(0, -1) : value;
+  const isName = name.length > 0 && name.length <= 253 && name.split('.').every(label => HOST_LABEL.test(label) && label.length <= 63)
+    && !/^[0-9.]+$/.test(name);
+  if (!isName && isIP(value) === 0) {
+    // Without a scheme, whatever comes before an '@' is taken for credentials and not shown.
+    throw propError(scope, prop, value.replace(/^[^/]*@/, '***@'),
+      'a host name such as "postgres.databases.svc" or an IP address such as "10.0.0.5" or "fd00::5" (no scheme, port, path or credentials; the port has its own prop)');
   }
 }
 

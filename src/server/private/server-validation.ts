@@ -7,7 +7,7 @@ import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
 import {
   checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkNonEmpty,
-  checkSeconds, checkSize, checkTimeZone, propError,
+  checkSeconds, checkServerHost, checkSize, checkTimeZone, propError,
 } from '../../core/private/validation';
 import { SecretKeyReference } from '../../core/secret-key-reference';
 import { ExternalServiceOptions, ExternalServiceType } from '../external-service';
@@ -74,7 +74,7 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
       throw propError(scope, 'database', `PrefectDatabase.postgres() with Prefect ${version}`,
         `Prefect ${SINCE.DATABASE_COMPONENTS} or newer; for Prefect 2 use PrefectDatabase.postgresUrl() with the connection URL in a Secret`);
     }
-    checkNonEmpty(scope, 'database.host', parts.host);
+    checkServerHost(scope, 'database.host', parts.host);
     checkInteger(scope, 'database.port', parts.port ?? 5432, 1, 65535);
     checkNonEmpty(scope, 'database.user', parts.user);
     checkNonEmpty(scope, 'database.databaseName', parts.databaseName);
@@ -108,7 +108,7 @@ function validateHighAvailability(scope: IConstruct, server: ResolvedServer): vo
     throw propError(scope, 'image', server.image.reference,
       'an image with prefect-redis when replicas > 1, such as PrefectImage.official({ flavor: PrefectImageFlavor.KUBERNETES })');
   }
-  checkNonEmpty(scope, 'redis.host', redis.host);
+  checkServerHost(scope, 'redis.host', redis.host);
   checkInteger(scope, 'redis.port', redis.port ?? 6379, 1, 65535);
   checkInteger(scope, 'redis.db', redis.db ?? 0, 0, 1_000_000);
   if (redis.username !== undefined) checkNonEmpty(scope, 'redis.username', redis.username);
