@@ -9,7 +9,7 @@ import { Program, programSource } from '../core/private/programs';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
 import { checkContainerResources, toRequirements } from '../core/private/resources';
-import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, propError } from '../core/private/validation';
+import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, mebibytesOf, propError } from '../core/private/validation';
 import { DaskScratchProps } from './dask-scratch-props';
 import { clusterManifest, schedulerResources, workerResources } from './private/cluster-manifest';
 import { DaskJobTemplateAdditions } from './private/job-template-additions';
@@ -222,7 +222,7 @@ export class DaskScratch extends Construct {
     const scheduler = this.schedulerResources();
     const worker = this.workerResources();
     const defaults = toRequirements(scheduler);
-    const larger = (a: Size, b: Size) => k8s.Quantity.fromString((a.toMebibytes() >= b.toMebibytes() ? a : b).asString());
+    const larger = (a: Size, b: Size) => k8s.Quantity.fromString((mebibytesOf(a) >= mebibytesOf(b) ? a : b).asString());
     new k8s.KubeLimitRange(this, 'Limits', {
       metadata: { name: this.name, namespace: this.namespace, labels: this.labels('scratch') },
       spec: {

@@ -1,6 +1,6 @@
 import { ContainerResources , k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { checkCpu, checkSize, cpuMillis, propError } from './validation';
+import { checkCpu, checkSize, cpuMillis, mebibytesOf, propError } from './validation';
 
 /**
  * Checks container resources: valid quantities, requests at most the limits, and a memory limit
@@ -15,7 +15,9 @@ export function checkContainerResources(scope: IConstruct, prop: string, resourc
     throw propError(scope, `${prop}.cpu.request`, cpu.request, `at most the limit (${cpu.limit.amount})`);
   }
   const storage = resources.ephemeralStorage;
-  if (storage?.request && storage.limit && storage.request.toMebibytes() > storage.limit.toMebibytes()) {
+  if (storage?.request) checkSize(scope, `${prop}.ephemeralStorage.request`, storage.request, 1);
+  if (storage?.limit) checkSize(scope, `${prop}.ephemeralStorage.limit`, storage.limit, 1);
+  if (storage?.request && storage.limit && mebibytesOf(storage.request) > mebibytesOf(storage.limit)) {
     throw propError(scope, `${prop}.ephemeralStorage.request`, storage.request, `at most the limit (${storage.limit.asString()})`);
   }
   const memory = resources.memory;
@@ -26,7 +28,7 @@ export function checkContainerResources(scope: IConstruct, prop: string, resourc
     checkSize(scope, `${prop}.memory.limit`, memory.limit, 64);
     if (memory.request) {
       checkSize(scope, `${prop}.memory.request`, memory.request, 64);
-      if (memory.request.toMebibytes() > memory.limit.toMebibytes()) {
+      if (mebibytesOf(memory.request) > mebibytesOf(memory.limit)) {
         throw propError(scope, `${prop}.memory.request`, memory.request, `at most the limit (${memory.limit.asString()})`);
       }
     }

@@ -113,10 +113,15 @@ export function checkCpu(scope: IConstruct, prop: string, cpu: Cpu): void {
   }
 }
 
+/** A size in mebibytes, exactly: any unit cdk8s offers (600000 KiB is 585.9375 MiB). */
+export function mebibytesOf(size: Size): number {
+  return size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+}
+
 export function checkSize(scope: IConstruct, prop: string, size: Size, minMebibytes: number): void {
-  const mebibytes = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-  if (!(mebibytes >= minMebibytes)) {
-    throw propError(scope, prop, size, `a size of at least ${minMebibytes}Mi, such as Size.mebibytes(512) or Size.gibibytes(1)`);
+  const mebibytes = mebibytesOf(size);
+  if (!(mebibytes >= minMebibytes) || !Number.isFinite(mebibytes)) {
+    throw propError(scope, prop, size, `a size of at least ${minMebibytes}Mi, and finite, such as Size.mebibytes(512) or Size.gibibytes(1)`);
   }
 }
 
