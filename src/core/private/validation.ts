@@ -1,4 +1,4 @@
-import { isIP } from 'net';
+import { isIP } from 'node:net';
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
