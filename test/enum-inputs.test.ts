@@ -3,13 +3,14 @@
  * rejected, naming the prop and listing the members, instead of passing into the output or being
  * taken for the default.
  */
-import { Chart, Testing } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { ImagePullPolicy } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import {
   AgentRbac, PrefectApi, PrefectConnection, PrefectImage, PrefectImageFlavor, PrefectLogLevel, PrefectWorkerPool, QueueDeployments,
   RunLauncher, WorkPoolType,
 } from '../src';
+import { synthError } from './support/synth';
 
 const RUNS = 100;
 const external = PrefectConnection.fromUrl('https://prefect.example.com/api');
@@ -26,22 +27,12 @@ const PROPS: Array<{ prop: string; type: string; values: object; set: (value: an
   { prop: 'flavor', type: 'PrefectImageFlavor', values: PrefectImageFlavor, set: flavor => () => PrefectImage.official({ flavor }) },
 ];
 
-function attempt(make: (chart: Chart) => unknown): string | undefined {
-  const chart = new Chart(Testing.app(), 'test', { namespace: 'prefect' });
-  try {
-    make(chart);
-    Testing.synth(chart);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 describe.each(PROPS)('$prop ($type)', ({ prop, type, values, set }) => {
   const members = Object.values(values) as string[];
 
   test('every member is accepted', () => {
-    for (const member of members) expect(attempt(set(member))).toBeUndefined();
+    for (const member of members) expect(synthError(set(member))).toBeUndefined();
   });
 
   test('any other string is rejected, naming the prop and listing the members', () => {
@@ -50,7 +41,7 @@ describe.each(PROPS)('$prop ($type)', ({ prop, type, values, set }) => {
       how === 'lower' ? m.toLowerCase() : how === 'upper' ? m.toUpperCase() : ` ${m}`);
     const other = fc.oneof(nearMiss, fc.string({ maxLength: 20 })).filter(v => !members.includes(v));
     fc.assert(fc.property(other, value => {
-      const message = attempt(set(value));
+      const message = synthError(set(value));
       expect(message).toContain(`${prop} ${JSON.stringify(value)} is not accepted: one of ${type}.`);
     }), { numRuns: RUNS, seed: 41 });
   });

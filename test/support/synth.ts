@@ -9,6 +9,16 @@ export function synth(build: (chart: Chart) => void, namespace: string | null = 
   return Testing.synth(chart);
 }
 
+/** The message of the error that building or synthesizing `build` throws, or undefined if none. */
+export function synthError(build: (chart: Chart) => unknown, namespace: string | null = 'prefect'): string | undefined {
+  try {
+    synth(chart => { build(chart); }, namespace);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Synthesizes every chart of an app, by chart id. */
 export function synthApp(app: App): Map<string, Json[]> {
   return new Map(app.charts.map(chart => [chart.node.id, Testing.synth(chart)]));
