@@ -10,7 +10,7 @@ import {
   AgentRbac, PrefectApi, PrefectConnection, PrefectImage, PrefectImageFlavor, PrefectLogLevel, PrefectWorkerPool, QueueDeployments,
   RunLauncher, WorkPoolType,
 } from '../src';
-import { synthError } from './support/synth';
+import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
 const external = PrefectConnection.fromUrl('https://prefect.example.com/api');
@@ -42,6 +42,7 @@ describe.each(PROPS)('$prop ($type)', ({ prop, type, values, set }) => {
     const other = fc.oneof(nearMiss, fc.string({ maxLength: 20 })).filter(v => !members.includes(v));
     fc.assert(fc.property(other, value => {
       const message = synthError(set(value));
+      expect(inputErrorOf(message)).toEqual({ code: 'CHOICE', prop });
       expect(message).toContain(`${prop} ${JSON.stringify(value)} is not accepted: one of ${type}.`);
     }), { numRuns: RUNS, seed: 41 });
   });

@@ -6,7 +6,7 @@
 import { Chart } from 'cdk8s';
 import * as fc from 'fast-check';
 import { PrefectApi, PrefectDatabase, SecretKeyReference } from '../src';
-import { synthError } from './support/synth';
+import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
 const secret = SecretKeyReference.fromSecret;
@@ -50,7 +50,7 @@ describe.each(SETTERS)('$prop', ({ prop, set }) => {
   test('a scheme, port, path, credentials, whitespace or "$(" is rejected, naming the prop', () => {
     fc.assert(fc.property(badHost, host => {
       const message = synthError(set(host));
-      expect(message).toContain(`${prop} `);
+      expect(inputErrorOf(message)).toEqual({ code: 'HOST', prop });
       expect(message).toContain('is not accepted: a host name');
       expect(message).not.toContain('secret@');
     }), { numRuns: RUNS, seed: 52 });

@@ -504,7 +504,7 @@ describe('value class errors', () => {
   test('PrefectImage.fromRegistry: a tag of the official image must name the release it is said to contain', () => {
     const floating = 'is not accepted: a tag of the official image that names the release, "3.8.3-python<X.Y>[-<flavor>]"';
     expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3-python3.11-kubernetes', PrefectVersion.V3_8_3)).toThrow(
-      `PrefectImage.fromRegistry: reference "prefecthq/prefect:3-python3.11-kubernetes" with Prefect 3.8.3 ${floating}`);
+      `[IMAGE] PrefectImage.fromRegistry: reference "prefecthq/prefect:3-python3.11-kubernetes with Prefect 3.8.3" ${floating}`);
     expect(() => PrefectImage.fromRegistry('docker.io/prefecthq/prefect:3.8', PrefectVersion.V3_8_3)).toThrow(floating);
     expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3.4.1-python3.12', PrefectVersion.V3_8_3)).toThrow(floating);
     expect(() => PrefectImage.fromRegistry('prefecthq/prefect:3.8.30-python3.12', PrefectVersion.V3_8_3)).toThrow(floating);

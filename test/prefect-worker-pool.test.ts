@@ -647,7 +647,7 @@ describe('rejects', () => {
 
   test('Prefect 1 images beyond Python 3.10', () => {
     expect(() => PrefectImage.official({ version: PrefectVersion.V1_4_1, pythonVersion: '3.11' }))
-      .toThrow('PrefectImage.official: pythonVersion "3.11" with Prefect 1.4.1 is not accepted: Prefect 1 images exist for Python 3.7 to 3.10');
+      .toThrow('[RELEASE] PrefectImage.official: pythonVersion "3.11 with Prefect 1.4.1" is not accepted: Prefect 1 images exist for Python 3.7 to 3.10');
   });
 });
 

@@ -189,6 +189,6 @@ describe('input rules', () => {
 
   test('PrefectImage.official: Prefect 1 in another flavor than the standard one', () => {
     expect(() => PrefectImage.official({ version: PrefectVersion.V1_4_1, flavor: PrefectImageFlavor.KUBERNETES }))
-      .toThrow('PrefectImage.official: flavor KUBERNETES with Prefect 1.4.1 is not accepted: Prefect 1 images come in the standard flavor only');
+      .toThrow('[RELEASE] PrefectImage.official: flavor "KUBERNETES with Prefect 1.4.1" is not accepted: Prefect 1 images come in the standard flavor only');
   });
 });

@@ -6,7 +6,7 @@
 import { Chart, Size } from 'cdk8s';
 import * as fc from 'fast-check';
 import { PrefectApi } from '../src';
-import { synthError } from './support/synth';
+import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
 const UNITS: Array<[string, (n: number) => Size, number]> = [
@@ -34,7 +34,9 @@ describe.each(['memory', 'ephemeralStorage'])('resources.%s', kind => {
     fc.assert(fc.property(size, size, (a, b) => {
       fc.pre(a.kib !== b.kib);
       const [low, high] = a.kib < b.kib ? [a, b] : [b, a];
-      expect(synthError(resources(high.size, low.size))).toContain(`resources.${kind}.request ${high.size.asString()} is not accepted: at most the limit`);
+      const message = synthError(resources(high.size, low.size));
+      expect(inputErrorOf(message)).toEqual({ code: 'QUANTITY', prop: `resources.${kind}.request` });
+      expect(message).toContain(`resources.${kind}.request ${high.size.asString()} is not accepted: at most the limit`);
     }), { numRuns: RUNS, seed: 62 });
   });
 
@@ -42,7 +44,9 @@ describe.each(['memory', 'ephemeralStorage'])('resources.%s', kind => {
     const bad = fc.constantFrom(Size.gibibytes(Infinity), Size.kibibytes(Infinity), Size.mebibytes(0), Size.kibibytes(0), Size.gibibytes(NaN));
     fc.assert(fc.property(bad, fc.boolean(), (value, asLimit) => {
       const given = asLimit ? resources(Size.mebibytes(64), value) : resources(value, Size.gibibytes(1));
-      expect(synthError(given)).toContain(`resources.${kind}.${asLimit ? 'limit' : 'request'} ${value.asString()} is not accepted: a size of at least`);
+      const message = synthError(given);
+      expect(inputErrorOf(message)?.code).toBe('QUANTITY');
+      expect(message).toContain(`resources.${kind}.${asLimit ? 'limit' : 'request'} ${value.asString()} is not accepted: a size of at least`);
     }), { numRuns: 20, seed: 63 });
   });
 });

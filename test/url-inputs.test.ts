@@ -6,7 +6,7 @@
 import { Chart } from 'cdk8s';
 import * as fc from 'fast-check';
 import { ExternalServiceType, PrefectApi, PrefectConnection, PrefectWorkerPool } from '../src';
-import { synthError } from './support/synth';
+import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
 
@@ -47,7 +47,7 @@ describe.each(SETTERS)('$prop', ({ prop, set, base }) => {
   test('credentials in the URL are rejected and never echoed', () => {
     fc.assert(fc.property(secretLike, secretLike, (user, password) => {
       const message = synthError(set(base.replace('://', `://${user}:${password}@`)));
-      expect(message).toContain(`${prop} "`);
+      expect(inputErrorOf(message)).toEqual({ code: 'URL', prop });
       expect(message).toContain('://***@');
       expect(message).not.toContain(password);
     }), { numRuns: RUNS, seed: 31 });
@@ -55,14 +55,14 @@ describe.each(SETTERS)('$prop', ({ prop, set, base }) => {
 
   test('whitespace and control characters are rejected', () => {
     fc.assert(fc.property(whitespaceOrControl, fc.nat(), (character, at) => {
-      expect(synthError(set(insert(base, character, at)))).toContain(`${prop} "`);
+      expect(inputErrorOf(synthError(set(insert(base, character, at))))).toEqual({ code: 'URL', prop });
     }), { numRuns: RUNS, seed: 32 });
   });
 
   test('"$(" is rejected, so the kubelet cannot expand a variable into the URL', () => {
     fc.assert(fc.property(fc.constantFrom('PREFECT_API_KEY', 'PREFECT_API_AUTH_STRING', 'PREFECT_SERVER_DATABASE_CONNECTION_URL'), fc.nat(),
       (name, at) => {
-        expect(synthError(set(insert(base, `$(${name})`, at)))).toContain(`${prop} "`);
+        expect(inputErrorOf(synthError(set(insert(base, `$(${name})`, at))))).toEqual({ code: 'URL', prop });
       }), { numRuns: RUNS, seed: 33 });
   });
 });

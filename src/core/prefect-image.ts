@@ -1,5 +1,6 @@
 import { PrefectVersion } from './prefect-version';
-import { enumChoices } from './private/validation';
+import { enumChoices, factoryError } from './private/validation';
+import { ValidationCode } from './validation-code';
 
 /** The variant of an official Prefect image. */
 export enum PrefectImageFlavor {
@@ -58,17 +59,17 @@ export class PrefectImage {
     const prefect1 = version.major === 1;
     const python = options.pythonVersion ?? (prefect1 ? '3.10' : '3.12');
     if (!PYTHON_VERSION.test(python)) {
-      throw new Error(`PrefectImage.official: pythonVersion ${JSON.stringify(python)} is not accepted: a Python version as 3.MINOR, such as "3.12"`);
+      throw factoryError('PrefectImage.official', 'pythonVersion', python, 'a Python version as 3.MINOR, such as "3.12"', ValidationCode.FORMAT);
     }
     if (prefect1 && !['3.7', '3.8', '3.9', '3.10'].includes(python)) {
-      throw new Error(`PrefectImage.official: pythonVersion ${JSON.stringify(python)} with Prefect ${version} is not accepted: Prefect 1 images exist for Python 3.7 to 3.10`);
+      throw factoryError('PrefectImage.official', 'pythonVersion', `${python} with Prefect ${version}`, 'Prefect 1 images exist for Python 3.7 to 3.10', ValidationCode.RELEASE);
     }
     const flavor = options.flavor ?? PrefectImageFlavor.STANDARD;
     if (!Object.values(PrefectImageFlavor).includes(flavor)) {
-      throw new Error(`PrefectImage.official: flavor ${JSON.stringify(flavor)} is not accepted: one of ${enumChoices(PrefectImageFlavor, 'PrefectImageFlavor')}`);
+      throw factoryError('PrefectImage.official', 'flavor', flavor, `one of ${enumChoices(PrefectImageFlavor, 'PrefectImageFlavor')}`, ValidationCode.CHOICE);
     }
     if (prefect1 && flavor !== PrefectImageFlavor.STANDARD) {
-      throw new Error(`PrefectImage.official: flavor ${flavor} with Prefect ${version} is not accepted: Prefect 1 images come in the standard flavor only`);
+      throw factoryError('PrefectImage.official', 'flavor', `${flavor} with Prefect ${version}`, 'Prefect 1 images come in the standard flavor only', ValidationCode.RELEASE);
     }
     return new PrefectImage(`prefecthq/prefect:${version.version}-python${python}${FLAVOR_SUFFIX[flavor]}`,
       version, flavor, options.flavor === undefined);
@@ -83,16 +84,18 @@ export class PrefectImage {
   public static fromRegistry(reference: string, version: PrefectVersion): PrefectImage {
     const match = IMAGE_REFERENCE.exec(reference);
     if (!match) {
-      throw new Error(`PrefectImage.fromRegistry: reference ${JSON.stringify(reference)} is not accepted: an image reference such as "registry.example.com/team/prefect:3.8.3-python3.12"`);
+      throw factoryError('PrefectImage.fromRegistry', 'reference', reference, 'an image reference such as "registry.example.com/team/prefect:3.8.3-python3.12"', ValidationCode.FORMAT);
     }
     const [, tag, digest] = match;
     if (!digest && (!tag || tag === 'latest' || tag.endsWith('-latest'))) {
-      throw new Error(`PrefectImage.fromRegistry: reference ${JSON.stringify(reference)} is not accepted: the image must be pinned, by a tag naming an exact build (not "latest" or "<major>-latest") or by a digest (@sha256:...)`);
+      throw factoryError('PrefectImage.fromRegistry', 'reference', reference,
+        'the image must be pinned, by a tag naming an exact build (not "latest" or "<major>-latest") or by a digest (@sha256:...)', ValidationCode.IMAGE);
     }
     // The official repository's tags start with the release, or float (`3`, `3-python3.12`).
     const official = OFFICIAL_REPOSITORY.test(reference.replace(/[:@].*$/, ''));
     if (official && !digest && tag !== version.version && !tag.startsWith(`${version.version}-`)) {
-      throw new Error(`PrefectImage.fromRegistry: reference ${JSON.stringify(reference)} with Prefect ${version} is not accepted: a tag of the official image that names the release, "${version.version}-python<X.Y>[-<flavor>]" (PrefectImage.official() builds it), or a digest`);
+      throw factoryError('PrefectImage.fromRegistry', 'reference', `${reference} with Prefect ${version}`,
+        `a tag of the official image that names the release, "${version.version}-python<X.Y>[-<flavor>]" (PrefectImage.official() builds it), or a digest`, ValidationCode.IMAGE);
     }
     return new PrefectImage(reference, version, undefined, false);
   }

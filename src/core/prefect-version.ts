@@ -1,3 +1,6 @@
+import { factoryError } from './private/validation';
+import { ValidationCode } from './validation-code';
+
 const RELEASE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
 /**
@@ -21,7 +24,7 @@ export class PrefectVersion {
   public static of(version: string): PrefectVersion {
     const match = RELEASE.exec(version);
     if (!match) {
-      throw new Error(`PrefectVersion.of: version ${JSON.stringify(version)} is not accepted: an exact Prefect release as MAJOR.MINOR.PATCH, such as "3.8.3" or "2.20.25"`);
+      throw factoryError('PrefectVersion.of', 'version', version, 'an exact Prefect release as MAJOR.MINOR.PATCH, such as "3.8.3" or "2.20.25"', ValidationCode.FORMAT);
     }
     return new PrefectVersion(version, Number(match[1]), Number(match[2]), Number(match[3]));
   }

@@ -10,6 +10,7 @@ import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
 import { checkContainerResources, toRequirements } from '../core/private/resources';
 import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, mebibytesOf, propError } from '../core/private/validation';
+import { ValidationCode } from '../core/validation-code';
 import { DaskScratchProps } from './dask-scratch-props';
 import { clusterManifest, schedulerResources, workerResources } from './private/cluster-manifest';
 import { DaskJobTemplateAdditions } from './private/job-template-additions';
@@ -83,7 +84,7 @@ export class DaskScratch extends Construct {
     this.clusterManifest = this.manifest();
     const home = this.namespace ?? Chart.of(this).namespace;
     if (!home) {
-      throw propError(this, 'namespace', undefined, 'a dedicated namespace, or a chart with a namespace (for the cleanup CronJob)');
+      throw propError(this, 'namespace', undefined, 'a dedicated namespace, or a chart with a namespace (for the cleanup CronJob)', ValidationCode.REQUIRED);
     }
     this.home = home;
 
@@ -105,12 +106,12 @@ export class DaskScratch extends Construct {
   public _bindPool(pool: IConstruct, poolName: string, workPoolName: string, jobNamespaces: string[]): DaskJobTemplateAdditions {
     if (this.namespace && jobNamespaces.includes(this.namespace)) {
       throw propError(pool, 'jobTemplate.namespace', this.namespace,
-        `a namespace other than the Dask clusters' (${this.node.path} keeps them apart, under their own quota)`);
+        `a namespace other than the Dask clusters' (${this.node.path} keeps them apart, under their own quota)`, ValidationCode.PLACEMENT);
     }
     // The cleanup finds the pool's Jobs by the label the Prefect worker gives them.
     if (!isLabelValue(workPoolName)) {
       throw propError(pool, 'poolName', workPoolName,
-        `with dask, a pool name that is a label value (at most 63 letters, digits, '-', '_' and '.'): the cleanup of ${this.node.path} selects the pool's Jobs by it`);
+        `with dask, a pool name that is a label value (at most 63 letters, digits, '-', '_' and '.'): the cleanup of ${this.node.path} selects the pool's Jobs by it`, ValidationCode.FORMAT);
     }
     this.pools.set(poolName, workPoolName);
     const bind = (namespace: string, accounts: k8s.KubeServiceAccount[]) => {
@@ -169,7 +170,7 @@ export class DaskScratch extends Construct {
     const props = this.props;
     checkDns1035Label(this, 'name', this.name, 30);
     if (this.namespace !== undefined) checkNamespaceName(this, 'namespace', this.namespace);
-    else if (props.quota !== undefined) throw propError(this, 'quota', 'set', 'unset without a dedicated namespace: a quota in the flow runs\' namespaces would bound the flow runs too');
+    else if (props.quota !== undefined) throw propError(this, 'quota', 'set', 'unset without a dedicated namespace: a quota in the flow runs\' namespaces would bound the flow runs too', ValidationCode.CONFLICT);
     checkInteger(this, 'workers', props.workers ?? 2, 1, 1000);
     checkContainerResources(this, 'workerResources', props.workerResources);
     checkContainerResources(this, 'schedulerResources', props.schedulerResources);
@@ -177,17 +178,17 @@ export class DaskScratch extends Construct {
     checkSize(this, 'maxSpill', this.maxSpill, 1);
     if (this.maxSpill.toMebibytes({ rounding: EXACT }) >= this.scratchSize.toMebibytes({ rounding: EXACT })) {
       throw propError(this, 'maxSpill', this.maxSpill,
-        `less than scratchSize (${this.scratchSize.asString()}): at the size limit the kubelet evicts the worker, so Dask must stop spilling before`);
+        `less than scratchSize (${this.scratchSize.asString()}): at the size limit the kubelet evicts the worker, so Dask must stop spilling before`, ValidationCode.QUANTITY);
     }
     const idle = checkSeconds(this, 'idleTimeout', props.idleTimeout ?? Duration.hours(1), 60, 7 * 86400);
     const lifetime = checkSeconds(this, 'maxClusterLifetime', props.maxClusterLifetime ?? Duration.hours(24), 600, 30 * 86400);
     if (lifetime <= idle) {
-      throw propError(this, 'maxClusterLifetime', `${lifetime}s`, `more than idleTimeout (${idle}s): the operator reaps idle clusters first; the lifetime catches busy ones`);
+      throw propError(this, 'maxClusterLifetime', `${lifetime}s`, `more than idleTimeout (${idle}s): the operator reaps idle clusters first; the lifetime catches busy ones`, ValidationCode.QUANTITY);
     }
     const pod = checkSeconds(this, 'finishedPodAge', props.finishedPodAge ?? Duration.hours(6), 60, 30 * 86400);
     const job = checkSeconds(this, 'finishedJobAge', props.finishedJobAge ?? Duration.days(1), 60, 30 * 86400);
     if (props.cleanupSchedule !== undefined && !/^\S+(\s+\S+){4}$/.test(props.cleanupSchedule.trim())) {
-      throw propError(this, 'cleanupSchedule', props.cleanupSchedule, 'a cron schedule of five fields, such as "*/15 * * * *"');
+      throw propError(this, 'cleanupSchedule', props.cleanupSchedule, 'a cron schedule of five fields, such as "*/15 * * * *"', ValidationCode.CRON);
     }
     const quota = props.quota ?? {};
     if (quota.pods !== undefined) checkInteger(this, 'quota.pods', quota.pods, 2, 100000);

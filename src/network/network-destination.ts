@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from '../core/private/validation';
+import { ValidationCode } from '../core/validation-code';
 import { ANY_IPV4, ANY_IPV6, cidrContains, namespacePeer, tcp } from './private/peers';
 
 /** Somewhere pods may connect to, beyond what the policies allow by themselves. */
@@ -35,7 +36,7 @@ export class NetworkDestination {
 
   /** @internal */
   public _validate(scope: IConstruct, prop: string): void {
-    if (this.ports.length === 0) throw propError(scope, `${prop}.ports`, '(none)', 'at least one TCP port');
+    if (this.ports.length === 0) throw propError(scope, `${prop}.ports`, '(none)', 'at least one TCP port', ValidationCode.REQUIRED);
     for (const port of this.ports) checkInteger(scope, `${prop}.ports`, port, 1, 65535);
     for (const peer of this.peers) {
       if (peer.ipBlock) {
@@ -43,7 +44,7 @@ export class NetworkDestination {
         for (const except of peer.ipBlock.except ?? []) {
           checkCidr(scope, `${prop}.exceptCidrs`, except);
           if (!cidrContains(peer.ipBlock.cidr, except)) {
-            throw propError(scope, `${prop}.exceptCidrs`, except, `ranges within ${peer.ipBlock.cidr}, of the same address family`);
+            throw propError(scope, `${prop}.exceptCidrs`, except, `ranges within ${peer.ipBlock.cidr}, of the same address family`, ValidationCode.CONFLICT);
           }
         }
       }

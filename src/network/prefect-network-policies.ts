@@ -5,6 +5,7 @@ import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { register, registered, registeredOf } from '../core/private/registry';
 import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from '../core/private/validation';
+import { ValidationCode } from '../core/validation-code';
 import { DaskScratch } from '../dask/dask-scratch';
 import { PrefectApi } from '../server/prefect-api';
 import { PrefectConnection } from '../workers/prefect-connection';
@@ -39,7 +40,7 @@ export class PrefectNetworkPolicies extends Construct {
     this.props = props;
     const namespace = Chart.of(this).namespace;
     if (!namespace) {
-      throw propError(this, 'namespace', undefined, 'a chart with a namespace (new Chart(app, id, { namespace })): the policies are namespaced');
+      throw propError(this, 'namespace', undefined, 'a chart with a namespace (new Chart(app, id, { namespace })): the policies are namespaced', ValidationCode.REQUIRED);
     }
     this.namespace = namespace;
     this.validate();
@@ -48,7 +49,7 @@ export class PrefectNetworkPolicies extends Construct {
     const api = props.api;
     if (api) {
       if (Chart.of(api).namespace !== namespace) {
-        throw propError(this, 'api', api.node.path, `a server in this chart's namespace (${namespace})`);
+        throw propError(this, 'api', api.node.path, `a server in this chart's namespace (${namespace})`, ValidationCode.PLACEMENT);
       }
       this.denyAll(namespace, api.image.version);
       this.policy('Server', `${api.name}-egress`, namespace, {
@@ -78,10 +79,10 @@ export class PrefectNetworkPolicies extends Construct {
 
   /** Covers a worker pool of this chart: its workers and its flow runs. */
   public addWorkerPool(pool: PrefectWorkerPool): void {
-    if (this.pools.includes(pool)) throw propError(this, 'workerPools', pool.node.path, 'each pool once');
+    if (this.pools.includes(pool)) throw propError(this, 'workerPools', pool.node.path, 'each pool once', ValidationCode.DUPLICATE);
     const profile = pool._networkProfile();
     if (profile.namespace !== this.namespace) {
-      throw propError(this, 'workerPools', pool.node.path, `pools in this chart's namespace (${this.namespace})`);
+      throw propError(this, 'workerPools', pool.node.path, `pools in this chart's namespace (${this.namespace})`, ValidationCode.PLACEMENT);
     }
     this.pools.push(pool);
     const props = this.props;
@@ -134,14 +135,14 @@ export class PrefectNetworkPolicies extends Construct {
     if (props.daskOperatorNamespace !== undefined) checkNamespaceName(this, 'daskOperatorNamespace', props.daskOperatorNamespace);
     checkLabels(this, 'daskOperatorPodLabels', props.daskOperatorPodLabels);
     if (props.dnsPodLabels !== undefined && Object.keys(props.dnsPodLabels).length === 0) {
-      throw propError(this, 'dnsPodLabels', '{}', 'at least one label of the DNS pods, such as { "k8s-app": "kube-dns" }');
+      throw propError(this, 'dnsPodLabels', '{}', 'at least one label of the DNS pods, such as { "k8s-app": "kube-dns" }', ValidationCode.REQUIRED);
     }
     props.kubernetesApiServer?._validate(this, 'kubernetesApiServer');
     for (const [prop, list] of [['serverEgress', props.serverEgress], ['workerEgress', props.workerEgress], ['flowRunEgress', props.flowRunEgress]] as const) {
       (list ?? []).forEach((d, i) => d._validate(this, `${prop}[${i}]`));
     }
     if (props.serverEgress !== undefined && !props.api) {
-      throw propError(this, 'serverEgress', `${props.serverEgress.length} destinations`, 'unset without an api');
+      throw propError(this, 'serverEgress', `${props.serverEgress.length} destinations`, 'unset without an api', ValidationCode.CONFLICT);
     }
   }
 
@@ -217,14 +218,14 @@ export class PrefectNetworkPolicies extends Construct {
    */
   private uncovered(): string[] {
     const problems: string[] = [];
-    const fail = (prop: string, value: unknown, accepted: string) => problems.push(propError(this, prop, value, accepted).message);
+    const fail = (code: ValidationCode, prop: string, value: unknown, accepted: string) => problems.push(propError(this, prop, value, accepted, code).message);
     if (!this.props.api && this.pools.length === 0) {
-      fail('api', undefined, 'a server or at least one worker pool (workerPools, addWorkerPool) to protect');
+      fail(ValidationCode.REQUIRED, 'api', undefined, 'a server or at least one worker pool (workerPools, addWorkerPool) to protect');
     }
     // The default namespace is ingress-nginx's: another controller would be shut out of the API.
     const ingress = this.props.api?.ingress;
     if (ingress && this.props.ingressControllerNamespace === undefined && ingress.ingressClassName !== 'nginx') {
-      fail('ingressControllerNamespace', undefined,
+      fail(ValidationCode.REQUIRED, 'ingressControllerNamespace', undefined,
         `the namespace of the controller of ${ingress.node.path} (ingress class ${ingress.ingressClassName ?? 'the cluster default'}), whose pods the API is to admit; "ingress-nginx" is assumed only for the class nginx`);
     }
     const all = registeredOf(this, [PrefectApi, PrefectWorkerPool, DaskScratch, PrefectNetworkPolicies]);
@@ -241,32 +242,32 @@ export class PrefectNetworkPolicies extends Construct {
       if ((c instanceof PrefectApi || c instanceof PrefectWorkerPool) && !related(c)) continue;
       if (c instanceof PrefectApi && !coveredApis.has(c)) {
         const ns = denied([Chart.of(c).namespace]);
-        if (ns) fail('api', this.props.api?.node.path, `a cover for every server with pods in namespace ${ns}, where all their traffic is denied: ${c.node.path} is not covered (give it as api here, or to the PrefectNetworkPolicies of its chart)`);
+        if (ns) fail(ValidationCode.PLACEMENT, 'api', this.props.api?.node.path, `a cover for every server with pods in namespace ${ns}, where all their traffic is denied: ${c.node.path} is not covered (give it as api here, or to the PrefectNetworkPolicies of its chart)`);
       }
       if (c instanceof PrefectWorkerPool) {
         const profile = c._networkProfile();
         const ns = denied([profile.namespace, ...(profile.flowRuns?.labelled ? profile.flowRuns.namespaces : [])]);
         if (ns && !coveredPools.has(c)) {
-          fail('workerPools', this.pools.map(p => p.node.path).join(',') || undefined,
+          fail(ValidationCode.PLACEMENT, 'workerPools', this.pools.map(p => p.node.path).join(',') || undefined,
             `a cover for every pool with pods in namespace ${ns}, where all their traffic is denied: ${c.node.path} is not covered (addWorkerPool here, or to the PrefectNetworkPolicies of its chart)`);
         }
         if (this.props.api && c.connection.api === this.props.api && !profile.namespace) {
-          fail('api', this.props.api.node.path, `clients in charts with a namespace: ${c.node.path} has none, so the server cannot admit its pods`);
+          fail(ValidationCode.REQUIRED, 'api', this.props.api.node.path, `clients in charts with a namespace: ${c.node.path} has none, so the server cannot admit its pods`);
         }
       }
       if (c instanceof DaskScratch && this.daskCovered.has(c)) {
         const other = policies.find(p => p !== this && p.daskCovered.has(c));
         if (other) {
-          fail('workerPools', this.pools.map(p => p.node.path).join(','),
+          fail(ValidationCode.DUPLICATE, 'workerPools', this.pools.map(p => p.node.path).join(','),
             `pools of ${c.node.path} in one PrefectNetworkPolicies (${other.node.path} covers it too, and each would admit only its own flow runs to the schedulers)`);
         }
       }
       if (c instanceof DaskScratch && Chart.of(c) === chart && !policies.some(p => p.daskCovered.has(c))) {
         const ns = denied([c._home, ...c._clusterNamespaces]);
-        if (ns) fail('workerPools', this.pools.map(p => p.node.path).join(',') || undefined, `a pool that uses ${c.node.path}, whose pods in namespace ${ns} would be denied all traffic`);
+        if (ns) fail(ValidationCode.PLACEMENT, 'workerPools', this.pools.map(p => p.node.path).join(',') || undefined, `a pool that uses ${c.node.path}, whose pods in namespace ${ns} would be denied all traffic`);
       }
       if (c instanceof PrefectNetworkPolicies && c !== this && Chart.of(c) === Chart.of(this)) {
-        fail('chart', Chart.of(this).node.path, `one PrefectNetworkPolicies per chart (${c.node.path} is another)`);
+        fail(ValidationCode.DUPLICATE, 'chart', Chart.of(this).node.path, `one PrefectNetworkPolicies per chart (${c.node.path} is another)`);
       }
     }
     return problems;
@@ -308,7 +309,7 @@ export class PrefectNetworkPolicies extends Construct {
       const namespace = Chart.of(api).namespace;
       if (!namespace) {
         throw propError(this, 'workerPools', api.node.path,
-          'pools whose server is in a chart with a namespace: a policy cannot name the server\'s pods otherwise');
+          'pools whose server is in a chart with a namespace: a policy cannot name the server\'s pods otherwise', ValidationCode.REQUIRED);
       }
       const peer = podPeer(policyNamespace, namespace, api._podSelector(true));
       return [{ to: [peer], ports: tcp([api.port]) }];

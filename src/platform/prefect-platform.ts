@@ -5,6 +5,7 @@ import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
 import { register } from '../core/private/registry';
 import { checkLabels, checkNamespaceName, propError } from '../core/private/validation';
+import { ValidationCode } from '../core/validation-code';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskScratchProps } from '../dask/dask-scratch-props';
 import { NetworkIsolation } from '../network/network-isolation';
@@ -121,7 +122,7 @@ export class PrefectPlatform extends Chart {
     // The library's own labels win over the chart's: a user's value would silently vanish.
     const reserved = Object.keys(props.labels ?? {}).find(k => RESERVED_LABEL_PREFIXES.some(prefix => k.startsWith(prefix)));
     if (reserved) {
-      throw propError(this, 'labels', reserved, `keys outside ${RESERVED_LABEL_PREFIXES.join(' and ')}, which the constructs set`);
+      throw propError(this, 'labels', reserved, `keys outside ${RESERVED_LABEL_PREFIXES.join(' and ')}, which the constructs set`, ValidationCode.RESERVED);
     }
     this.namespaceName = namespace;
     const server = props.server ?? PlatformServer.deploy();
@@ -141,7 +142,7 @@ export class PrefectPlatform extends Chart {
       // The dedicated namespace gets the Dask quota and limits, which would bind the server and workers.
       if (props.dask.namespace === namespace) {
         throw propError(this, 'dask.namespace', props.dask.namespace,
-          `a namespace other than the platform's (${namespace}), or unset to run the clusters beside the flow runs`);
+          `a namespace other than the platform's (${namespace}), or unset to run the clusters beside the flow runs`, ValidationCode.PLACEMENT);
       }
       this.dask = new DaskScratch(this, 'Dask', props.dask);
     }
@@ -173,7 +174,7 @@ export class PrefectPlatform extends Chart {
   public addIngress(options: PrefectIngressOptions): PrefectIngress {
     if (!this.api) {
       throw propError(this, 'ingress', (options.hosts ?? []).join(','),
-        'unset unless the platform deploys its server (PlatformServer.deploy()): an external server is exposed where it runs');
+        'unset unless the platform deploys its server (PlatformServer.deploy()): an external server is exposed where it runs', ValidationCode.CONFLICT);
     }
     return this.api.exposeViaIngress(options);
   }
@@ -181,28 +182,28 @@ export class PrefectPlatform extends Chart {
   private addPool(options: PrefectPlatformWorkerPoolOptions, prop: string): PrefectWorkerPool {
     const { useDask, ...poolOptions } = options;
     if (useDask && !this.dask) {
-      throw propError(this, `${prop}.useDask`, true, 'false unless the platform has dask (the props\' dask: DaskScratchProps)');
+      throw propError(this, `${prop}.useDask`, true, 'false unless the platform has dask (the props\' dask: DaskScratchProps)', ValidationCode.CONFLICT);
     }
     const id = options.name ?? options.poolName ?? 'default';
     const sameId = this.poolGroup.node.tryFindChild(id);
     if (sameId) {
-      throw propError(this, prop, id, `a pool whose name, or unset its poolName, differs from every other pool's (${sameId.node.path} has it)`);
+      throw propError(this, prop, id, `a pool whose name, or unset its poolName, differs from every other pool's (${sameId.node.path} has it)`, ValidationCode.COLLISION);
     }
     const pool = new PrefectWorkerPool(this.poolGroup, id, { ...poolOptions, connection: this.connection, dask: useDask ? this.dask : undefined });
     const samePool = pool.poolName === undefined ? undefined : this.poolsByPoolName.get(pool.poolName);
     if (samePool) {
       throw propError(this, `${prop}.poolName`, pool.poolName,
-        `a work pool no other pool of the platform serves (${samePool.node.path} does): each would apply its own base job template to it`);
+        `a work pool no other pool of the platform serves (${samePool.node.path} does): each would apply its own base job template to it`, ValidationCode.COLLISION);
     }
     const sameName = this.poolsByName.get(pool.name);
     if (sameName) {
-      throw propError(this, `${prop}.name`, pool.name, `a name no other pool's objects have (${sameName.node.path} has it)`);
+      throw propError(this, `${prop}.name`, pool.name, `a name no other pool's objects have (${sameName.node.path} has it)`, ValidationCode.COLLISION);
     }
     const runs = pool._networkProfile().flowRuns;
     const daskNamespace = this.dask?.namespace;
     if (daskNamespace !== undefined && runs?.namespaces.includes(daskNamespace)) {
       throw propError(this, `${prop}.jobTemplate.namespace`, daskNamespace,
-        `a namespace other than the Dask clusters' (${daskNamespace}), whose quota and Pod Security are for them alone`);
+        `a namespace other than the Dask clusters' (${daskNamespace}), whose quota and Pod Security are for them alone`, ValidationCode.PLACEMENT);
     }
     if (pool.poolName !== undefined) this.poolsByPoolName.set(pool.poolName, pool);
     this.poolsByName.set(pool.name, pool);
@@ -238,10 +239,10 @@ export class PrefectPlatform extends Chart {
     const problems: string[] = [];
     if (!this.api && this.poolsByName.size === 0) {
       problems.push(propError(this, 'workerPools', '(none)',
-        'at least one pool (workerPools, addWorkerPool) when the server is external: the platform would deploy nothing').message);
+        'at least one pool (workerPools, addWorkerPool) when the server is external: the platform would deploy nothing', ValidationCode.REQUIRED).message);
     }
     if (this.dask && !this.workerPools.some(p => p._networkProfile().dask === this.dask)) {
-      problems.push(propError(this, 'dask', this.dask.node.path, 'unset, or used by a pool (useDask: true)').message);
+      problems.push(propError(this, 'dask', this.dask.node.path, 'unset, or used by a pool (useDask: true)', ValidationCode.UNUSED).message);
     }
     return problems;
   }

@@ -11,6 +11,7 @@ import { register } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
 import { propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
+import { ValidationCode } from '../core/validation-code';
 import { ExternalServiceOptions, ExternalServiceType } from './external-service';
 import { PrefectApiProps } from './prefect-api-props';
 import { PrefectDatabase } from './prefect-database';
@@ -159,7 +160,7 @@ export class PrefectApi extends Construct {
   public exposeViaIngress(options: PrefectIngressOptions): PrefectIngress {
     if (this.ingressOfApi) {
       throw propError(this, 'exposeViaIngress', options.hosts.join(','),
-        `one ingress per server (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`);
+        `one ingress per server (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`, ValidationCode.DUPLICATE);
     }
     return new PrefectIngress(this, 'Ingress', { ...options, api: this });
   }
@@ -170,7 +171,7 @@ export class PrefectApi extends Construct {
    */
   public exposeViaService(options: ExternalServiceOptions): Service {
     if (this.external) {
-      throw propError(this, 'exposeViaService', options.serviceType, 'one external Service per server (it exists already)');
+      throw propError(this, 'exposeViaService', options.serviceType, 'one external Service per server (it exists already)', ValidationCode.DUPLICATE);
     }
     const port = options.port ?? this.port;
     checkExternalService(this, options, port);
@@ -195,7 +196,7 @@ export class PrefectApi extends Construct {
   public _registerIngress(ingress: PrefectIngress): void {
     if (this.ingressOfApi) {
       throw propError(ingress, 'api', this.node.path,
-        `a server without an ingress (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`);
+        `a server without an ingress (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`, ValidationCode.DUPLICATE);
     }
     this.ingressOfApi = ingress;
   }

@@ -6,6 +6,7 @@ import { SINCE } from '../core/private/prefect-settings';
 import { register } from '../core/private/registry';
 import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
+import { ValidationCode } from '../core/validation-code';
 import type { PrefectApi } from './prefect-api';
 
 /** Options of a certificate issued by cert-manager. Give exactly one of `clusterIssuer` and `issuer`. */
@@ -72,7 +73,7 @@ export class IngressTls {
     if (this.mode === 'cert-manager') {
       if ((options?.clusterIssuer === undefined) === (options?.issuer === undefined)) {
         throw propError(scope, prop, `IngressTls.certManager() with ${options?.clusterIssuer ? 'both clusterIssuer and issuer' : 'neither clusterIssuer nor issuer'}`,
-          'exactly one of clusterIssuer (a ClusterIssuer\'s name) and issuer (an Issuer\'s name in the ingress\'s namespace)');
+          'exactly one of clusterIssuer (a ClusterIssuer\'s name) and issuer (an Issuer\'s name in the ingress\'s namespace)', ValidationCode.CONFLICT);
       }
       if (options!.clusterIssuer !== undefined) checkDns1123Subdomain(scope, `${prop}.clusterIssuer`, options!.clusterIssuer);
       if (options!.issuer !== undefined) checkDns1123Subdomain(scope, `${prop}.issuer`, options!.issuer);
@@ -151,31 +152,31 @@ export class IngressAccessControl {
   public _validate(scope: Construct, prop: string, api: PrefectApi, tls: IngressTls, ingressClassName: string | undefined): void {
     if (this.mode !== 'none' && !tls.https) {
       throw propError(scope, prop, `${this.mode === 'prefect' ? 'IngressAccessControl.prefectBasicAuth()' : 'IngressAccessControl.nginxBasicAuth()'} with IngressTls.none()`,
-        'TLS for basic auth, whose password would cross the network readable: IngressTls.fromSecret(), IngressTls.certManager(), or IngressTls.terminatedUpstream() when a load balancer in front ends TLS');
+        'TLS for basic auth, whose password would cross the network readable: IngressTls.fromSecret(), IngressTls.certManager(), or IngressTls.terminatedUpstream() when a load balancer in front ends TLS', ValidationCode.CONFLICT);
     }
     if (this.mode === 'nginx' && ingressClassName === undefined) {
       throw propError(scope, 'ingressClassName', undefined,
-        'the IngressClass of an ingress-nginx controller with IngressAccessControl.nginxBasicAuth(): other controllers ignore its annotations and would serve the UI unprotected');
+        'the IngressClass of an ingress-nginx controller with IngressAccessControl.nginxBasicAuth(): other controllers ignore its annotations and would serve the UI unprotected', ValidationCode.REQUIRED);
     }
     const serverAuth = api.basicAuth;
     if (this.mode === 'prefect') {
       api._checkBasicAuth(scope, `${prop}.authString`, this._authString!);
       if (serverAuth && (serverAuth.secretName !== this._authString!.secretName || serverAuth.key !== this._authString!.key)) {
         throw propError(scope, `${prop}.authString`, `${this._authString!.secretName}/${this._authString!.key}`,
-          `the server's own basicAuth (${serverAuth.secretName}/${serverAuth.key}), or leave basicAuth unset on ${api.node.path}`);
+          `the server's own basicAuth (${serverAuth.secretName}/${serverAuth.key}), or leave basicAuth unset on ${api.node.path}`, ValidationCode.CONFLICT);
       }
       return;
     }
     if (serverAuth) {
       const what = this.mode === 'nginx' ? 'IngressAccessControl.nginxBasicAuth()' : 'IngressAccessControl.none()';
       throw propError(scope, prop, what,
-        `IngressAccessControl.prefectBasicAuth() with the server's Secret (${serverAuth.secretName}/${serverAuth.key}): ${api.node.path} requires Prefect's basic auth${this.mode === 'nginx' ? ', and nginx\'s would claim the same Authorization header' : ''}`);
+        `IngressAccessControl.prefectBasicAuth() with the server's Secret (${serverAuth.secretName}/${serverAuth.key}): ${api.node.path} requires Prefect's basic auth${this.mode === 'nginx' ? ', and nginx\'s would claim the same Authorization header' : ''}`, ValidationCode.CONFLICT);
     }
     if (this.mode === 'nginx') {
       checkDns1123Subdomain(scope, `${prop}.htpasswdSecret`, this.nginx!.htpasswdSecret);
       const realm = this.nginx!.realm;
       if (realm !== undefined && !/^[A-Za-z0-9 _.,:()-]{1,100}$/.test(realm)) {
-        throw propError(scope, `${prop}.realm`, realm, 'a realm of 1 to 100 letters, digits, spaces and _ . , : ( ) -');
+        throw propError(scope, `${prop}.realm`, realm, 'a realm of 1 to 100 letters, digits, spaces and _ . , : ( ) -', ValidationCode.FORMAT);
       }
     }
   }
@@ -328,26 +329,26 @@ export class PrefectIngress extends Construct {
   private validate(props: PrefectIngressProps): void {
     const api = props.api;
     checkDns1123Subdomain(this, 'name', this.name);
-    if (this.name.length > 249) throw propError(this, 'name', this.name, 'a name of at most 249 characters (the split adds "-api")');
+    if (this.name.length > 249) throw propError(this, 'name', this.name, 'a name of at most 249 characters (the split adds "-api")', ValidationCode.TOO_LONG);
     if (Chart.of(this).namespace !== Chart.of(api).namespace) {
       throw propError(this, 'api', api.node.path,
-        `a server in this chart's namespace (${Chart.of(this).namespace ?? 'none'}): an Ingress routes only to Services of its own namespace`);
+        `a server in this chart's namespace (${Chart.of(this).namespace ?? 'none'}): an Ingress routes only to Services of its own namespace`, ValidationCode.PLACEMENT);
     }
-    if (this.hosts.length === 0) throw propError(this, 'hosts', '(none)', 'at least one host name, such as "prefect.example.com"');
+    if (this.hosts.length === 0) throw propError(this, 'hosts', '(none)', 'at least one host name, such as "prefect.example.com"', ValidationCode.REQUIRED);
     for (const host of this.hosts) checkHostName(this, 'hosts', host);
     const duplicate = this.hosts.find((h, i) => this.hosts.indexOf(h) !== i);
-    if (duplicate) throw propError(this, 'hosts', duplicate, 'each host name once');
+    if (duplicate) throw propError(this, 'hosts', duplicate, 'each host name once', ValidationCode.DUPLICATE);
     if (props.ingressClassName !== undefined) checkDns1123Subdomain(this, 'ingressClassName', props.ingressClassName);
     checkAnnotations(this, 'annotations', props.annotations ?? {}, RESERVED_ANNOTATIONS);
     props.tls._validate(this, 'tls');
     if (this.path !== undefined) {
       if (!/^(\/[a-z0-9][-a-z0-9_.]*)+$/.test(this.path) || this.path.length > 100) {
-        throw propError(this, 'path', this.path, 'a sub-path such as "/prefect": segments of lower-case letters, digits, \'-\', \'_\' and \'.\', no trailing slash');
+        throw propError(this, 'path', this.path, 'a sub-path such as "/prefect": segments of lower-case letters, digits, \'-\', \'_\' and \'.\', no trailing slash', ValidationCode.FORMAT);
       }
       const version = api.image.version;
       if (!version.isAtLeast(SINCE.SUB_PATH)) {
         throw propError(this, 'path', `${this.path} with Prefect ${version}`,
-          `the hosts' root (leave path unset), or Prefect ${SINCE.SUB_PATH} or newer: older servers mount the API at /api only, and serving the UI elsewhere would need a rewrite in the proxy that the Ingress API cannot express portably`);
+          `the hosts' root (leave path unset), or Prefect ${SINCE.SUB_PATH} or newer: older servers mount the API at /api only, and serving the UI elsewhere would need a rewrite in the proxy that the Ingress API cannot express portably`, ValidationCode.RELEASE);
       }
     }
     props.accessControl._validate(this, 'accessControl', api, props.tls, props.ingressClassName);

@@ -7,6 +7,7 @@ import { recommendedLabels } from '../core/private/labels';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
 import { checkDns1123Subdomain, checkEnum, checkNamespaceName, propError } from '../core/private/validation';
+import { ValidationCode } from '../core/validation-code';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */
 export enum RunLauncher {
@@ -127,26 +128,26 @@ export class AgentRbac extends Construct {
     const namespace = Chart.of(this).namespace;
     if (!namespace) {
       throw propError(this, 'namespace', undefined,
-        'a chart with a namespace: the RoleBindings name the ServiceAccount by namespace (new Chart(app, id, { namespace }))');
+        'a chart with a namespace: the RoleBindings name the ServiceAccount by namespace (new Chart(app, id, { namespace }))', ValidationCode.REQUIRED);
     }
     this.namespace = namespace;
     checkDns1123Subdomain(this, 'name', name);
     if (name.length > 63) {
-      throw propError(this, 'name', name, 'at most 63 characters');
+      throw propError(this, 'name', name, 'at most 63 characters', ValidationCode.TOO_LONG);
     }
     if (manageSecrets && this.launcher !== RunLauncher.KUBERNETES_WORKER) {
-      throw propError(this, 'manageApiKeySecrets', true, `false for ${this.launcher}: only the Kubernetes worker stores API keys in Secrets`);
+      throw propError(this, 'manageApiKeySecrets', true, `false for ${this.launcher}: only the Kubernetes worker stores API keys in Secrets`, ValidationCode.CONFLICT);
     }
     if (this.clusterWide && props.jobNamespaces !== undefined) {
-      throw propError(this, 'jobNamespaces', props.jobNamespaces.join(','), 'unset when clusterWide is true (the grant covers every namespace)');
+      throw propError(this, 'jobNamespaces', props.jobNamespaces.join(','), 'unset when clusterWide is true (the grant covers every namespace)', ValidationCode.CONFLICT);
     }
     const jobNamespaces = this.clusterWide ? [] : props.jobNamespaces ?? [namespace];
     if (!this.clusterWide && jobNamespaces.length === 0) {
-      throw propError(this, 'jobNamespaces', '', 'at least one namespace');
+      throw propError(this, 'jobNamespaces', '', 'at least one namespace', ValidationCode.REQUIRED);
     }
     for (const ns of jobNamespaces) checkNamespaceName(this, 'jobNamespaces', ns);
     const duplicate = jobNamespaces.find((n, i) => jobNamespaces.indexOf(n) !== i);
-    if (duplicate) throw propError(this, 'jobNamespaces', duplicate, 'each namespace once');
+    if (duplicate) throw propError(this, 'jobNamespaces', duplicate, 'each namespace once', ValidationCode.DUPLICATE);
     this.jobNamespaces = jobNamespaces;
 
     const labels = recommendedLabels(name, 'rbac', props.version ?? DEFAULT_VERSION[this.launcher]);

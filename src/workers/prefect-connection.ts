@@ -5,6 +5,7 @@ import { secretEnv } from '../core/private/env';
 import { SETTINGS, SINCE } from '../core/private/prefect-settings';
 import { parseHttpUrl, propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
+import { ValidationCode } from '../core/validation-code';
 import type { PrefectApi } from '../server/prefect-api';
 
 /** Options for a Prefect Cloud workspace. */
@@ -149,14 +150,14 @@ export class PrefectConnection {
       for (const [key, value] of Object.entries(this.cloudIds)) {
         if (!UUID.test(value)) {
           throw propError(scope, `${prop}.${key}`, value,
-            'a Prefect Cloud id: a lower-case UUID such as "0ff44498-d380-4d7b-bd68-9b52da03823f", as in the workspace URL');
+            'a Prefect Cloud id: a lower-case UUID such as "0ff44498-d380-4d7b-bd68-9b52da03823f", as in the workspace URL', ValidationCode.FORMAT);
         }
       }
     }
     const parsed = parseHttpUrl(this.url);
     if (!parsed || parsed.username || parsed.password) {
       throw propError(scope, `${prop}.url`, this.url,
-        'an absolute http(s) URL without credentials, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)');
+        'an absolute http(s) URL without credentials, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)', ValidationCode.URL);
     }
     this.authString?._validate(scope, `${prop}.authString`);
     this.apiKey?._validate(scope, `${prop}.apiKey`);
@@ -165,25 +166,25 @@ export class PrefectConnection {
     if (client.major === 1) {
       if (this.prefect1Backend === undefined) {
         throw propError(scope, prop, this.api ? `PrefectConnection.inCluster(${this.api.node.path})` : 'PrefectConnection.cloud()',
-          'for the Prefect 1 agent, PrefectConnection.fromUrl(<Prefect Server GraphQL address>) or PrefectConnection.prefect1Cloud(); PrefectApi and Prefect Cloud run Prefect 2 and 3, whose API Prefect 1 cannot use');
+          'for the Prefect 1 agent, PrefectConnection.fromUrl(<Prefect Server GraphQL address>) or PrefectConnection.prefect1Cloud(); PrefectApi and Prefect Cloud run Prefect 2 and 3, whose API Prefect 1 cannot use', ValidationCode.CONFLICT);
       }
       if (this.authString) {
-        throw propError(scope, `${prop}.authString`, this.authString.secretName, 'none for the Prefect 1 agent, which has no basic auth (use apiKey)');
+        throw propError(scope, `${prop}.authString`, this.authString.secretName, 'none for the Prefect 1 agent, which has no basic auth (use apiKey)', ValidationCode.CONFLICT);
       }
       return;
     }
     if (this.prefect1Backend === Prefect1Backend.CLOUD) {
       throw propError(scope, prop, 'PrefectConnection.prefect1Cloud()',
-        `a connection for Prefect ${client.major}: PrefectConnection.cloud({ accountId, workspaceId, apiKey }) for Prefect Cloud`);
+        `a connection for Prefect ${client.major}: PrefectConnection.cloud({ accountId, workspaceId, apiKey }) for Prefect Cloud`, ValidationCode.RELEASE);
     }
     if (this.tenantId) {
-      throw propError(scope, `${prop}.tenantId`, this.tenantId.secretName, 'none: tenants exist only in Prefect 1');
+      throw propError(scope, `${prop}.tenantId`, this.tenantId.secretName, 'none: tenants exist only in Prefect 1', ValidationCode.CONFLICT);
     }
     if (this.api) {
       const server = this.api.image.version;
       if (server.major !== client.major) {
         throw propError(scope, prop, `PrefectConnection.inCluster(${this.api.node.path}) running Prefect ${server} for a Prefect ${client} client`,
-          `a server of the same major release as its workers (Prefect ${client.major}): the client and server APIs of different majors are incompatible`);
+          `a server of the same major release as its workers (Prefect ${client.major}): the client and server APIs of different majors are incompatible`, ValidationCode.RELEASE);
       }
     }
   }
@@ -197,7 +198,7 @@ export class PrefectConnection {
     const auth = this.authString;
     if (auth && client.major >= 2 && !client.isAtLeast(SINCE.CLIENT_AUTH_STRING)) {
       throw propError(scope, prop, `basic auth from Secret ${auth.secretName} for a Prefect ${client} client`,
-        `a Prefect ${SINCE.CLIENT_AUTH_STRING} or newer client (image), the first to send ${SETTINGS.client.API_AUTH_STRING.name}`);
+        `a Prefect ${SINCE.CLIENT_AUTH_STRING} or newer client (image), the first to send ${SETTINGS.client.API_AUTH_STRING.name}`, ValidationCode.RELEASE);
     }
   }
 

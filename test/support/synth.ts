@@ -57,3 +57,13 @@ export function envOf(container: Json): Record<string, string> {
   }
   return env;
 }
+
+/**
+ * The code and the prop of an input error's message, `[<code>] <Construct> '<path>': <prop> <value> is
+ * not accepted: ...` (alone, or first in cdk8s's list of validation errors; a static factory such as
+ * `PrefectImage.official` stands for the construct), or undefined.
+ */
+export function inputErrorOf(message: string | undefined): { code: string; prop: string } | undefined {
+  const match = /\[([A-Z_]+)\] (?:\w+ '[^']*'|\w+\.\w+): (\S+) /.exec(message ?? '');
+  return match ? { code: match[1], prop: match[2] } : undefined;
+}

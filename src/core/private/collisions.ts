@@ -1,5 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { ValidationCode } from '../validation-code';
 import { propError } from './validation';
 
 /**
@@ -73,11 +74,11 @@ function clash(key: string, earlier: ApiObject, later: ApiObject, isLibrary: (c:
   if (common && laterPart !== common && earlierPart !== common) {
     const prop = (common as Partial<ComposesParts>)._partProp?.(laterPart) ?? 'name';
     return propError(common, prop, laterPart.node.path,
-      `parts whose objects have names of their own: ${made} (set a pool's name, or rename a queue)`).message;
+      `parts whose objects have names of their own: ${made} (set a pool's name, or rename a queue)`, ValidationCode.COLLISION).message;
   }
   // A clash with an object made outside the library is reported against the library's construct.
   const reported = after.length > 0 ? laterPart : earlierPart;
   const name = (reported as { name?: unknown }).name;
   return propError(reported, 'name', typeof name === 'string' ? name : reported.node.path,
-    `a name whose objects no other object of the chart has: ${made}, and applying the chart would keep only one`).message;
+    `a name whose objects no other object of the chart has: ${made}, and applying the chart would keep only one`, ValidationCode.COLLISION).message;
 }

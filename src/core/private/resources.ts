@@ -1,5 +1,6 @@
 import { ContainerResources , k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { ValidationCode } from '../validation-code';
 import { checkCpu, checkSize, cpuMillis, mebibytesOf, propError } from './validation';
 
 /**
@@ -12,24 +13,24 @@ export function checkContainerResources(scope: IConstruct, prop: string, resourc
   if (cpu?.request) checkCpu(scope, `${prop}.cpu.request`, cpu.request);
   if (cpu?.limit) checkCpu(scope, `${prop}.cpu.limit`, cpu.limit);
   if (cpu?.request && cpu.limit && cpuMillis(cpu.request) > cpuMillis(cpu.limit)) {
-    throw propError(scope, `${prop}.cpu.request`, cpu.request, `at most the limit (${cpu.limit.amount})`);
+    throw propError(scope, `${prop}.cpu.request`, cpu.request, `at most the limit (${cpu.limit.amount})`, ValidationCode.QUANTITY);
   }
   const storage = resources.ephemeralStorage;
   if (storage?.request) checkSize(scope, `${prop}.ephemeralStorage.request`, storage.request, 1);
   if (storage?.limit) checkSize(scope, `${prop}.ephemeralStorage.limit`, storage.limit, 1);
   if (storage?.request && storage.limit && mebibytesOf(storage.request) > mebibytesOf(storage.limit)) {
-    throw propError(scope, `${prop}.ephemeralStorage.request`, storage.request, `at most the limit (${storage.limit.asString()})`);
+    throw propError(scope, `${prop}.ephemeralStorage.request`, storage.request, `at most the limit (${storage.limit.asString()})`, ValidationCode.QUANTITY);
   }
   const memory = resources.memory;
   if (memory) {
     if (!memory.limit) {
-      throw propError(scope, `${prop}.memory.limit`, undefined, 'a memory limit, such as Size.gibibytes(1): a container without one can exhaust its node');
+      throw propError(scope, `${prop}.memory.limit`, undefined, 'a memory limit, such as Size.gibibytes(1): a container without one can exhaust its node', ValidationCode.REQUIRED);
     }
     checkSize(scope, `${prop}.memory.limit`, memory.limit, 64);
     if (memory.request) {
       checkSize(scope, `${prop}.memory.request`, memory.request, 64);
       if (mebibytesOf(memory.request) > mebibytesOf(memory.limit)) {
-        throw propError(scope, `${prop}.memory.request`, memory.request, `at most the limit (${memory.limit.asString()})`);
+        throw propError(scope, `${prop}.memory.request`, memory.request, `at most the limit (${memory.limit.asString()})`, ValidationCode.QUANTITY);
       }
     }
   }

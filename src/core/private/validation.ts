@@ -3,14 +3,39 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import type { EnvironmentVariable } from '../environment-variable';
+import { ValidationCode } from '../validation-code';
 
 /**
- * An input error: names the construct, the prop, the offending value and what is accepted.
- * Thrown at construction for what is wrong up front, and returned from node validations for
- * what is only known at synth time.
+ * An input error: its stable code, the construct's path (or the factory's name), the prop as the
+ * user wrote it, the offending value (redacted) and what is accepted.
  */
-export function propError(scope: IConstruct, prop: string, value: unknown, accepted: string): Error {
-  return new Error(`${scope.constructor.name} '${scope.node.path}': ${prop} ${show(value)} is not accepted: ${accepted}`);
+export class PrefectValidationError extends Error {
+  public readonly name = 'PrefectValidationError';
+  constructor(
+    public readonly code: ValidationCode,
+    /** The construct's path, or the static factory's name (`PrefectImage.official`). */
+    public readonly constructPath: string,
+    public readonly prop: string,
+    /** The value as shown in the message: quoted, with credentials redacted. */
+    public readonly value: string,
+    where: string,
+    accepted: string,
+  ) {
+    super(`[${code}] ${where}: ${prop} ${value} is not accepted: ${accepted}`);
+  }
+}
+
+/**
+ * The input error of a construct. Thrown at construction for what is wrong up front, and returned
+ * from node validations for what is only known at synth time.
+ */
+export function propError(scope: IConstruct, prop: string, value: unknown, accepted: string, code: ValidationCode): PrefectValidationError {
+  return new PrefectValidationError(code, scope.node.path, prop, show(value), `${scope.constructor.name} '${scope.node.path}'`, accepted);
+}
+
+/** The input error of a static factory such as `PrefectImage.official`, which has no construct. */
+export function factoryError(factory: string, prop: string, value: unknown, accepted: string, code: ValidationCode): PrefectValidationError {
+  return new PrefectValidationError(code, factory, prop, show(value), factory, accepted);
 }
 
 function show(value: unknown): string {
@@ -33,7 +58,7 @@ export function enumChoices(values: { [member: string]: string }, typeName: stri
 export function checkEnum(scope: IConstruct, prop: string, value: string | undefined,
   values: { [member: string]: string }, typeName: string): void {
   if (value !== undefined && !Object.values(values).includes(value)) {
-    throw propError(scope, prop, value, `one of ${enumChoices(values, typeName)}`);
+    throw propError(scope, prop, value, `one of ${enumChoices(values, typeName)}`, ValidationCode.CHOICE);
   }
 }
 
@@ -61,41 +86,46 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
+/** The code of a name that breaks a rule: too long when it is, otherwise not in the form. */
+function nameCode(value: string, maxLength: number): ValidationCode {
+  return value.length > maxLength ? ValidationCode.TOO_LONG : ValidationCode.FORMAT;
+}
+
 export function checkDns1035Label(scope: IConstruct, prop: string, value: string, maxLength = 63): void {
   if (!DNS1035_LABEL.test(value) || value.length > maxLength) {
     throw propError(scope, prop, value,
-      `a DNS-1035 label of at most ${maxLength} characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit`);
+      `a DNS-1035 label of at most ${maxLength} characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit`, nameCode(value, maxLength));
   }
 }
 
 export function checkDns1123Subdomain(scope: IConstruct, prop: string, value: string): void {
   if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253) {
     throw propError(scope, prop, value,
-      'a DNS-1123 subdomain of at most 253 characters: lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit');
+      'a DNS-1123 subdomain of at most 253 characters: lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit', nameCode(value, 253));
   }
 }
 
 export function checkSecretKey(scope: IConstruct, prop: string, value: string): void {
   if (!SECRET_KEY.test(value) || value.length > 253) {
-    throw propError(scope, prop, value, 'a Secret data key: letters, digits, \'-\', \'_\' and \'.\'');
+    throw propError(scope, prop, value, 'a Secret data key: letters, digits, \'-\', \'_\' and \'.\'', ValidationCode.FORMAT);
   }
 }
 
 export function checkEnvName(scope: IConstruct, prop: string, value: string): void {
   if (!ENV_NAME.test(value)) {
-    throw propError(scope, prop, value, 'an environment variable name: letters, digits, \'_\', \'-\' and \'.\', not starting with a digit');
+    throw propError(scope, prop, value, 'an environment variable name: letters, digits, \'_\', \'-\' and \'.\', not starting with a digit', ValidationCode.FORMAT);
   }
 }
 
 export function checkInteger(scope: IConstruct, prop: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw propError(scope, prop, value, `a whole number from ${min} to ${max}`);
+    throw propError(scope, prop, value, `a whole number from ${min} to ${max}`, ValidationCode.QUANTITY);
   }
 }
 
 export function checkNonEmpty(scope: IConstruct, prop: string, value: string): void {
   if (value.trim() === '' || /\s/.test(value)) {
-    throw propError(scope, prop, value, 'a non-empty value without white space');
+    throw propError(scope, prop, value, 'a non-empty value without white space', ValidationCode.FORMAT);
   }
 }
 
@@ -109,7 +139,7 @@ export function cpuMillis(cpu: Cpu): number {
 export function checkCpu(scope: IConstruct, prop: string, cpu: Cpu): void {
   const millis = cpuMillis(cpu);
   if (!(millis >= 1) || !Number.isInteger(millis)) {
-    throw propError(scope, prop, cpu, 'a CPU quantity of at least 1m, such as Cpu.millis(250) or Cpu.units(1)');
+    throw propError(scope, prop, cpu, 'a CPU quantity of at least 1m, such as Cpu.millis(250) or Cpu.units(1)', ValidationCode.QUANTITY);
   }
 }
 
@@ -121,7 +151,7 @@ export function mebibytesOf(size: Size): number {
 export function checkSize(scope: IConstruct, prop: string, size: Size, minMebibytes: number): void {
   const mebibytes = mebibytesOf(size);
   if (!(mebibytes >= minMebibytes) || !Number.isFinite(mebibytes)) {
-    throw propError(scope, prop, size, `a size of at least ${minMebibytes}Mi, and finite, such as Size.mebibytes(512) or Size.gibibytes(1)`);
+    throw propError(scope, prop, size, `a size of at least ${minMebibytes}Mi, and finite, such as Size.mebibytes(512) or Size.gibibytes(1)`, ValidationCode.QUANTITY);
   }
 }
 
@@ -134,7 +164,7 @@ export function checkLabelKey(scope: IConstruct, prop: string, key: string): voi
   const name = key.slice(slash + 1);
   if (!LABEL_NAME.test(name) || (prefix !== undefined && (!DNS1123_SUBDOMAIN.test(prefix) || prefix.length > 253))) {
     throw propError(scope, prop, key,
-      'a label or annotation key: an optional DNS subdomain prefix and "/", then at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+      'a label or annotation key: an optional DNS subdomain prefix and "/", then at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit', ValidationCode.FORMAT);
   }
 }
 
@@ -146,11 +176,10 @@ export function isLabelValue(value: string): boolean {
 /** A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit. */
 export function checkLabelValue(scope: IConstruct, prop: string, value: string): void {
   if (value !== '' && !isLabelValue(value)) {
-    throw propError(scope, prop, value, 'a label value: at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+    throw propError(scope, prop, value, 'a label value: at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit', nameCode(value, 63));
   }
 }
 
-/** A duration of whole seconds within bounds; returns the seconds. */
 /** Checks a map of labels: each key, and each value under `<prop>[<key>]`. */
 export function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
@@ -159,10 +188,11 @@ export function checkLabels(scope: IConstruct, prop: string, labels: { [key: str
   }
 }
 
+/** A duration of whole seconds within bounds; returns the seconds. */
 export function checkSeconds(scope: IConstruct, prop: string, duration: Duration, min: number, max: number): number {
   const seconds = duration.toMilliseconds() / 1000;
   if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-    throw propError(scope, prop, `${seconds}s`, `a whole number of seconds from ${min} to ${max}`);
+    throw propError(scope, prop, `${seconds}s`, `a whole number of seconds from ${min} to ${max}`, ValidationCode.QUANTITY);
   }
   return seconds;
 }
@@ -170,7 +200,7 @@ export function checkSeconds(scope: IConstruct, prop: string, duration: Duration
 /** A namespace name: a DNS-1123 label of at most 63 characters. */
 export function checkNamespaceName(scope: IConstruct, prop: string, value: string): void {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
-    throw propError(scope, prop, value, 'a namespace name: a DNS-1123 label of at most 63 characters');
+    throw propError(scope, prop, value, 'a namespace name: a DNS-1123 label of at most 63 characters', nameCode(value, 63));
   }
 }
 
@@ -179,7 +209,7 @@ export function checkTimeZone(scope: IConstruct, prop: string, value: string): v
   // A name the container's tzdata lacks makes it run in UTC without a word: names are checked
   // against the IANA database that Node.js carries.
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value) || !knownTimeZone(value)) {
-    throw propError(scope, prop, value, 'an IANA time zone name such as "UTC" or "Europe/Berlin"');
+    throw propError(scope, prop, value, 'an IANA time zone name such as "UTC" or "Europe/Berlin"', ValidationCode.FORMAT);
   }
 }
 
@@ -201,11 +231,11 @@ export function checkExtraEnv(scope: IConstruct, prop: string, variables: Enviro
   for (const variable of variables) {
     checkEnvName(scope, prop, variable.name);
     const instead = reserved(variable.name);
-    if (instead !== undefined) throw propError(scope, prop, variable.name, instead);
+    if (instead !== undefined) throw propError(scope, prop, variable.name, instead, ValidationCode.RESERVED);
     variable.secret?._validate(scope, `${prop}[${variable.name}]`);
   }
   const duplicate = variables.map(e => e.name).find((n, i, all) => all.indexOf(n) !== i);
-  if (duplicate) throw propError(scope, prop, duplicate, 'each variable name once');
+  if (duplicate) throw propError(scope, prop, duplicate, 'each variable name once', ValidationCode.DUPLICATE);
 }
 
 /**
@@ -219,7 +249,7 @@ export function checkBrowserUrl(scope: IConstruct, prop: string, value: string, 
   if (!ok) {
     throw propError(scope, prop, value, withPath
       ? 'an absolute http(s) URL at which browsers reach the API, such as "https://prefect.example.com/api" (not 0.0.0.0, no credentials, whitespace or "$(")'
-      : 'an absolute http(s) base URL at which browsers reach the server, such as "http://prefect.example.com:30420" (no path, not 0.0.0.0, no credentials, whitespace or "$(")');
+      : 'an absolute http(s) base URL at which browsers reach the server, such as "http://prefect.example.com:30420" (no path, not 0.0.0.0, no credentials, whitespace or "$(")', ValidationCode.URL);
   }
 }
 
@@ -230,7 +260,7 @@ export function checkCidr(scope: IConstruct, prop: string, value: string): void 
   const v6 = !v4 && /^[0-9a-fA-F:.]+$/.test(address ?? '') && address!.includes(':') && isIpv6(address!);
   const max = v4 ? 32 : 128;
   if ((!v4 && !v6) || bits === undefined || rest.length > 0 || !/^\d{1,3}$/.test(bits) || Number(bits) > max) {
-    throw propError(scope, prop, value, 'a CIDR such as "10.0.0.0/8", "203.0.113.7/32" or "2001:db8::/32"');
+    throw propError(scope, prop, value, 'a CIDR such as "10.0.0.0/8", "203.0.113.7/32" or "2001:db8::/32"', ValidationCode.FORMAT);
   }
 }
 
@@ -247,7 +277,7 @@ export function checkAnnotations(scope: IConstruct, prop: string, annotations: {
   for (const key of Object.keys(annotations)) {
     checkLabelKey(scope, prop, key);
     if (reserved.includes(key)) {
-      throw propError(scope, prop, key, `annotations the construct does not set itself (it sets ${reserved.join(', ')} from its props)`);
+      throw propError(scope, prop, key, `annotations the construct does not set itself (it sets ${reserved.join(', ')} from its props)`, ValidationCode.RESERVED);
     }
   }
 }
@@ -256,7 +286,7 @@ export function checkAnnotations(scope: IConstruct, prop: string, annotations: {
 export function checkHostName(scope: IConstruct, prop: string, value: string): void {
   if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253 || value.split('.').some(l => l.length > 63) || /^[0-9.]+$/.test(value)) {
     throw propError(scope, prop, value,
-      'a lower-case DNS host name such as "prefect.example.com" (letters, digits, \'-\' and \'.\'; no wildcard, no port, not an IP address)');
+      'a lower-case DNS host name such as "prefect.example.com" (letters, digits, \'-\' and \'.\'; no wildcard, no port, not an IP address)', ValidationCode.HOST);
   }
 }
 
@@ -274,7 +304,7 @@ export function checkServerHost(scope: IConstruct, prop: string, value: string):
   if (!isName && isIP(value) === 0) {
     // Without a scheme, whatever comes before an '@' is taken for credentials and not shown.
     throw propError(scope, prop, value.replace(/^[^/]*@/, '***@'),
-      'a host name such as "postgres.databases.svc" or an IP address such as "10.0.0.5" or "fd00::5" (no scheme, port, path or credentials; the port has its own prop)');
+      'a host name such as "postgres.databases.svc" or an IP address such as "10.0.0.5" or "fd00::5" (no scheme, port, path or credentials; the port has its own prop)', ValidationCode.HOST);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   checkSeconds, checkServerHost, checkSize, checkTimeZone, propError,
 } from '../../core/private/validation';
 import { SecretKeyReference } from '../../core/secret-key-reference';
+import { ValidationCode } from '../../core/validation-code';
 import { ExternalServiceOptions, ExternalServiceType } from '../external-service';
 import { ResolvedServer, ServerExposure } from './resolved-server';
 import { serverOnlyEnv, sharedEnv } from './server-env';
@@ -27,7 +28,7 @@ export function validateServer(scope: IConstruct, server: ResolvedServer, exposu
   checkDns1035Label(scope, 'name', server.name, MAX_NAME_LENGTH);
   if (!version.isAtLeast(SINCE.WRITABLE_UI_DIRECTORY)) {
     throw propError(scope, 'image', `${server.image.reference} (Prefect ${version})`,
-      `Prefect ${SINCE.WRITABLE_UI_DIRECTORY} or newer (Prefect 1 has no \`prefect server start\`; older 2.x releases write the UI into the image, which a read-only root filesystem forbids)`);
+      `Prefect ${SINCE.WRITABLE_UI_DIRECTORY} or newer (Prefect 1 has no \`prefect server start\`; older 2.x releases write the UI into the image, which a read-only root filesystem forbids)`, ValidationCode.RELEASE);
   }
   checkInteger(scope, 'replicas', server.replicas, 1, 100);
   checkInteger(scope, 'port', server.port, 1024, 65535);
@@ -39,7 +40,7 @@ export function validateServer(scope: IConstruct, server: ResolvedServer, exposu
   if (props.uiApiUrl !== undefined) {
     checkBrowserUrl(scope, 'uiApiUrl', props.uiApiUrl, true);
     if (!/\/api\/?$/.test(new URL(props.uiApiUrl).pathname)) {
-      throw propError(scope, 'uiApiUrl', props.uiApiUrl, 'the API URL, which ends in /api (e.g. "https://prefect.example.com/api")');
+      throw propError(scope, 'uiApiUrl', props.uiApiUrl, 'the API URL, which ends in /api (e.g. "https://prefect.example.com/api")', ValidationCode.URL);
     }
   }
   if (props.basicAuth) checkBasicAuth(scope, 'basicAuth', props.basicAuth, server.version);
@@ -47,7 +48,7 @@ export function validateServer(scope: IConstruct, server: ResolvedServer, exposu
   checkContainerResources(scope, 'resources', props.resources);
   if (props.servicesResources && !server.highlyAvailable) {
     throw propError(scope, 'servicesResources', 'set',
-      'only with replicas > 1: a single server runs its background services in the API container (use resources)');
+      'only with replicas > 1: a single server runs its background services in the API container (use resources)', ValidationCode.CONFLICT);
   }
   checkContainerResources(scope, 'servicesResources', props.servicesResources);
   if (props.startupTimeout !== undefined) checkSeconds(scope, 'startupTimeout', props.startupTimeout, PROBE_PERIOD_SECONDS, 3600);
@@ -72,7 +73,7 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
   if (parts) {
     if (!version.isAtLeast(SINCE.DATABASE_COMPONENTS)) {
       throw propError(scope, 'database', `PrefectDatabase.postgres() with Prefect ${version}`,
-        `Prefect ${SINCE.DATABASE_COMPONENTS} or newer; for Prefect 2 use PrefectDatabase.postgresUrl() with the connection URL in a Secret`);
+        `Prefect ${SINCE.DATABASE_COMPONENTS} or newer; for Prefect 2 use PrefectDatabase.postgresUrl() with the connection URL in a Secret`, ValidationCode.RELEASE);
     }
     checkServerHost(scope, 'database.host', parts.host);
     checkInteger(scope, 'database.port', parts.port ?? 5432, 1, 65535);
@@ -87,26 +88,26 @@ function validateHighAvailability(scope: IConstruct, server: ResolvedServer): vo
   if (!server.highlyAvailable) {
     if (server.props.redis) {
       throw propError(scope, 'redis', server.props.redis.host,
-        'only with replicas > 1: a single server keeps its messaging in memory');
+        'only with replicas > 1: a single server keeps its messaging in memory', ValidationCode.CONFLICT);
     }
     return;
   }
   if (server.database.isSqlite) {
     throw propError(scope, 'replicas', server.replicas,
-      '1 with SQLite, which allows a single writer; for more replicas use PostgreSQL (database: PrefectDatabase.postgres(...) or PrefectDatabase.postgresUrl(...)) and redis');
+      '1 with SQLite, which allows a single writer; for more replicas use PostgreSQL (database: PrefectDatabase.postgres(...) or PrefectDatabase.postgresUrl(...)) and redis', ValidationCode.CONFLICT);
   }
   if (!version.isAtLeast(SINCE.HIGH_AVAILABILITY)) {
     throw propError(scope, 'replicas', `${server.replicas} with Prefect ${version}`,
-      `1, or Prefect ${SINCE.HIGH_AVAILABILITY} or newer: several API pods need \`--no-services\` to keep every loop service out of them, and Redis lease storage and event ordering`);
+      `1, or Prefect ${SINCE.HIGH_AVAILABILITY} or newer: several API pods need \`--no-services\` to keep every loop service out of them, and Redis lease storage and event ordering`, ValidationCode.RELEASE);
   }
   const redis = server.props.redis;
   if (!redis) {
     throw propError(scope, 'redis', undefined,
-      `Redis connection options when replicas is ${server.replicas}: API pods share events, ordering and leases through Redis`);
+      `Redis connection options when replicas is ${server.replicas}: API pods share events, ordering and leases through Redis`, ValidationCode.REQUIRED);
   }
   if (server.image.flavor === PrefectImageFlavor.STANDARD || server.image.flavor === PrefectImageFlavor.CONDA) {
     throw propError(scope, 'image', server.image.reference,
-      'an image with prefect-redis when replicas > 1, such as PrefectImage.official({ flavor: PrefectImageFlavor.KUBERNETES })');
+      'an image with prefect-redis when replicas > 1, such as PrefectImage.official({ flavor: PrefectImageFlavor.KUBERNETES })', ValidationCode.IMAGE);
   }
   checkServerHost(scope, 'redis.host', redis.host);
   checkInteger(scope, 'redis.port', redis.port ?? 6379, 1, 65535);
@@ -120,7 +121,7 @@ export function checkBasicAuth(scope: IConstruct, prop: string, authString: Secr
   authString._validate(scope, prop);
   if (!version.isAtLeast(SINCE.BASIC_AUTH)) {
     throw propError(scope, prop, `Secret ${authString.secretName} with Prefect ${version}`,
-      `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth, or also guard the health endpoints the probes use; put authentication in front of the server instead`);
+      `Prefect ${SINCE.BASIC_AUTH} or newer: older servers have no basic auth, or also guard the health endpoints the probes use; put authentication in front of the server instead`, ValidationCode.RELEASE);
   }
 }
 
@@ -142,11 +143,11 @@ export function browserUrlProblems(scope: IConstruct, given: BrowserUrlSources):
   if (sources.length > 1) {
     const [first, second] = sources;
     return [propError(scope, second.prop, second.value,
-      `unset: ${first.what} gives the browser-facing URL already, and the UI can call the API at one URL only (an ingress sets it, so leave uiApiUrl and the Service address unset)`).message];
+      `unset: ${first.what} gives the browser-facing URL already, and the UI can call the API at one URL only (an ingress sets it, so leave uiApiUrl and the Service address unset)`, ValidationCode.CONFLICT).message];
   }
   if (given.externalService && sources.length === 0) {
     return [propError(scope, 'exposeViaService.address', undefined,
-      'the URL at which browsers reach the external Service (e.g. "http://prefect.example.com:30420"): without it the UI would call the API on localhost').message];
+      'the URL at which browsers reach the external Service (e.g. "http://prefect.example.com:30420"): without it the UI would call the API on localhost', ValidationCode.REQUIRED).message];
   }
   return [];
 }
@@ -155,14 +156,14 @@ export function browserUrlProblems(scope: IConstruct, given: BrowserUrlSources):
 export function checkExternalService(scope: IConstruct, options: ExternalServiceOptions, port: number): void {
   const prop = (name: string) => `exposeViaService.${name}`;
   if (!Object.values(ExternalServiceType).includes(options.serviceType)) {
-    throw propError(scope, prop('serviceType'), options.serviceType, 'ExternalServiceType.NODE_PORT or ExternalServiceType.LOAD_BALANCER');
+    throw propError(scope, prop('serviceType'), options.serviceType, 'ExternalServiceType.NODE_PORT or ExternalServiceType.LOAD_BALANCER', ValidationCode.CHOICE);
   }
   if (options.address !== undefined) checkBrowserUrl(scope, prop('address'), options.address, false);
   checkInteger(scope, prop('port'), port, 1, 65535);
   if (options.nodePort !== undefined) checkInteger(scope, prop('nodePort'), options.nodePort, 30000, 32767);
   if (options.loadBalancerSourceRanges !== undefined) {
     if (options.serviceType !== ExternalServiceType.LOAD_BALANCER) {
-      throw propError(scope, prop('loadBalancerSourceRanges'), options.loadBalancerSourceRanges.join(','), 'unset unless serviceType is ExternalServiceType.LOAD_BALANCER');
+      throw propError(scope, prop('loadBalancerSourceRanges'), options.loadBalancerSourceRanges.join(','), 'unset unless serviceType is ExternalServiceType.LOAD_BALANCER', ValidationCode.CONFLICT);
     }
     for (const range of options.loadBalancerSourceRanges) checkCidr(scope, prop('loadBalancerSourceRanges'), range);
   }

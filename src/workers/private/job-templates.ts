@@ -10,6 +10,7 @@ import { HOME } from '../../core/private/security';
 import {
   checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds, propError,
 } from '../../core/private/validation';
+import { ValidationCode } from '../../core/validation-code';
 import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
 
 /**
@@ -53,7 +54,7 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
     // the flow-run pods out of their network policies and selectors.
     if (/^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by)$/.test(key)) {
       throw propError(scope, `${prop}.labels`, key,
-        'labels other than app.kubernetes.io/{name,instance,component,part-of,managed-by}, which identify the flow-run pods');
+        'labels other than app.kubernetes.io/{name,instance,component,part-of,managed-by}, which identify the flow-run pods', ValidationCode.RESERVED);
     }
     checkLabelValue(scope, `${prop}.labels[${key}]`, value);
   }

@@ -9,6 +9,7 @@ import {
   checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
   checkSeconds, checkTimeZone, propError,
 } from '../../core/private/validation';
+import { ValidationCode } from '../../core/validation-code';
 import type { DaskScratch } from '../../dask/dask-scratch';
 import { QueueDeployments, WorkPoolType } from '../work-pool';
 import { PrefectWorkerPoolOptions } from '../worker-pool-options';
@@ -63,7 +64,7 @@ export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: Res
   checkPoolName(c);
   if (pool.launchesJobs && !pool.namespace) {
     throw propError(scope, 'namespace', undefined,
-      'a chart with a namespace for a kubernetes pool: its RBAC names the worker\'s ServiceAccount by namespace (new Chart(app, id, { namespace }))');
+      'a chart with a namespace for a kubernetes pool: its RBAC names the worker\'s ServiceAccount by namespace (new Chart(app, id, { namespace }))', ValidationCode.REQUIRED);
   }
   checkQueues(c);
   checkInteger(scope, 'replicas', pool.replicas, 1, 100);
@@ -78,7 +79,7 @@ export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: Res
   checkClusterUid(c);
   for (const requirement of pool.pipPackages) {
     if (!PIP_REQUIREMENT.test(requirement)) {
-      throw propError(scope, 'pipPackages', requirement, 'pip requirement specifiers such as "prefect-aws==0.5.10" or "s3fs>=2024.1,<2025"');
+      throw propError(scope, 'pipPackages', requirement, 'pip requirement specifiers such as "prefect-aws==0.5.10" or "s3fs>=2024.1,<2025"', ValidationCode.FORMAT);
     }
   }
   checkConfigFiles(c);
@@ -88,7 +89,7 @@ export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: Res
 function checkNames({ scope, props, pool }: Checked): void {
   // Before the name derived from it, which would be reported against a prop the user did not set.
   if (pool.poolName !== undefined && props.name === undefined && slug(pool.poolName) === '') {
-    throw propError(scope, 'poolName', pool.poolName, 'a name with a letter or digit, or set name for the Kubernetes objects');
+    throw propError(scope, 'poolName', pool.poolName, 'a name with a letter or digit, or set name for the Kubernetes objects', ValidationCode.FORMAT);
   }
   checkDns1035Label(scope, 'name', pool.name, MAX_NAME_LENGTH);
 }
@@ -104,7 +105,7 @@ function checkNoPoolProps({ scope, props }: Checked): void {
       const shown = Array.isArray(value) ? value.map(v => typeof v === 'string' ? v : v.name).join(',')
         : value instanceof Duration ? `${value.toMilliseconds() / 1000}s` : value;
       throw propError(scope, prop, shown,
-        'unset for the Prefect 1 agent, which has no work pools or queues (it selects flows by labels: WorkerRuntime.prefect1KubernetesAgent({ labels }))');
+        'unset for the Prefect 1 agent, which has no work pools or queues (it selects flows by labels: WorkerRuntime.prefect1KubernetesAgent({ labels }))', ValidationCode.CONFLICT);
     }
   }
 }
@@ -112,7 +113,7 @@ function checkNoPoolProps({ scope, props }: Checked): void {
 function checkPoolName({ scope, pool }: Checked): void {
   const name = pool.poolName;
   if (name !== undefined && (name.trim() === '' || name.length > 100 || /[\n\r'"\\/%&><]/.test(name))) {
-    throw propError(scope, 'poolName', name, 'a work pool name of 1 to 100 characters without quotes, slashes, backslashes, %, &, < or >');
+    throw propError(scope, 'poolName', name, 'a work pool name of 1 to 100 characters without quotes, slashes, backslashes, %, &, < or >', ValidationCode.FORMAT);
   }
 }
 
@@ -121,31 +122,31 @@ function checkQueues({ scope, pool }: Checked): void {
   const slugs = new Map<string, string>();
   for (const queue of pool.queues) {
     if (queue.name.trim() === '' || queue.name !== queue.name.trim() || /[\n\r'"\\/%&><]/.test(queue.name) || queue.name.length > 100) {
-      throw propError(scope, 'queues', queue.name, 'queue names of 1 to 100 characters without surrounding spaces, quotes, slashes, backslashes, %, &, < or >');
+      throw propError(scope, 'queues', queue.name, 'queue names of 1 to 100 characters without surrounding spaces, quotes, slashes, backslashes, %, &, < or >', ValidationCode.FORMAT);
     }
-    if (names.has(queue.name)) throw propError(scope, 'queues', queue.name, 'each queue name once');
+    if (names.has(queue.name)) throw propError(scope, 'queues', queue.name, 'each queue name once', ValidationCode.DUPLICATE);
     names.add(queue.name);
     if (queue.priority !== undefined) checkInteger(scope, `queues[${queue.name}].priority`, queue.priority, 1, 1000000);
     if (queue.concurrencyLimit !== undefined) checkInteger(scope, `queues[${queue.name}].concurrencyLimit`, queue.concurrencyLimit, 0, 1000000);
     if (!pool.managePool && (queue.priority !== undefined || queue.concurrencyLimit !== undefined)) {
-      throw propError(scope, `queues[${queue.name}]`, 'priority or concurrencyLimit', 'neither when managePool is false: queues are only created here when the pool is managed here');
+      throw propError(scope, `queues[${queue.name}]`, 'priority or concurrencyLimit', 'neither when managePool is false: queues are only created here when the pool is managed here', ValidationCode.CONFLICT);
     }
     if (pool.perQueue) {
       const s = slug(queue.name);
       const deploymentName = `${pool.name}-${s}`;
       if (s === '' || deploymentName.length > 63 || !/^[a-z]/.test(deploymentName)) {
         throw propError(scope, 'queues', queue.name,
-          `with one Deployment per queue, a queue name that makes a valid Deployment name "<name>-<queue>" of at most 63 characters (${JSON.stringify(deploymentName)})`);
+          `with one Deployment per queue, a queue name that makes a valid Deployment name "<name>-<queue>" of at most 63 characters (${JSON.stringify(deploymentName)})`, ValidationCode.TOO_LONG);
       }
       const clash = slugs.get(s);
       if (clash !== undefined) {
-        throw propError(scope, 'queues', queue.name, `with one Deployment per queue, names that differ in more than case and punctuation (${JSON.stringify(clash)} also makes ${deploymentName})`);
+        throw propError(scope, 'queues', queue.name, `with one Deployment per queue, names that differ in more than case and punctuation (${JSON.stringify(clash)} also makes ${deploymentName})`, ValidationCode.COLLISION);
       }
       slugs.set(s, queue.name);
     }
   }
   if (pool.perQueue && pool.queues.length === 0) {
-    throw propError(scope, 'queues', '(none)', 'at least one queue with QueueDeployments.PER_QUEUE');
+    throw propError(scope, 'queues', '(none)', 'at least one queue with QueueDeployments.PER_QUEUE', ValidationCode.REQUIRED);
   }
 }
 
@@ -153,13 +154,13 @@ function checkWorkerName({ scope, pool, runtime }: Checked): void {
   const name = pool.workerName;
   if (name === undefined) return;
   if (name.trim() === '' || /[\n\r'"\\/%&><$]/.test(name) || name.length > 100) {
-    throw propError(scope, 'workerName', name, 'a name of 1 to 100 characters without quotes, slashes, $, %, &, < or >');
+    throw propError(scope, 'workerName', name, 'a name of 1 to 100 characters without quotes, slashes, $, %, &, < or >', ValidationCode.FORMAT);
   }
   const pods = pool.replicas * (pool.perQueue ? pool.queues.length : 1);
   if (pods > 1) {
-    throw propError(scope, 'workerName', name, `unset when there are ${pods} worker pods: each worker needs its own name (the default is the pod's name)`);
+    throw propError(scope, 'workerName', name, `unset when there are ${pods} worker pods: each worker needs its own name (the default is the pod's name)`, ValidationCode.CONFLICT);
   }
-  if (runtime.noWorkerName) throw propError(scope, 'workerName', name, runtime.noWorkerName);
+  if (runtime.noWorkerName) throw propError(scope, 'workerName', name, runtime.noWorkerName, ValidationCode.CONFLICT);
 }
 
 /** Pull secrets, time zone, node selector, resources and extra environment of the worker pods. */
@@ -183,11 +184,11 @@ function checkPodOptions({ scope, props, pool }: Checked): void {
 function checkJobTemplateProp({ scope, props, pool, runtime }: Checked): void {
   if (!props.jobTemplate) return;
   if (pool.type === WorkPoolType.PROCESS) {
-    throw propError(scope, 'jobTemplate', 'set', 'unset for a process pool: its flow runs are processes in the worker pod, not Jobs');
+    throw propError(scope, 'jobTemplate', 'set', 'unset for a process pool: its flow runs are processes in the worker pod, not Jobs', ValidationCode.CONFLICT);
   }
-  if (runtime.noJobTemplate) throw propError(scope, 'jobTemplate', 'set', runtime.noJobTemplate);
+  if (runtime.noJobTemplate) throw propError(scope, 'jobTemplate', 'set', runtime.noJobTemplate, ValidationCode.CONFLICT);
   if (!pool.managePool) {
-    throw propError(scope, 'jobTemplate', 'set', 'unset when managePool is false: the template is applied when the pool is managed here');
+    throw propError(scope, 'jobTemplate', 'set', 'unset when managePool is false: the template is applied when the pool is managed here', ValidationCode.CONFLICT);
   }
   checkJobTemplate(scope, props.jobTemplate);
 }
@@ -195,12 +196,12 @@ function checkJobTemplateProp({ scope, props, pool, runtime }: Checked): void {
 function checkJobNamespaces({ scope, props, pool }: Checked): void {
   const additional = props.additionalJobNamespaces;
   if (additional !== undefined && !pool.launchesJobs) {
-    throw propError(scope, 'additionalJobNamespaces', additional.join(','), 'unset for a process pool, which launches no Jobs');
+    throw propError(scope, 'additionalJobNamespaces', additional.join(','), 'unset for a process pool, which launches no Jobs', ValidationCode.CONFLICT);
   }
   const seen = [pool.jobTemplate.namespace ?? pool.namespace];
   for (const ns of additional ?? []) {
     checkNamespaceName(scope, 'additionalJobNamespaces', ns);
-    if (seen.includes(ns)) throw propError(scope, 'additionalJobNamespaces', ns, 'namespaces other than the job template\'s, each once');
+    if (seen.includes(ns)) throw propError(scope, 'additionalJobNamespaces', ns, 'namespaces other than the job template\'s, each once', ValidationCode.DUPLICATE);
     seen.push(ns);
   }
 }
@@ -209,14 +210,14 @@ function checkClusterUid({ scope, pool, runtime }: Checked): void {
   const uid = pool.clusterUid;
   if (uid === undefined) return;
   if (!pool.launchesJobs || !runtime.identifiesCluster) {
-    throw propError(scope, 'clusterUid', uid, 'unset: only Kubernetes workers and Prefect 2 agents identify their cluster');
+    throw propError(scope, 'clusterUid', uid, 'unset: only Kubernetes workers and Prefect 2 agents identify their cluster', ValidationCode.CONFLICT);
   }
   if (pool.version.isAtLeast(SINCE.KUBERNETES_OBSERVER)) {
     throw propError(scope, 'clusterUid', `${uid} with Prefect ${pool.version}`,
-      `unset: Prefect ${SINCE.KUBERNETES_OBSERVER} and newer no longer identify the cluster`);
+      `unset: Prefect ${SINCE.KUBERNETES_OBSERVER} and newer no longer identify the cluster`, ValidationCode.RELEASE);
   }
   if (!/^[A-Za-z0-9][-A-Za-z0-9_.]{0,252}$/.test(uid)) {
-    throw propError(scope, 'clusterUid', uid, 'an identifier such as the kube-system namespace UID (letters, digits, \'-\', \'_\' and \'.\')');
+    throw propError(scope, 'clusterUid', uid, 'an identifier such as the kube-system namespace UID (letters, digits, \'-\', \'_\' and \'.\')', ValidationCode.FORMAT);
   }
 }
 
@@ -226,9 +227,9 @@ function checkConfigFiles({ scope, pool }: Checked): void {
     const reserved = RESERVED_DIRECTORIES.find(d => file.path === d || file.path.startsWith(`${d}/`));
     if (!/^(\/[A-Za-z0-9._-]+)+$/.test(file.path) || file.path.split('/').some(p => p === '.' || p === '..') || reserved) {
       throw propError(scope, 'configFiles', file.path,
-        `absolute file paths of letters, digits, '.', '_' and '-', outside ${RESERVED_DIRECTORIES.join(', ')}`);
+        `absolute file paths of letters, digits, '.', '_' and '-', outside ${RESERVED_DIRECTORIES.join(', ')}`, ValidationCode.PATH);
     }
-    if (paths.has(file.path)) throw propError(scope, 'configFiles', file.path, 'each path once');
+    if (paths.has(file.path)) throw propError(scope, 'configFiles', file.path, 'each path once', ValidationCode.DUPLICATE);
     paths.add(file.path);
   }
 }
@@ -238,14 +239,14 @@ function checkDask({ scope, props, pool }: Checked): void {
   if (!dask) return;
   if (!pool.keepsBaseJobTemplate) {
     throw propError(scope, 'dask', dask.node.path,
-      'a kubernetes pool of workers (WorkerRuntime.worker()) whose job template is managed here: the flow-run pods get their ServiceAccount and the cluster spec from it');
+      'a kubernetes pool of workers (WorkerRuntime.worker()) whose job template is managed here: the flow-run pods get their ServiceAccount and the cluster spec from it', ValidationCode.CONFLICT);
   }
   const template = props.jobTemplate;
   if (template?.serviceAccountName !== undefined) {
     throw propError(scope, 'jobTemplate.serviceAccountName', template.serviceAccountName,
-      'unset with dask: the flow runs run under the ServiceAccount that may create Dask clusters');
+      'unset with dask: the flow runs run under the ServiceAccount that may create Dask clusters', ValidationCode.CONFLICT);
   }
   if (template?.env?.some(e => ['PYTHONPATH', 'USER', 'DASK_KUBERNETES__NAMESPACE'].includes(e.name))) {
-    throw propError(scope, 'jobTemplate.env', 'PYTHONPATH, USER or DASK_KUBERNETES__NAMESPACE', 'none of these with dask, which sets them for the dask_scratch module');
+    throw propError(scope, 'jobTemplate.env', 'PYTHONPATH, USER or DASK_KUBERNETES__NAMESPACE', 'none of these with dask, which sets them for the dask_scratch module', ValidationCode.RESERVED);
   }
 }

@@ -6,6 +6,7 @@ import { PrefectVersion } from '../../core/prefect-version';
 import { SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { HOME } from '../../core/private/security';
 import { propError } from '../../core/private/validation';
+import { ValidationCode } from '../../core/validation-code';
 import { RunLauncher } from '../agent-rbac';
 import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
 import { WorkPoolType, WorkQueue } from '../work-pool';
@@ -114,7 +115,7 @@ function clusterUidEnv(pool: ResolvedPool): k8s.EnvVar[] {
 function checkSetUpRelease(scope: IConstruct, pool: ResolvedPool): void {
   if (pool.managePool && !pool.version.isAtLeast(SINCE.WORK_POOL_UPDATE)) {
     throw propError(scope, 'managePool', `true with Prefect ${pool.version}`,
-      `Prefect ${SINCE.WORK_POOL_UPDATE} or newer (\`prefect work-pool update\`), or managePool: false with the pool set up by other means`);
+      `Prefect ${SINCE.WORK_POOL_UPDATE} or newer (\`prefect work-pool update\`), or managePool: false with the pool set up by other means`, ValidationCode.RELEASE);
   }
 }
 
@@ -134,7 +135,7 @@ export class WorkerBehaviour extends RuntimeBehaviour {
   public validateRelease(scope: IConstruct, pool: ResolvedPool): void {
     if (!pool.version.isAtLeast(SINCE.WORKER_HEALTHCHECK)) {
       throw propError(scope, 'runtime', `WorkerRuntime.worker() with Prefect ${pool.version}`,
-        `Prefect ${SINCE.WORKER_HEALTHCHECK} or newer (workers with health checks); for older Prefect 2 use WorkerRuntime.prefect2Agent(), for Prefect 1 WorkerRuntime.prefect1KubernetesAgent()`);
+        `Prefect ${SINCE.WORKER_HEALTHCHECK} or newer (workers with health checks); for older Prefect 2 use WorkerRuntime.prefect2Agent(), for Prefect 1 WorkerRuntime.prefect1KubernetesAgent()`, ValidationCode.RELEASE);
     }
     checkSetUpRelease(scope, pool);
   }
@@ -204,7 +205,7 @@ export class Prefect2AgentBehaviour extends RuntimeBehaviour {
     checkSetUpRelease(scope, pool);
     if (pool.version.major !== 2) {
       throw propError(scope, 'runtime', `WorkerRuntime.prefect2Agent() with Prefect ${pool.version}`,
-        'Prefect 2: agents were removed in Prefect 3 (use WorkerRuntime.worker())');
+        'Prefect 2: agents were removed in Prefect 3 (use WorkerRuntime.worker())', ValidationCode.RELEASE);
     }
   }
 
@@ -243,17 +244,17 @@ export class Prefect1AgentBehaviour extends RuntimeBehaviour {
   public validateRelease(scope: IConstruct, pool: ResolvedPool): void {
     if (pool.version.major !== 1) {
       throw propError(scope, 'runtime', `WorkerRuntime.prefect1KubernetesAgent() with Prefect ${pool.version}`,
-        'a Prefect 1 image (PrefectImage.official({ version: PrefectVersion.V1_4_1 }))');
+        'a Prefect 1 image (PrefectImage.official({ version: PrefectVersion.V1_4_1 }))', ValidationCode.RELEASE);
     }
     if (pool.type !== WorkPoolType.KUBERNETES) {
-      throw propError(scope, 'type', pool.type, 'WorkPoolType.KUBERNETES: the Prefect 1 Kubernetes agent runs flows as Jobs');
+      throw propError(scope, 'type', pool.type, 'WorkPoolType.KUBERNETES: the Prefect 1 Kubernetes agent runs flows as Jobs', ValidationCode.CONFLICT);
     }
   }
 
   public validateOptions(scope: IConstruct): void {
     for (const label of this.labels) {
       if (label.trim() === '' || /['\\\n]/.test(label)) {
-        throw propError(scope, 'runtime.labels', label, 'non-blank labels without quotes, backslashes or line breaks');
+        throw propError(scope, 'runtime.labels', label, 'non-blank labels without quotes, backslashes or line breaks', ValidationCode.FORMAT);
       }
     }
   }
