@@ -3,6 +3,7 @@ import { ApiObject, Chart, Duration, Lazy, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { PrefectImage } from '../core/prefect-image';
+import { ContainerArg, ContainerEnvVar } from '../core/private/kubelet';
 import { recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
 import { PodParts, restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { httpGetProbe, PROBE_PERIOD_SECONDS } from '../core/private/probes';
@@ -242,7 +243,7 @@ export class PrefectApi extends Construct {
     return restrictedPodSpec({ containers, volumes, callsKubernetesApi: false, imagePullSecrets: this.props.imagePullSecrets, ...extra });
   }
 
-  private container(name: string, args: string[], env: k8s.EnvVar[], resources: ContainerResources, withUi: boolean): k8s.Container {
+  private container(name: string, args: ContainerArg[], env: ContainerEnvVar[], resources: ContainerResources, withUi: boolean): k8s.Container {
     return restrictedContainerSpec({
       name,
       image: this.image.reference,
@@ -277,8 +278,7 @@ export class PrefectApi extends Construct {
   /** The server's container, as the exposure known at synth makes it. */
   private serverContainer(args: string[], resources: ContainerResources): k8s.Container {
     return {
-      ...this.container('prefect-server', args, [], resources, true),
-      env: [...sharedEnv(this.server), ...serverOnlyEnv(this.server, this.exposure()), ...extraEnv(this.server)],
+      ...this.container('prefect-server', args, [...sharedEnv(this.server), ...serverOnlyEnv(this.server, this.exposure())], resources, true),
       ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
       startupProbe: httpGetProbe(`${this.apiPath}/health`, PORT_NAME,
         Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),

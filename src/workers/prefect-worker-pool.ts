@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { PrefectLogLevel } from '../core/log-level';
 import { PrefectImage } from '../core/prefect-image';
 import { toEnvVars } from '../core/private/env';
+import { ContainerArg, ContainerEnvVar } from '../core/private/kubelet';
 import { flowRunSelectorLabels, recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
 import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { SETTINGS } from '../core/private/prefect-settings';
@@ -277,7 +278,7 @@ export class PrefectWorkerPool extends Construct {
     return this.pool.files.map((f, i) => ({ name: 'config-files', mountPath: f.path, subPath: fileKey(f, i), readOnly: true }));
   }
 
-  private workerEnv(): k8s.EnvVar[] {
+  private workerEnv(): ContainerEnvVar[] {
     const pool = this.pool;
     return [
       // First, so that `$(POD_NAME)` in the arguments and later variables expands.
@@ -295,7 +296,7 @@ export class PrefectWorkerPool extends Construct {
     const props = this.props;
     const resources = toRequirements(mergeResources(DEFAULT_WORKER_RESOURCES, props.resources));
     // Resolved at synth: an ingress may add basic auth to an in-cluster server after this pool.
-    const env: k8s.EnvVar[] = Lazy.any({ produce: () => this.workerEnv() });
+    const env: ContainerEnvVar[] = Lazy.any({ produce: () => this.workerEnv() });
     const { volumes, mounts } = this.podVolumes();
     const main: k8s.Container = {
       ...this.container(this.behaviour.containerName, this.behaviour.args(pool, queues), env, resources, mounts),
@@ -350,7 +351,7 @@ export class PrefectWorkerPool extends Construct {
   }
 
   /** The package installer and the pool set-up, before the worker starts. */
-  private initContainers(env: k8s.EnvVar[], resources: k8s.ResourceRequirements, mounts: k8s.VolumeMount[]): k8s.Container[] {
+  private initContainers(env: ContainerEnvVar[], resources: k8s.ResourceRequirements, mounts: k8s.VolumeMount[]): k8s.Container[] {
     const pool = this.pool;
     const containers: k8s.Container[] = [];
     if (pool.pipPackages.length > 0) {
@@ -374,7 +375,7 @@ export class PrefectWorkerPool extends Construct {
     };
   }
 
-  private container(name: string, args: string[], env: k8s.EnvVar[], resources: k8s.ResourceRequirements, mounts: k8s.VolumeMount[]): k8s.Container {
+  private container(name: string, args: ContainerArg[], env: ContainerEnvVar[], resources: k8s.ResourceRequirements, mounts: k8s.VolumeMount[]): k8s.Container {
     return restrictedContainerSpec({
       name,
       image: this.image.reference,

@@ -1,10 +1,14 @@
 import { apiServerRuleErrors, kubernetes127Errors } from './kubernetes-schema';
+import { unexpectedReferences } from './kubelet-references';
 import { podTemplates, restrictedViolations } from './pod-security';
 import { danglingReferences, rbacWildcards } from './references';
 
 type Json = any;
 
-/** Everything a cluster would reject or that would not work together: schema, API rules, Pod Security, references. */
+/**
+ * Everything a cluster would reject or that would not work together: schema, API rules, Pod Security,
+ * references, and `$(VAR)` references the kubelet would expand that the library did not make.
+ */
 export function problems(objects: Json[]): string[] {
   const found: string[] = [];
   for (const o of objects) {
@@ -19,7 +23,7 @@ export function problems(objects: Json[]): string[] {
     if (seen.has(key)) found.push(`${key}: defined twice`);
     seen.add(key);
   }
-  return [...found, ...namespaceOrderProblems(objects), ...danglingReferences(objects), ...rbacWildcards(objects)];
+  return [...found, ...namespaceOrderProblems(objects), ...danglingReferences(objects), ...rbacWildcards(objects), ...unexpectedReferences(objects)];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { k8s } from 'cdk8s-plus-27';
+import { ContainerArg, ContainerEnvVar, renderArgs, renderEnv } from './kubelet';
 import { restrictedContainer, restrictedPod } from './security';
 
 /**
@@ -17,8 +18,9 @@ export interface ContainerParts {
    * The image's entrypoint (tini, then Prefect's entrypoint script) stays: only arguments are given.
    * @default none
    */
-  readonly args?: string[];
-  readonly env?: k8s.EnvVar[];
+  readonly args?: ContainerArg[];
+  /** Rendered escaped for the kubelet, as the arguments are. */
+  readonly env?: ContainerEnvVar[];
   readonly resources: k8s.ResourceRequirements;
   readonly volumeMounts: k8s.VolumeMount[];
   /** @default the image's */
@@ -35,20 +37,25 @@ export interface TemplateContainerParts {
   readonly imagePullPolicy: string;
   /** @default none */
   readonly args?: string;
-  readonly env: k8s.EnvVar[];
+  readonly env: ContainerEnvVar[];
   readonly resources: { requests: Record<string, string>; limits: Record<string, string> };
   readonly volumeMounts: k8s.VolumeMount[];
   readonly workingDir: string;
 }
 
-/** The fields of every container of the library, in the one order they come in. */
-function containerFields(parts: Omit<ContainerParts, 'args' | 'resources'> & { imagePullPolicy: string; args?: unknown; resources: unknown }) {
+/**
+ * The fields of every container of the library, in the one order they come in. Arguments and
+ * variables are rendered for the kubelet here, for every container: escaped, except for the
+ * references the library composes.
+ */
+function containerFields(parts: Omit<ContainerParts, 'args' | 'resources'> & { imagePullPolicy: string; args?: ContainerArg[] | string; resources: unknown }) {
   return {
     name: parts.name,
     image: parts.image,
     imagePullPolicy: parts.imagePullPolicy,
-    ...(parts.args ? { args: parts.args } : {}),
-    ...(parts.env ? { env: parts.env } : {}),
+    // A job template's arguments are one placeholder the worker fills in.
+    ...(parts.args ? { args: typeof parts.args === 'string' ? parts.args : renderArgs(parts.args) } : {}),
+    ...(parts.env ? { env: renderEnv(parts.env) } : {}),
     resources: parts.resources,
     securityContext: restrictedContainer(),
     volumeMounts: parts.volumeMounts,

@@ -4,6 +4,7 @@ import type {
   DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers,
 } from '../../../imports/kubernetes.dask.org';
 import { PrefectImage } from '../../core/prefect-image';
+import { KubeletText, renderArgs, renderEnv } from '../../core/private/kubelet';
 import { podBasics } from '../../core/private/pod';
 import { mergeResources, toRequirements } from '../../core/private/resources';
 import { restrictedContainer } from '../../core/private/security';
@@ -111,8 +112,8 @@ function schedulerContainer(spec: ClusterSpecParts, env: Array<{ name: string; v
   return {
     name: 'scheduler',
     image,
-    args: ['dask', 'scheduler', '--host', '0.0.0.0'],
-    env: [...env, { name: 'DASK_TEMPORARY_DIRECTORY', value: '/tmp' }],
+    args: renderArgs(['dask', 'scheduler', '--host', '0.0.0.0']),
+    env: renderEnv([...env, { name: 'DASK_TEMPORARY_DIRECTORY', value: '/tmp' }]),
     ports: [
       { name: 'tcp-comm', containerPort: 8786, protocol: 'TCP' },
       { name: 'http-dashboard', containerPort: 8787, protocol: 'TCP' },
@@ -131,12 +132,12 @@ function workerContainer(spec: ClusterSpecParts, env: Array<{ name: string; valu
     name: 'worker',
     image,
     // The operator sets DASK_WORKER_NAME and DASK_SCHEDULER_ADDRESS.
-    args: ['dask', 'worker', '--name', '$(DASK_WORKER_NAME)', '--dashboard', '--dashboard-address', '8788'],
-    env: [
+    args: renderArgs(['dask', 'worker', '--name', KubeletText.reference('DASK_WORKER_NAME'), '--dashboard', '--dashboard-address', '8788']),
+    env: renderEnv([
       ...env,
       { name: 'DASK_TEMPORARY_DIRECTORY', value: SCRATCH_DIRECTORY },
       { name: 'DASK_DISTRIBUTED__WORKER__MEMORY__MAX_SPILL', value: `${spec.maxSpill.toMebibytes({ rounding: EXACT })}MiB` },
-    ],
+    ]),
     ports: [{ name: 'http-dashboard', containerPort: 8788, protocol: 'TCP' }],
     livenessProbe: probe(15),
     resources: quantities(toRequirements(spec.worker)),

@@ -1,6 +1,6 @@
-import { k8s } from 'cdk8s-plus-27';
 import { PrefectLogLevel } from '../../core/log-level';
 import { secretEnv, toEnvVars } from '../../core/private/env';
+import { ContainerEnvVar, KubeletText } from '../../core/private/kubelet';
 import { SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { HOME } from '../../core/private/security';
 import { DATA_DIRECTORY, ResolvedServer, ServerExposure, setting, UI_DIRECTORY } from './resolved-server';
@@ -10,9 +10,9 @@ const C = SETTINGS.client;
 const P = SETTINGS.pod;
 
 /** Environment of every server container: home, database, messaging, logging. */
-export function sharedEnv(server: ResolvedServer): k8s.EnvVar[] {
+export function sharedEnv(server: ResolvedServer): ContainerEnvVar[] {
   const props = server.props;
-  const env: k8s.EnvVar[] = [
+  const env: ContainerEnvVar[] = [
     { name: P.HOME.name, value: HOME },
     { name: C.HOME.name, value: `${HOME}/.prefect` },
     ...databaseEnv(server),
@@ -30,8 +30,8 @@ export function sharedEnv(server: ResolvedServer): k8s.EnvVar[] {
 }
 
 /** Environment only the API container needs: the UI and basic auth. */
-export function serverOnlyEnv(server: ResolvedServer, exposure: ServerExposure): k8s.EnvVar[] {
-  const env: k8s.EnvVar[] = [
+export function serverOnlyEnv(server: ResolvedServer, exposure: ServerExposure): ContainerEnvVar[] {
+  const env: ContainerEnvVar[] = [
     { name: setting(server, S.UI_API_URL), value: exposure.uiApiUrl },
     { name: setting(server, S.UI_STATIC_DIRECTORY), value: UI_DIRECTORY },
   ];
@@ -47,11 +47,11 @@ export function serverOnlyEnv(server: ResolvedServer, exposure: ServerExposure):
 }
 
 /** The user's extra variables, last. */
-export function extraEnv(server: ResolvedServer): k8s.EnvVar[] {
+export function extraEnv(server: ResolvedServer): ContainerEnvVar[] {
   return toEnvVars(server.props.env ?? []);
 }
 
-function databaseEnv(server: ResolvedServer): k8s.EnvVar[] {
+function databaseEnv(server: ResolvedServer): ContainerEnvVar[] {
   const database = server.database;
   const url = setting(server, S.DATABASE_CONNECTION_URL);
   if (database.isSqlite) {
@@ -70,11 +70,11 @@ function databaseEnv(server: ResolvedServer): k8s.EnvVar[] {
   ];
 }
 
-function redisEnv(server: ResolvedServer): k8s.EnvVar[] {
+function redisEnv(server: ResolvedServer): ContainerEnvVar[] {
   const redis = server.props.redis!;
   const port = redis.port ?? 6379;
   const db = redis.db ?? 0;
-  const env: k8s.EnvVar[] = [
+  const env: ContainerEnvVar[] = [
     { name: S.MESSAGING_BROKER.name, value: 'prefect_redis.messaging' },
     { name: S.MESSAGING_CACHE.name, value: 'prefect_redis.messaging' },
     { name: S.EVENTS_CAUSAL_ORDERING.name, value: 'prefect_redis.ordering' },
@@ -87,12 +87,13 @@ function redisEnv(server: ResolvedServer): k8s.EnvVar[] {
   if (redis.username) env.push({ name: S.REDIS_USERNAME.name, value: redis.username });
   if (redis.password) env.push(secretEnv(S.REDIS_PASSWORD.name, redis.password));
   if (server.version.isAtLeast(SINCE.DOCKET)) {
-    // The kubelet expands $(VAR) from variables defined earlier, so the password stays in its Secret.
+    // The kubelet expands the reference from the variable defined before, so the password stays in
+    // its Secret.
     const credentials = redis.password
-      ? `${encodeURIComponent(redis.username ?? '')}:$(${S.REDIS_PASSWORD.name})@`
+      ? KubeletText.compose`${encodeURIComponent(redis.username ?? '')}:${KubeletText.reference(S.REDIS_PASSWORD.name)}@`
       : redis.username ? `${encodeURIComponent(redis.username)}@` : '';
     const scheme = redis.ssl ? 'rediss' : 'redis';
-    env.push({ name: S.DOCKET_URL.name, value: `${scheme}://${credentials}${redis.host}:${port}/${db}` });
+    env.push({ name: S.DOCKET_URL.name, value: KubeletText.compose`${scheme}://${credentials}${redis.host}:${String(port)}/${String(db)}` });
   }
   return env;
 }

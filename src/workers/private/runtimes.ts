@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
+import { ContainerArg, ContainerEnvVar, KubeletText } from '../../core/private/kubelet';
 import { SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { HOME } from '../../core/private/security';
 import { propError } from '../../core/private/validation';
@@ -73,14 +74,14 @@ export abstract class RuntimeBehaviour {
   }
 
   /** The main container's arguments for the given queues. */
-  public abstract args(pool: ResolvedPool, queues: WorkQueue[]): string[];
+  public abstract args(pool: ResolvedPool, queues: WorkQueue[]): ContainerArg[];
 
   /** The runtime's own environment (after POD_NAME and HOME, before the pool's extras). */
-  public abstract env(pool: ResolvedPool): k8s.EnvVar[];
+  public abstract env(pool: ResolvedPool): ContainerEnvVar[];
 }
 
 /** The pod's own name, which the kubelet puts in for this reference (POD_NAME comes first). */
-const POD_NAME_REFERENCE = `$(${SETTINGS.pod.POD_NAME.name})`;
+const POD_NAME_REFERENCE = KubeletText.reference(SETTINGS.pod.POD_NAME.name);
 
 function queueArgs(queues: WorkQueue[]): string[] {
   return queues.flatMap(q => ['--work-queue', q.name]);
@@ -145,14 +146,14 @@ export class WorkerBehaviour extends RuntimeBehaviour {
     return { file: 'base-job-template.json', template: baseJobTemplate(options, context) };
   }
 
-  public args(pool: ResolvedPool, queues: WorkQueue[]): string[] {
+  public args(pool: ResolvedPool, queues: WorkQueue[]): ContainerArg[] {
     return ['prefect', 'worker', 'start', '--pool', pool.poolName!, '--type', pool.type, ...queueArgs(queues),
       '--name', pool.workerName ?? POD_NAME_REFERENCE, ...limitArgs(pool), '--with-healthcheck',
       // Installing a missing worker package would fail on the read-only root filesystem anyway.
       ...(pool.version.isAtLeast(SINCE.WORKER_INSTALL_POLICY) ? ['--install-policy', 'never'] : [])];
   }
 
-  public env(pool: ResolvedPool): k8s.EnvVar[] {
+  public env(pool: ResolvedPool): ContainerEnvVar[] {
     const query = pool.queryInterval?.toSeconds();
     return [
       ...clientEnv(pool),
@@ -209,11 +210,11 @@ export class Prefect2AgentBehaviour extends RuntimeBehaviour {
     }
   }
 
-  public args(pool: ResolvedPool, queues: WorkQueue[]): string[] {
+  public args(pool: ResolvedPool, queues: WorkQueue[]): ContainerArg[] {
     return ['prefect', 'agent', 'start', '--pool', pool.poolName!, ...queueArgs(queues), ...limitArgs(pool)];
   }
 
-  public env(pool: ResolvedPool): k8s.EnvVar[] {
+  public env(pool: ResolvedPool): ContainerEnvVar[] {
     const query = pool.queryInterval?.toSeconds();
     return [
       ...clientEnv(pool),
@@ -263,11 +264,11 @@ export class Prefect1AgentBehaviour extends RuntimeBehaviour {
     return { file: 'job-template.yaml', template: prefect1JobTemplate(options, context) };
   }
 
-  public args(): string[] {
+  public args(): ContainerArg[] {
     return ['prefect', 'agent', 'kubernetes', 'start', '--job-template', `${POOL_CONFIG_DIRECTORY}/job-template.yaml`];
   }
 
-  public env(pool: ResolvedPool): k8s.EnvVar[] {
+  public env(pool: ResolvedPool): ContainerEnvVar[] {
     const template = pool.jobTemplate;
     const pullSecrets = template.imagePullSecrets ?? pool.imagePullSecrets;
     const P1 = SETTINGS.prefect1;
