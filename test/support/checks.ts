@@ -1,5 +1,5 @@
-import { apiServerRuleErrors, kubernetes127Errors } from './kubernetes-schema';
 import { unexpectedReferences } from './kubelet-references';
+import { apiServerRuleErrors, kubernetes127Errors } from './kubernetes-schema';
 import { podTemplates, restrictedViolations } from './pod-security';
 import { danglingReferences, rbacWildcards } from './references';
 
