@@ -200,7 +200,7 @@ describe('the cleanup', () => {
 
   test('errors', () => {
     expect(() => scratch({ maxClusterLifetime: Duration.minutes(30) })).toThrow(/maxClusterLifetime "1800s" is not accepted: more than idleTimeout \(3600s\)/);
-    expect(() => scratch({ cleanupSchedule: 'hourly' })).toThrow(/cleanupSchedule "hourly" is not accepted: a cron schedule of five fields/);
+    expect(() => scratch({ cleanupSchedule: 'hourly' })).toThrow(/\[CRON\] DaskScratch '[^']+': cleanupSchedule "hourly" is not accepted: a CronJob schedule such as "\*\/15 \* \* \* \*" or "@hourly", as Kubernetes reads it: exactly 5 fields, not 1/);
     expect(() => scratch({ finishedPodAge: Duration.seconds(10) })).toThrow(/finishedPodAge "10s" is not accepted/);
   });
 });

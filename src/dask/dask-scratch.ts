@@ -2,6 +2,7 @@ import { Chart, Duration, Lazy, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { PrefectImage } from '../core/prefect-image';
+import { cronProblem } from '../core/private/cron';
 import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
 import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
@@ -187,8 +188,10 @@ export class DaskScratch extends Construct {
     }
     const pod = checkSeconds(this, 'finishedPodAge', props.finishedPodAge ?? Duration.hours(6), 60, 30 * 86400);
     const job = checkSeconds(this, 'finishedJobAge', props.finishedJobAge ?? Duration.days(1), 60, 30 * 86400);
-    if (props.cleanupSchedule !== undefined && !/^\S+(\s+\S+){4}$/.test(props.cleanupSchedule.trim())) {
-      throw propError(this, 'cleanupSchedule', props.cleanupSchedule, 'a cron schedule of five fields, such as "*/15 * * * *"', ValidationCode.CRON);
+    const cron = props.cleanupSchedule === undefined ? undefined : cronProblem(props.cleanupSchedule);
+    if (cron) {
+      throw propError(this, 'cleanupSchedule', props.cleanupSchedule,
+        `a CronJob schedule such as "*/15 * * * *" or "@hourly", as Kubernetes reads it: ${cron}`, ValidationCode.CRON);
     }
     const quota = props.quota ?? {};
     if (quota.pods !== undefined) checkInteger(this, 'quota.pods', quota.pods, 2, 100000);

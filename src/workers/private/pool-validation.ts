@@ -110,8 +110,19 @@ function checkNoPoolProps({ scope, props }: Checked): void {
   }
 }
 
+/**
+ * The set-up passes pool and queue names to the Prefect CLI as positional arguments
+ * (`prefect work-pool create <name>`), where a leading '-' would make them an option.
+ */
+function checkNotOption(scope: IConstruct, prop: string, value: string): void {
+  if (value.startsWith('-')) {
+    throw propError(scope, prop, value, 'a name that does not start with "-": the set-up passes it to the Prefect CLI as an argument, which would read it as an option', ValidationCode.OPTION);
+  }
+}
+
 function checkPoolName({ scope, pool }: Checked): void {
   const name = pool.poolName;
+  if (name !== undefined) checkNotOption(scope, 'poolName', name);
   if (name !== undefined && (name.trim() === '' || name.length > 100 || /[\n\r'"\\/%&><]/.test(name))) {
     throw propError(scope, 'poolName', name, 'a work pool name of 1 to 100 characters without quotes, slashes, backslashes, %, &, < or >', ValidationCode.FORMAT);
   }
@@ -121,6 +132,7 @@ function checkQueues({ scope, pool }: Checked): void {
   const names = new Set<string>();
   const slugs = new Map<string, string>();
   for (const queue of pool.queues) {
+    checkNotOption(scope, 'queues', queue.name);
     if (queue.name.trim() === '' || queue.name !== queue.name.trim() || /[\n\r'"\\/%&><]/.test(queue.name) || queue.name.length > 100) {
       throw propError(scope, 'queues', queue.name, 'queue names of 1 to 100 characters without surrounding spaces, quotes, slashes, backslashes, %, &, < or >', ValidationCode.FORMAT);
     }
