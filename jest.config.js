@@ -1,6 +1,7 @@
 /** Tests run from TypeScript sources, transpiled without type-checking (that is `npm run typecheck`). */
 module.exports = {
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/quiet-warnings.js'],
   roots: ['<rootDir>/test'],
   // One worker per core: jest's default leaves one core to itself, which on two cores is half.
   maxWorkers: '100%',

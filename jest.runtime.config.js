@@ -4,6 +4,7 @@
  */
 module.exports = {
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/quiet-warnings.js'],
   roots: ['<rootDir>/test/runtime'],
   testMatch: ['**/*.test.ts'],
   maxWorkers: 1,

@@ -5,6 +5,7 @@ export * from './core/prefect-image';
 export * from './core/prefect-version';
 export * from './core/secret-key-reference';
 export * from './core/validation-code';
+export * from './core/warning-code';
 export * from './server/external-service';
 export * from './server/prefect-api';
 export * from './server/prefect-api-props';

@@ -1,6 +1,9 @@
+import { IConstruct } from 'constructs';
 import { PrefectVersion } from './prefect-version';
 import { enumChoices, factoryError } from './private/validation';
+import { warn } from './private/warnings';
 import { ValidationCode } from './validation-code';
+import { WarningCode } from './warning-code';
 
 /** The variant of an official Prefect image. */
 export enum PrefectImageFlavor {
@@ -97,7 +100,9 @@ export class PrefectImage {
       throw factoryError('PrefectImage.fromRegistry', 'reference', `${reference} with Prefect ${version}`,
         `a tag of the official image that names the release, "${version.version}-python<X.Y>[-<flavor>]" (PrefectImage.official() builds it), or a digest`, ValidationCode.IMAGE);
     }
-    return new PrefectImage(reference, version, undefined, false);
+    // A mirror's tag that starts with a release is taken to name the release inside.
+    const tagRelease = !official && !digest ? /^v?([1-3]\.\d+\.\d+)(?![.\d])/.exec(tag)?.[1] : undefined;
+    return new PrefectImage(reference, version, undefined, false, tagRelease !== undefined && tagRelease !== version.version ? tagRelease : undefined);
   }
 
   /** The image reference. */
@@ -107,12 +112,29 @@ export class PrefectImage {
   /** The flavor of an official image; undefined for other images. */
   public readonly flavor?: PrefectImageFlavor;
   private readonly flavorIsDefault: boolean;
+  /** Another release than `version` that the tag names, for a warning. */
+  private readonly tagRelease?: string;
 
-  private constructor(reference: string, version: PrefectVersion, flavor: PrefectImageFlavor | undefined, flavorIsDefault: boolean) {
+  private constructor(reference: string, version: PrefectVersion, flavor: PrefectImageFlavor | undefined, flavorIsDefault: boolean, tagRelease?: string) {
     this.reference = reference;
     this.version = version;
     this.flavor = flavor;
     this.flavorIsDefault = flavorIsDefault;
+    this.tagRelease = tagRelease;
+  }
+
+  /**
+   * Registers the warnings of a construct that runs this image as its `prop`: a release newer than
+   * the verified ones, and a tag that names another release than the one stated.
+   * @internal
+   */
+  public _warn(scope: IConstruct, prop: string): void {
+    if (this.version._isUnverified()) {
+      warn(scope, WarningCode.UNVERIFIED_RELEASE, () => `${prop} runs Prefect ${this.version}, newer than ${this.version._newestVerified()}, the newest release of Prefect ${this.version.major} these constructs are verified against: a setting or command it renamed would go unnoticed until run`);
+    }
+    if (this.tagRelease !== undefined) {
+      warn(scope, WarningCode.IMAGE_TAG_RELEASE, () => `${prop} "${this.reference}" is said to contain Prefect ${this.version}, but its tag names ${this.tagRelease}: the settings and commands emitted are those of ${this.version}`);
+    }
   }
 
   /**

@@ -4,6 +4,12 @@ import { ValidationCode } from './validation-code';
 const RELEASE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
 /**
+ * The newest release of each major these constructs are verified against: the last of Prefect 1 and
+ * 2, and for Prefect 3 the release the runtime suite runs.
+ */
+const NEWEST_VERIFIED: { [major: number]: string } = { 1: '1.4.1', 2: '2.20.25', 3: '3.8.3' };
+
+/**
  * An exact Prefect release. Settings names, CLI commands and features differ between releases,
  * so every construct derives what it emits from this.
  */
@@ -26,7 +32,12 @@ export class PrefectVersion {
     if (!match) {
       throw factoryError('PrefectVersion.of', 'version', version, 'an exact Prefect release as MAJOR.MINOR.PATCH, such as "3.8.3" or "2.20.25"', ValidationCode.FORMAT);
     }
-    return new PrefectVersion(version, Number(match[1]), Number(match[2]), Number(match[3]));
+    const major = Number(match[1]);
+    if (!(major in NEWEST_VERIFIED)) {
+      throw factoryError('PrefectVersion.of', 'version', version,
+        'a release of Prefect 1, 2 or 3: the settings, commands and features of other majors are not known to these constructs', ValidationCode.RELEASE);
+    }
+    return new PrefectVersion(version, major, Number(match[2]), Number(match[3]));
   }
 
   private constructor(
@@ -49,6 +60,23 @@ export class PrefectVersion {
     if (this.major !== other.major) return this.major > other.major;
     if (this.minor !== other.minor) return this.minor > other.minor;
     return this.patch >= other.patch;
+  }
+
+  /**
+   * Whether this release is newer than the newest of its major that these constructs are verified
+   * against (3.8.3, 2.20.25, 1.4.1): it may have renamed a setting or changed a command since.
+   * @internal
+   */
+  public _isUnverified(): boolean {
+    return !PrefectVersion.of(this._newestVerified()).isAtLeast(this.version);
+  }
+
+  /**
+   * The newest release of this major that these constructs are verified against.
+   * @internal
+   */
+  public _newestVerified(): string {
+    return NEWEST_VERIFIED[this.major];
   }
 
   /** The release, e.g. `3.8.3`. */

@@ -124,7 +124,7 @@ export interface DaskScratchProps {
 
   /**
    * The image of the cleanup (it needs Python 3.9 or newer only).
-   * @default PrefectImage.official()
+   * @default the official image of `image`'s release (Python 3.12; 3.11 for Prefect 2, 3.10 for Prefect 1)
    */
   readonly cleanupImage?: PrefectImage;
 }

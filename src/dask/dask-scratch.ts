@@ -2,6 +2,7 @@ import { Chart, Duration, Lazy, Size, SizeRoundingBehavior, Yaml } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { PrefectImage } from '../core/prefect-image';
+import { PrefectVersion } from '../core/prefect-version';
 import { cronProblem } from '../core/private/cron';
 import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
@@ -14,11 +15,10 @@ import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, chec
 import { ValidationCode } from '../core/validation-code';
 import { DaskScratchProps } from './dask-scratch-props';
 import { clusterManifest, schedulerResources, workerResources } from './private/cluster-manifest';
-import { DaskJobTemplateAdditions } from './private/job-template-additions';
+import { DASK_CONFIG_DIRECTORY, DaskJobTemplateAdditions } from './private/job-template-additions';
 
 const EXACT = SizeRoundingBehavior.NONE;
 /** Where flow-run pods find the cluster spec and the helper module. */
-const DASK_CONFIG_DIRECTORY = '/etc/dask-scratch';
 const SPEC_FILE = 'daskcluster.yaml';
 const CLEANUP_DIRECTORY = '/etc/dask-cleanup';
 const HELPER_MODULE = 'dask_scratch.py';
@@ -79,6 +79,8 @@ export class DaskScratch extends Construct {
     this.name = props.name ?? 'dask';
     this.namespace = props.namespace;
     this.image = props.image;
+    this.image._warn(this, 'image');
+    props.cleanupImage?._warn(this, 'cleanupImage');
     this.scratchSize = props.scratchSize ?? Size.gibibytes(10);
     this.maxSpill = props.maxSpill ?? Size.mebibytes(Math.floor(this.scratchSize.toMebibytes({ rounding: EXACT }) * 0.8));
     this.ages = this.validate();
@@ -261,7 +263,7 @@ export class DaskScratch extends Construct {
    */
   private cleanup(): void {
     const props = this.props;
-    const image = props.cleanupImage ?? PrefectImage.official();
+    const image = props.cleanupImage ?? cleanupImage(this.image.version);
     const labels = this.labels('cleanup');
     const metadata = { name: `${this.name}-cleanup`, namespace: this.home, labels };
     const account = new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
@@ -362,4 +364,12 @@ export class DaskScratch extends Construct {
       labels: component => this.labels(component),
     });
   }
+}
+
+/**
+ * The official image of the Dask image's release, in a Python that every release of its major has
+ * an image for (the cleanup needs Python 3.9 or newer only).
+ */
+function cleanupImage(version: PrefectVersion): PrefectImage {
+  return PrefectImage.official({ version, pythonVersion: version.major === 2 ? '3.11' : undefined });
 }

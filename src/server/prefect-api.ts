@@ -77,6 +77,7 @@ export class PrefectApi extends Construct {
     this.replicas = server.replicas;
     this.highlyAvailable = server.highlyAvailable;
     this.image = server.image;
+    this.image._warn(this, 'image');
     this.port = server.port;
     this.namespace = Chart.of(this).namespace;
     validateServer(this, server, this.exposure());

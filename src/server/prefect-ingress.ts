@@ -5,8 +5,10 @@ import { recommendedLabels } from '../core/private/labels';
 import { SINCE } from '../core/private/prefect-settings';
 import { register } from '../core/private/registry';
 import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from '../core/private/validation';
+import { warn } from '../core/private/warnings';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
+import { WarningCode } from '../core/warning-code';
 import type { PrefectApi } from './prefect-api';
 
 /** Options of a certificate issued by cert-manager. Give exactly one of `clusterIssuer` and `issuer`. */
@@ -284,6 +286,9 @@ export class PrefectIngress extends Construct {
     this.accessControl = props.accessControl;
     this.ingressClassName = props.ingressClassName;
     this.validate(props);
+    if (!props.tls.https) {
+      warn(this, WarningCode.INGRESS_WITHOUT_TLS, () => `tls is IngressTls.none(): the UI and the API are served in plain HTTP, readable and changeable on the way; IngressTls.fromSecret(), certManager() or terminatedUpstream() serve HTTPS`);
+    }
     this.url = `${props.tls.https ? 'https' : 'http'}://${this.hosts[0]}${this.path ?? ''}`;
     this.uiApiUrl = `${this.url}${API_PATH}`;
     api._registerIngress(this);

@@ -23,6 +23,7 @@ import { JobTemplateContext } from './private/job-templates';
 import { WorkerPoolNetworkProfile } from './private/network-profile';
 import { BASE_JOB_TEMPLATE_FILE, poolSetUpData, SET_UP_DATA_FILE, SET_UP_FILE } from './private/pool-setup';
 import { validatePool } from './private/pool-validation';
+import { warnPool } from './private/pool-warnings';
 import { ResolvedPool, slug } from './private/resolved-pool';
 import { RuntimeBehaviour } from './private/runtimes';
 import {
@@ -168,6 +169,7 @@ export class PrefectWorkerPool extends Construct {
     }
     const rendered = this.behaviour.jobTemplate(pool, this.jobTemplateOptions(), this.jobTemplateContext());
     this.templateKeptHere = rendered !== undefined;
+    warnPool(this, props, pool, this.behaviour.hasWorkPools);
     if (rendered && pool.keepsBaseJobTemplate) this.baseJobTemplate = rendered.template;
     const poolData = this.poolConfigData(rendered?.file, rendered?.template);
     if (poolData) {

@@ -5,7 +5,10 @@
  *    runs, and imports, the image's pinned Prefect;
  *  - a pool managed elsewhere (`managePool: false`) with Prefect's own default job template: the
  *    real worker's flow-run pod carries none of this library's labels, and the server must still
- *    admit it.
+ *    admit it;
+ *  - names and values full of `$(...)`: the pool and queue the set-up creates, the worker that
+ *    joins, and the variable of the flow-run Job the real worker renders are exactly what was
+ *    written, after the kubelet's expansion (and Prefect's placeholders).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,11 +18,18 @@ import { EnvironmentVariable, PrefectPlatform } from '../../src';
 import { allowed, matchesSelector } from '../support/network-policies';
 import { only } from '../support/synth';
 import { flowRepository, flowRunEndpoint, runFromGit, selectorProblems } from './support/flow-runs';
+import { expand } from './support/kubelet';
 import { Pod } from './support/local-cluster';
 import { environment, PrefectClient, RUNTIME_HOME } from './support/runtime';
 import { Scenario } from './support/scenario';
 
 type Json = any;
+
+// References to variables the containers have (a Secret's among them), escapes and a brace pair
+// that is no placeholder of Prefect's.
+const DOLLAR_POOL = 'dollars $(PREFECT_API_KEY)';
+const DOLLAR_QUEUE = 'queue $(POD_NAME) $$x';
+const DOLLAR_VALUE = 'a $(PREFECT_API_URL) $$(HOME) {{ not a placeholder }} $';
 
 function objects(): Json[] {
   // The cluster's package index: files on disk here, with no other index.
@@ -36,6 +46,10 @@ function objects(): Json[] {
       { poolName: 'conflict', pipPackages: ['prefect==3.9.1'], env },
       // Polled often, to keep the scenario short.
       { poolName: 'external', managePool: false, queryInterval: Duration.seconds(2) },
+      {
+        poolName: DOLLAR_POOL, name: 'dollars', queues: [{ name: DOLLAR_QUEUE }], queryInterval: Duration.seconds(2),
+        jobTemplate: { env: [EnvironmentVariable.fromValue('LITERAL', DOLLAR_VALUE)] },
+      },
     ],
   });
   return Testing.synth(platform);
@@ -121,6 +135,23 @@ describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
       expect(selectorProblems('the server\'s ingress peer', peers[0].podSelector)).toEqual([]);
       // Pods of templates kept elsewhere stay as their owners made them (README, PrefectNetworkPolicies).
       expect(policies.filter(p => matchesSelector(p.spec.podSelector, pod.labels!)).map(p => p.metadata.name)).toEqual([]);
+    });
+  });
+
+  describe('names and values with $(...)', () => {
+    test('the set-up creates the pool and queue as named, and the worker joins the pool', async () => {
+      const worker = await scenario.startWorker('dollars-worker');
+      expect(await client.workerNames(DOLLAR_POOL, 1)).toEqual([worker.facts.name]);
+      expect((await client.queues(DOLLAR_POOL)).map(q => q.name).sort()).toEqual(['default', DOLLAR_QUEUE]);
+    });
+
+    test('the flow-run Job the worker renders carries the value as written, after the kubelet\'s expansion', async () => {
+      const flowRunId = await runFromGit(client, flowRepository(scenario.dir), DOLLAR_POOL, DOLLAR_QUEUE);
+      const job = await scenario.jobFor(flowRunId);
+      // The kubelet expands from the variables before, the worker's own (PREFECT_API_URL) among them.
+      const vars = new Map<string, string>();
+      for (const e of job.spec.template.spec.containers[0].env) vars.set(e.name, typeof e.value === 'string' ? expand(e.value, vars) : '(from a reference)');
+      expect(vars.get('LITERAL')).toBe(DOLLAR_VALUE);
     });
   });
 });

@@ -1,5 +1,8 @@
 import { k8s } from 'cdk8s-plus-27';
 
+/** Where the flow-run pods of a pool with dask find the dask_scratch module and its settings. */
+export const DASK_CONFIG_DIRECTORY = '/etc/dask-scratch';
+
 /** What a pool's job template adds for a DaskScratch. */
 export interface DaskJobTemplateAdditions {
   readonly serviceAccountName: string;

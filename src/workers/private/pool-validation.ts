@@ -11,6 +11,7 @@ import {
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import type { DaskScratch } from '../../dask/dask-scratch';
+import { DASK_CONFIG_DIRECTORY } from '../../dask/private/job-template-additions';
 import { QueueDeployments, WorkPoolType } from '../work-pool';
 import { PrefectWorkerPoolOptions } from '../worker-pool-options';
 import { checkJobTemplate } from './job-templates';
@@ -39,7 +40,8 @@ const RESERVED_ENV = settingNames(SETTINGS.pod, SETTINGS.client, SETTINGS.worker
 const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
 
 /** Directories of the worker pod that configuration files may not be mounted into. */
-const RESERVED_DIRECTORIES = ['/tmp', HOME, POOL_CONFIG_DIRECTORY, PACKAGES_DIRECTORY];
+/** Where a config file may not go: the kernel's file systems, and what the library mounts itself. */
+const RESERVED_DIRECTORIES = ['/proc', '/sys', '/dev', '/tmp', HOME, POOL_CONFIG_DIRECTORY, PACKAGES_DIRECTORY, DASK_CONFIG_DIRECTORY];
 
 /** The enum-like props, which a JavaScript or Python caller can set to any string. */
 function checkChoices({ scope, props }: Checked): void {
@@ -235,13 +237,17 @@ function checkClusterUid({ scope, pool, runtime }: Checked): void {
 
 function checkConfigFiles({ scope, pool }: Checked): void {
   const paths = new Set<string>();
+  // A file mounted inside, or over, a directory mounted too would hide it or not mount at all.
+  const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   for (const file of pool.files) {
-    const reserved = RESERVED_DIRECTORIES.find(d => file.path === d || file.path.startsWith(`${d}/`));
-    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(file.path) || file.path.split('/').some(p => p === '.' || p === '..') || reserved) {
+    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(file.path) || file.path.split('/').some(p => p === '.' || p === '..')
+      || RESERVED_DIRECTORIES.some(d => overlaps(file.path, d))) {
       throw propError(scope, 'configFiles', file.path,
-        `absolute file paths of letters, digits, '.', '_' and '-', outside ${RESERVED_DIRECTORIES.join(', ')}`, ValidationCode.PATH);
+        `absolute file paths of letters, digits, '.', '_' and '-', neither in nor above ${RESERVED_DIRECTORIES.join(', ')}`, ValidationCode.PATH);
     }
     if (paths.has(file.path)) throw propError(scope, 'configFiles', file.path, 'each path once', ValidationCode.DUPLICATE);
+    const nested = [...paths].find(other => overlaps(file.path, other));
+    if (nested) throw propError(scope, 'configFiles', file.path, `a path not in or above another file's (${nested}): each is mounted as a file`, ValidationCode.PATH);
     paths.add(file.path);
   }
 }
