@@ -2,7 +2,7 @@ import { App, Chart, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import {
   IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase, PrefectImage,
-  PrefectLogLevel, PrefectPlatform, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime,
+  PrefectLogLevel, PrefectPlatform, PrefectVersion, PrefectWarnings, QueueDeployments, SecretKeyReference, WarningCode, WorkerRuntime,
 } from '..';
 
 /**
@@ -24,7 +24,7 @@ export function minimal(app: App): PrefectPlatform {
  * control plane's addresses narrowed. The namespaces exist already.
  */
 export function production(app: App): PrefectPlatform {
-  return new PrefectPlatform(app, 'production', {
+  const platform = new PrefectPlatform(app, 'production', {
     // PostgreSQL and Redis run in the namespace too: it is managed with them, not by this chart,
     // which would otherwise delete them with itself.
     createNamespaces: false,
@@ -88,6 +88,9 @@ export function production(app: App): PrefectPlatform {
       flowRunEgress: [NetworkDestination.anywhere([443])],
     }),
   });
+  // On purpose: git hosts and object stores have no fixed addresses; prefect-runs has the Secret.
+  [WarningCode.EGRESS_ANYWHERE, WarningCode.SECRETS_IN_OTHER_NAMESPACES].forEach(code => PrefectWarnings.acknowledge(platform, code));
+  return platform;
 }
 
 /** Workers in this cluster for a Prefect Cloud workspace: no server. */

@@ -20,6 +20,7 @@ const MODES = ['print', 'silent', 'error'];
 
 const entries = new WeakMap<IConstruct, WarningEntry[]>();
 const acknowledged = new WeakMap<IConstruct, Set<WarningCode>>();
+const printed = new WeakMap<IConstruct, Set<string>>();
 
 /** Registers a warning of `scope`; the first one of an app adds the printer to the app's root. */
 export function warn(scope: IConstruct, code: WarningCode, produce: () => string | undefined): void {
@@ -53,7 +54,9 @@ export function warningsOf(scope: IConstruct): Array<{ code: WarningCode; constr
     .flatMap(e => {
       const message = e.produce();
       return message === undefined ? [] : [{ code: e.code, constructPath: e.scope.node.path, message: `[${e.code}] ${e.scope.constructor.name} '${e.scope.node.path}': ${message}` }];
-    });
+    })
+    // A value checked for several purposes registers its warning once for each.
+    .filter((w, i, all) => all.findIndex(other => other.message === w.message) === i);
 }
 
 function report(root: IConstruct): string[] {
@@ -62,6 +65,12 @@ function report(root: IConstruct): string[] {
   if (mode === 'silent') return [];
   const messages = warningsOf(root).map(w => w.message);
   if (mode === 'error') return messages;
-  for (const message of messages) process.stderr.write(`Warning: ${message}\n`);
+  // cdk8s validates the whole app for each chart.toJson() as well as for synth: print once.
+  const seen = printed.get(root) ?? new Set<string>();
+  printed.set(root, seen);
+  for (const message of messages.filter(m => !seen.has(m))) {
+    seen.add(message);
+    process.stderr.write(`Warning: ${message}\n`);
+  }
   return [];
 }
