@@ -5,13 +5,13 @@ import { PrefectImage } from '../core/prefect-image';
 import { PrefectVersion } from '../core/prefect-version';
 import { cronProblem } from '../core/private/cron';
 import { recommendedLabels, selectorLabels } from '../core/private/labels';
-import { podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
+import { checkNamespaceToCreate, podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
 import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
 import { Program, programSource } from '../core/private/programs';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
 import { checkContainerResources, toRequirements } from '../core/private/resources';
-import { checkDns1035Label, checkInteger, checkNamespaceName, checkSeconds, checkSize, isLabelValue, mebibytesOf, propError } from '../core/private/validation';
+import { checkDns1035Label, checkInteger, checkRequired, checkNamespaceName, checkSeconds, checkSize, isLabelValue, mebibytesOf, propError } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
 import { DaskScratchProps } from './dask-scratch-props';
 import { clusterManifest, schedulerResources, workerResources } from './private/cluster-manifest';
@@ -75,6 +75,7 @@ export class DaskScratch extends Construct {
   public constructor(scope: Construct, id: string, props: DaskScratchProps) {
     super(scope, id);
     register(this);
+    checkRequired(this, 'image', props?.image, 'a PrefectImage with dask and dask-kubernetes, such as the flows\' image');
     this.props = props;
     this.name = props.name ?? 'dask';
     this.namespace = props.namespace;
@@ -92,6 +93,7 @@ export class DaskScratch extends Construct {
     this.home = home;
 
     if (this.namespace) {
+      checkNamespaceToCreate(this, 'namespace', this.namespace, 'a namespace of the Dask clusters\' own, or unset to run them beside the flow runs');
       podSecurityNamespace(this, 'Namespace', this.namespace, this.labels('scratch'), PodSecurityEnforcement.RESTRICTED);
       this.quota();
       this.clientRole(this.namespace);

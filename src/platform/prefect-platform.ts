@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
-import { podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
+import { checkNamespaceToCreate, podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
 import { register } from '../core/private/registry';
 import { checkLabels, checkNamespaceName, propError } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
@@ -132,10 +132,10 @@ export class PrefectPlatform extends Chart {
     if (server._apiProps) {
       this.api = new PrefectApi(this, 'Server', server._apiProps);
       this.connection = PrefectConnection.inCluster(this.api);
-      this.createNamespace(namespace, this.api.image.version);
+      this.createNamespace(namespace, this.api.image.version, 'namespace');
     } else {
       this.connection = server._connection!;
-      this.createNamespace(namespace, undefined);
+      this.createNamespace(namespace, undefined, 'namespace');
     }
     if (props.ingress) this.addIngress(props.ingress);
     if (props.dask) {
@@ -216,12 +216,13 @@ export class PrefectPlatform extends Chart {
         if (namespace) setEnforcement(namespace, PodSecurityEnforcement.BASELINE);
       }
     }
-    if (pool.jobNamespace) this.createNamespace(pool.jobNamespace, pool.image.version);
+    if (pool.jobNamespace) this.createNamespace(pool.jobNamespace, pool.image.version, `${prop}.jobTemplate.namespace`);
     return pool;
   }
 
-  private createNamespace(name: string, version: PrefectVersion | undefined): void {
+  private createNamespace(name: string, version: PrefectVersion | undefined, prop: string): void {
     if (!this.namespaceGroup) return;
+    checkNamespaceToCreate(this, prop, name, 'or createNamespaces: false, with the namespace managed elsewhere');
     const existing = this.createdNamespaces.get(name);
     if (existing) {
       // Without a server, the platform's namespace takes the release of its first pool.

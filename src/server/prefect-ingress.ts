@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/private/labels';
 import { SINCE } from '../core/private/prefect-settings';
 import { register } from '../core/private/registry';
-import { checkAnnotations, checkDns1123Subdomain, checkHostName, propError } from '../core/private/validation';
+import { checkAnnotations, checkDns1123Subdomain, checkHostName, checkRequired, propError } from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
@@ -278,6 +278,9 @@ export class PrefectIngress extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectIngressProps) {
     super(scope, id);
     register(this);
+    checkRequired(this, 'hosts', props.hosts, 'the host names, such as ["prefect.example.com"]');
+    checkRequired(this, 'tls', props.tls, 'IngressTls.fromSecret(), certManager(), terminatedUpstream() or none()');
+    checkRequired(this, 'accessControl', props.accessControl, 'IngressAccessControl.prefectBasicAuth(), nginxBasicAuth() or none()');
     const api = props.api;
     this.api = api;
     this.name = props.name ?? api.name;

@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { secretEnv } from '../core/private/env';
 import { SETTINGS, SINCE } from '../core/private/prefect-settings';
-import { parseHttpUrl, propError } from '../core/private/validation';
+import { checkRequired, parseHttpUrl, propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
 import type { PrefectApi } from '../server/prefect-api';
@@ -148,6 +148,7 @@ export class PrefectConnection {
   public _validate(scope: IConstruct, prop: string, client: PrefectVersion): void {
     if (this.cloudIds) {
       for (const [key, value] of Object.entries(this.cloudIds)) {
+        checkRequired(scope, `${prop}.${key}`, value, 'a Prefect Cloud id, as in the workspace URL');
         if (!UUID.test(value)) {
           throw propError(scope, `${prop}.${key}`, value,
             'a Prefect Cloud id: a lower-case UUID such as "0ff44498-d380-4d7b-bd68-9b52da03823f", as in the workspace URL', ValidationCode.FORMAT);
@@ -160,6 +161,8 @@ export class PrefectConnection {
         'an absolute http(s) URL without credentials, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)', ValidationCode.URL);
     }
     this.authString?._validate(scope, `${prop}.authString`);
+    // Prefect Cloud, of either major, answers nothing without an API key.
+    if (this.cloudIds || this.prefect1Backend === Prefect1Backend.CLOUD) checkRequired(scope, `${prop}.apiKey`, this.apiKey, 'a SecretKeyReference to the API key');
     this.apiKey?._validate(scope, `${prop}.apiKey`);
     this.tenantId?._validate(scope, `${prop}.tenantId`);
 

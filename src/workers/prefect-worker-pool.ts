@@ -14,7 +14,7 @@ import { Program, programSource } from '../core/private/programs';
 import { register } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
 import { HOME, writableMounts, writableVolumes } from '../core/private/security';
-import { problemsOf } from '../core/private/validation';
+import { checkRequired, problemsOf } from '../core/private/validation';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskJobTemplateAdditions } from '../dask/private/job-template-additions';
 import { AgentRbac } from './agent-rbac';
@@ -141,6 +141,7 @@ export class PrefectWorkerPool extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectWorkerPoolProps) {
     super(scope, id);
     register(this);
+    checkRequired(this, 'connection', props?.connection, 'a PrefectConnection: inCluster(), fromUrl() or cloud()');
     this.props = props;
     this.runtime = props.runtime ?? WorkerRuntime.worker();
     this.behaviour = this.runtime._behaviour;

@@ -1,7 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { ValidationCode } from '../validation-code';
 import { clusterScoped } from './cluster-scoped';
+import { propError } from './validation';
 
 /** The Pod Security Standards version the namespaces pin, the oldest Kubernetes release supported. */
 const POD_SECURITY_VERSION = 'v1.27';
@@ -15,6 +17,16 @@ export enum PodSecurityEnforcement {
    * namespaces that also hold pods whose specs are made elsewhere, such as Prefect 2 agents' Jobs.
    */
   BASELINE = 'baseline',
+}
+
+/** Namespaces every cluster has, and that another owner manages: never created or relabelled here. */
+const CLUSTER_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Rejects a namespace the cluster owns, for a construct that would create it. */
+export function checkNamespaceToCreate(scope: IConstruct, prop: string, name: string, instead: string): void {
+  if (CLUSTER_NAMESPACES.includes(name)) {
+    throw propError(scope, prop, name, `a namespace other than ${CLUSTER_NAMESPACES.join(', ')}, which the chart would create and relabel (with Pod Security admission): ${instead}`, ValidationCode.RESERVED);
+  }
 }
 
 /** A Namespace (cluster-scoped) with Pod Security admission labels. */

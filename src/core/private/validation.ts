@@ -123,6 +123,11 @@ export function checkInteger(scope: IConstruct, prop: string, value: number, min
   }
 }
 
+/** A prop the types require, which a JavaScript or Python caller can still leave out or pass as null. */
+export function checkRequired(scope: IConstruct, prop: string, value: unknown, what: string): void {
+  if (value === undefined || value === null) throw propError(scope, prop, undefined, what, ValidationCode.REQUIRED);
+}
+
 export function checkNonEmpty(scope: IConstruct, prop: string, value: string): void {
   if (value.trim() === '' || /\s/.test(value)) {
     throw propError(scope, prop, value, 'a non-empty value without white space', ValidationCode.FORMAT);

@@ -7,7 +7,7 @@ import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
 import {
   checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkNonEmpty,
-  checkSeconds, checkServerHost, checkSize, checkTimeZone, propError,
+  checkRequired, checkSeconds, checkServerHost, checkSize, checkTimeZone, propError,
 } from '../../core/private/validation';
 import { SecretKeyReference } from '../../core/secret-key-reference';
 import { ValidationCode } from '../../core/validation-code';
@@ -75,6 +75,8 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
       throw propError(scope, 'database', `PrefectDatabase.postgres() with Prefect ${version}`,
         `Prefect ${SINCE.DATABASE_COMPONENTS} or newer; for Prefect 2 use PrefectDatabase.postgresUrl() with the connection URL in a Secret`, ValidationCode.RELEASE);
     }
+    const required = { host: 'the PostgreSQL host name', user: 'the database user', databaseName: 'the database name', password: 'a SecretKeyReference' };
+    for (const [key, what] of Object.entries(required)) checkRequired(scope, `database.${key}`, parts[key as keyof typeof required], what);
     checkServerHost(scope, 'database.host', parts.host);
     checkInteger(scope, 'database.port', parts.port ?? 5432, 1, 65535);
     checkNonEmpty(scope, 'database.user', parts.user);
@@ -109,6 +111,7 @@ function validateHighAvailability(scope: IConstruct, server: ResolvedServer): vo
     throw propError(scope, 'image', server.image.reference,
       'an image with prefect-redis when replicas > 1, such as PrefectImage.official({ flavor: PrefectImageFlavor.KUBERNETES })', ValidationCode.IMAGE);
   }
+  checkRequired(scope, 'redis.host', redis.host, 'the Redis host name');
   checkServerHost(scope, 'redis.host', redis.host);
   checkInteger(scope, 'redis.port', redis.port ?? 6379, 1, 65535);
   checkInteger(scope, 'redis.db', redis.db ?? 0, 0, 1_000_000);
@@ -155,6 +158,7 @@ export function browserUrlProblems(scope: IConstruct, given: BrowserUrlSources):
 /** Checks the options of `exposeViaService`, whose Service port defaults to the API's. */
 export function checkExternalService(scope: IConstruct, options: ExternalServiceOptions, port: number): void {
   const prop = (name: string) => `exposeViaService.${name}`;
+  checkRequired(scope, prop('serviceType'), options.serviceType, 'ExternalServiceType.NODE_PORT or ExternalServiceType.LOAD_BALANCER');
   if (!Object.values(ExternalServiceType).includes(options.serviceType)) {
     throw propError(scope, prop('serviceType'), options.serviceType, 'ExternalServiceType.NODE_PORT or ExternalServiceType.LOAD_BALANCER', ValidationCode.CHOICE);
   }

@@ -7,7 +7,7 @@ import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
   checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
-  checkSeconds, checkTimeZone, propError,
+  checkRequired, checkSeconds, checkTimeZone, problemsOf, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import type { DaskScratch } from '../../dask/dask-scratch';
@@ -90,8 +90,16 @@ export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: Res
 
 function checkNames({ scope, props, pool }: Checked): void {
   // Before the name derived from it, which would be reported against a prop the user did not set.
-  if (pool.poolName !== undefined && props.name === undefined && slug(pool.poolName) === '') {
-    throw propError(scope, 'poolName', pool.poolName, 'a name with a letter or digit, or set name for the Kubernetes objects', ValidationCode.FORMAT);
+  if (pool.poolName !== undefined && props.name === undefined) {
+    const derived = slug(pool.poolName);
+    if (derived === '') throw propError(scope, 'poolName', pool.poolName, 'a name with a letter or digit, or set name for the Kubernetes objects', ValidationCode.FORMAT);
+    // The objects' name is the pool name's slug and a suffix: the limit is the slug's.
+    const room = MAX_NAME_LENGTH - (pool.name.length - derived.length);
+    if (problemsOf(() => checkDns1035Label(scope, 'name', pool.name, MAX_NAME_LENGTH)).length > 0) {
+      throw propError(scope, 'poolName', pool.poolName,
+        `a pool name whose slug (${JSON.stringify(derived)}, in the objects' name ${JSON.stringify(pool.name)}) starts with a letter and has at most ${room} characters, or set name for the Kubernetes objects`,
+        derived.length > room ? ValidationCode.TOO_LONG : ValidationCode.FORMAT);
+    }
   }
   checkDns1035Label(scope, 'name', pool.name, MAX_NAME_LENGTH);
 }
@@ -133,6 +141,7 @@ function checkPoolName({ scope, pool }: Checked): void {
 function checkQueues({ scope, pool }: Checked): void {
   const names = new Set<string>();
   const slugs = new Map<string, string>();
+  pool.queues.forEach((queue, i) => checkRequired(scope, `queues[${i}].name`, queue?.name, 'a queue name'));
   for (const queue of pool.queues) {
     checkNotOption(scope, 'queues', queue.name);
     if (queue.name.trim() === '' || queue.name !== queue.name.trim() || /[\n\r'"\\/%&><]/.test(queue.name) || queue.name.length > 100) {
@@ -239,6 +248,10 @@ function checkConfigFiles({ scope, pool }: Checked): void {
   const paths = new Set<string>();
   // A file mounted inside, or over, a directory mounted too would hide it or not mount at all.
   const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  pool.files.forEach((file, i) => {
+    checkRequired(scope, `configFiles[${i}].path`, file?.path, 'an absolute path');
+    checkRequired(scope, `configFiles[${i}].content`, file?.content, 'the file\'s content');
+  });
   for (const file of pool.files) {
     if (!/^(\/[A-Za-z0-9._-]+)+$/.test(file.path) || file.path.split('/').some(p => p === '.' || p === '..')
       || RESERVED_DIRECTORIES.some(d => overlaps(file.path, d))) {
