@@ -1,11 +1,12 @@
 /**
  * Sizes in every unit cdk8s offers: a request at most its limit synthesizes whatever the units
  * (600000 KiB under 1Gi crashed before), one above it is rejected naming the request, and an
- * infinite or zero size is rejected naming the prop.
+ * infinite or zero size is rejected naming the prop; quotas, scratch space and volumes are positive.
  */
 import { Chart, Size } from 'cdk8s';
 import * as fc from 'fast-check';
-import { PrefectApi } from '../src';
+import { Cpu } from 'cdk8s-plus-27';
+import { DaskScratch, DaskScratchProps, PrefectApi, PrefectDatabase, PrefectImage } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
@@ -48,5 +49,24 @@ describe.each(['memory', 'ephemeralStorage'])('resources.%s', kind => {
       expect(inputErrorOf(message)?.code).toBe('QUANTITY');
       expect(message).toContain(`resources.${kind}.${asLimit ? 'limit' : 'request'} ${value.asString()} is not accepted: a size of at least`);
     }), { numRuns: 20, seed: 63 });
+  });
+});
+
+describe('quotas and storage are positive', () => {
+  const image = PrefectImage.official();
+  const dask = (props: Partial<DaskScratchProps>) => (chart: Chart) => new DaskScratch(chart, 'dask', { image, namespace: 'dask', ...props });
+  test.each<[string, Partial<DaskScratchProps>]>([
+    ['quota.cpu', { quota: { cpu: Cpu.units(-1) } }],
+    ['quota.cpu', { quota: { cpu: Cpu.millis(0) } }],
+    ['quota.pods', { quota: { pods: -5 } }],
+    ['quota.memory', { quota: { memory: Size.mebibytes(0) } }],
+    ['quota.ephemeralStorage', { quota: { ephemeralStorage: Size.gibibytes(0) } }],
+    ['scratchSize', { scratchSize: Size.gibibytes(0) }],
+  ])('%s', (prop, props) => {
+    expect(inputErrorOf(synthError(dask(props)))).toEqual({ code: 'QUANTITY', prop });
+  });
+  test('the SQLite volume', () => {
+    const error = synthError(chart => new PrefectApi(chart, 'api', { database: PrefectDatabase.sqlite({ size: Size.gibibytes(0) }) }));
+    expect(inputErrorOf(error)).toEqual({ code: 'QUANTITY', prop: 'database.size' });
   });
 });

@@ -11,7 +11,7 @@ import { Program, programSource } from '../core/private/programs';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
 import { checkContainerResources, toRequirements } from '../core/private/resources';
-import { checkDns1035Label, checkInteger, checkRequired, checkNamespaceName, checkSeconds, checkSize, isLabelValue, mebibytesOf, propError } from '../core/private/validation';
+import { checkCpu, checkDns1035Label, checkInteger, checkRequired, checkNamespaceName, checkSeconds, checkSize, isLabelValue, mebibytesOf, propError } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
 import { DaskScratchProps } from './dask-scratch-props';
 import { clusterManifest, schedulerResources, workerResources } from './private/cluster-manifest';
@@ -199,6 +199,7 @@ export class DaskScratch extends Construct {
     }
     const quota = props.quota ?? {};
     if (quota.pods !== undefined) checkInteger(this, 'quota.pods', quota.pods, 2, 100000);
+    if (quota.cpu !== undefined) checkCpu(this, 'quota.cpu', quota.cpu);
     if (quota.memory !== undefined) checkSize(this, 'quota.memory', quota.memory, 1);
     if (quota.ephemeralStorage !== undefined) checkSize(this, 'quota.ephemeralStorage', quota.ephemeralStorage, 1);
     return { idle, lifetime, pod, job };
