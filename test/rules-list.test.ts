@@ -1,16 +1,18 @@
 /**
  * The README's list of what is rejected ("What is rejected") names every prop the code checks by a
- * literal name: a new rule on a new prop must be listed.
+ * literal name (a new rule on a new prop must be listed), and gives each rule its error code: every
+ * code is one of ValidationCode's, and every ValidationCode has its rules listed.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { ValidationCode } from '../src';
 
 const root = path.join(__dirname, '..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## What is rejected'), readme.indexOf('## API reference'));
+const section = readme.slice(readme.indexOf('## What is rejected'), readme.indexOf('## Warnings'));
 /** The first cells of the section's tables: the props, as listed. */
 const listed = [
-  ...[...section.matchAll(/^\| (.+?) \| .+ \| .+ \| (construction|synth)[^|]* \|$/gm)].map(m => m[1]),
+  ...[...section.matchAll(/^\| (.+?) \| .+ \| .+ \| .+ \| (construction|synth)[^|]* \|$/gm)].map(m => m[1]),
   // A table of checks several props share names them in its summary.
   ...[...section.matchAll(/<summary>(.+)<\/summary>/g)].map(m => m[1]),
 ];
@@ -39,4 +41,12 @@ test('every prop the code checks by name is in the README\'s list', () => {
   expect(props.size).toBeGreaterThan(60);
   const missing = [...props].filter(([prop]) => !listed.some(cell => cell.includes(prop))).map(([prop, file]) => `${file}: ${prop}`);
   expect(missing).toEqual([]);
+});
+
+test('every rule has its codes, and every code its rules', () => {
+  const rows = [...section.matchAll(/^\| `.+? \| ([A-Z_, ]+) \| .+ \| (construction|synth)[^|]* \|$/gm)].map(m => m[1].split(', '));
+  expect(rows.length).toBe([...section.matchAll(/^\| `/gm)].length);
+  const codes = Object.values(ValidationCode) as string[];
+  expect(rows.flat().filter(code => !codes.includes(code))).toEqual([]);
+  expect(codes.filter(code => !rows.some(row => row.includes(code)))).toEqual([]);
 });

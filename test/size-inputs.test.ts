@@ -4,8 +4,8 @@
  * infinite or zero size is rejected naming the prop; quotas, scratch space and volumes are positive.
  */
 import { Chart, Size } from 'cdk8s';
-import * as fc from 'fast-check';
 import { Cpu } from 'cdk8s-plus-27';
+import * as fc from 'fast-check';
 import { DaskScratch, DaskScratchProps, PrefectApi, PrefectDatabase, PrefectImage } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 

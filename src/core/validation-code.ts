@@ -31,8 +31,6 @@ export enum ValidationCode {
   PLACEMENT = 'PLACEMENT',
   /** A name, label, variable, namespace or path the constructs reserve for themselves. */
   RESERVED = 'RESERVED',
-  /** `$(`, which the kubelet expands, where the value cannot be escaped. */
-  EXPANSION = 'EXPANSION',
   /** A value passed to a command as an argument that would be read as an option (a leading `-`). */
   OPTION = 'OPTION',
   /** Not a cron schedule that Kubernetes accepts. */
