@@ -20,21 +20,21 @@ describe('two constructs of one chart', () => {
     new PrefectWorkerPool(c, 'A', { connection: external, poolName: 'etl' });
     new PrefectWorkerPool(c, 'B', { connection: external, poolName: 'etl' });
     expect(() => Testing.synth(c)).toThrow(
-      /PrefectWorkerPool 'test\/B': name "etl-worker" is not accepted: a name whose objects no other object of the chart has: ServiceAccount\/prefect\/etl-worker is made by both test\/A and test\/B/);
+      /\[COLLISION\] PrefectWorkerPool 'test\/B': name "etl-worker" is not accepted: a name whose objects no other object of the chart has: ServiceAccount\/prefect\/etl-worker is made by both test\/A and test\/B/);
   });
 
   test('a per-queue Deployment named like another pool', () => {
     const c = chart();
     new PrefectWorkerPool(c, 'A', { connection: external, poolName: 'etl', queues: [{ name: 'x' }], queueDeployments: QueueDeployments.PER_QUEUE });
     new PrefectWorkerPool(c, 'B', { connection: external, poolName: 'other', name: 'etl-worker-x' });
-    expect(() => Testing.synth(c)).toThrow(/PrefectWorkerPool 'test\/B': name "etl-worker-x" is not accepted: .*Deployment\/prefect\/etl-worker-x is made by both test\/A and test\/B/);
+    expect(() => Testing.synth(c)).toThrow(/\[COLLISION\] PrefectWorkerPool 'test\/B': name "etl-worker-x" is not accepted: .*Deployment\/prefect\/etl-worker-x is made by both test\/A and test\/B/);
   });
 
   test('two AgentRbacs, also cluster-wide ones', () => {
     const c = chart();
     new AgentRbac(c, 'A');
     new AgentRbac(c, 'B');
-    expect(() => Testing.synth(c)).toThrow(/AgentRbac 'test\/B': name "prefect-worker" is not accepted: .*ServiceAccount\/prefect\/prefect-worker is made by both test\/A and test\/B/);
+    expect(() => Testing.synth(c)).toThrow(/\[COLLISION\] AgentRbac 'test\/B': name "prefect-worker" is not accepted: .*ServiceAccount\/prefect\/prefect-worker is made by both test\/A and test\/B/);
     const wide = chart();
     new AgentRbac(wide, 'A', { clusterWide: true });
     new AgentRbac(wide, 'B', { clusterWide: true });
@@ -46,14 +46,14 @@ describe('two constructs of one chart', () => {
     const c = chart();
     new DaskScratch(c, 'A', { image });
     new DaskScratch(c, 'B', { image });
-    expect(() => Testing.synth(c)).toThrow(/DaskScratch 'test\/B': name "dask" is not accepted: .*ServiceAccount\/prefect\/dask-cleanup is made by both test\/A and test\/B/);
+    expect(() => Testing.synth(c)).toThrow(/\[COLLISION\] DaskScratch 'test\/B': name "dask" is not accepted: .*ServiceAccount\/prefect\/dask-cleanup is made by both test\/A and test\/B/);
   });
 
   test('a server and an object of the user\'s own', () => {
     const c = chart();
     new PrefectApi(c, 'Server');
     new ApiObject(c, 'Mine', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prefect-server' } });
-    expect(() => Testing.synth(c)).toThrow(/PrefectApi 'test\/Server': name "prefect-server" is not accepted: .*Service\/prefect\/prefect-server is made by both test\/Server and test\/Mine/);
+    expect(() => Testing.synth(c)).toThrow(/\[COLLISION\] PrefectApi 'test\/Server': name "prefect-server" is not accepted: .*Service\/prefect\/prefect-server is made by both test\/Server and test\/Mine/);
   });
 
   test('every clash is reported, each once', () => {
