@@ -140,7 +140,7 @@ describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
 
   describe('names and values with $(...)', () => {
     test('the set-up creates the pool and queue as named, and the worker joins the pool', async () => {
-      const worker = await scenario.startWorker('dollars-worker');
+      const worker = await scenario.startWorker('dollars');
       expect(await client.workerNames(DOLLAR_POOL, 1)).toEqual([worker.facts.name]);
       expect((await client.queues(DOLLAR_POOL)).map(q => q.name).sort()).toEqual(['default', DOLLAR_QUEUE]);
     });

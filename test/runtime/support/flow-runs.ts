@@ -19,6 +19,8 @@ export const PREFECT_SET_LABELS = /^(prefect\.io\/.*|app\.kubernetes\.io\/(name|
 /** A git repository with a flow `flows/hello.py:hello`, readable by the pods' user. */
 export function flowRepository(dir: string): string {
   const repository = path.join(dir, 'flows-repository');
+  // One per scenario: once it belongs to the pods' user, git refuses to change it.
+  if (fs.existsSync(path.join(repository, '.git'))) return repository;
   fs.mkdirSync(path.join(repository, 'flows'), { recursive: true });
   fs.writeFileSync(path.join(repository, 'flows', 'hello.py'), [
     'import os',
