@@ -137,6 +137,6 @@ test('random invalid platforms are rejected with an error that names the prop (1
 
 test('the rejection check fails what is accepted and what crashes', () => {
   expect(rejection({}).problem).toMatch(/^accepted, with \d+ objects$/);
-  const crashing = { workerPools: [null as Json] };
+  const crashing = { workerPools: [{ get poolName(): string { throw new TypeError('a crash inside'); } }] };
   expect(rejection(crashing).problem).toMatch(/^crashed: TypeError/);
 });

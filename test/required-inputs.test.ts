@@ -2,10 +2,10 @@
  * JavaScript and Python callers can leave out a prop the types require, or pass null: each such
  * prop is rejected with the REQUIRED code and its name, never with a TypeError from inside.
  */
-import { Chart } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import {
-  DaskScratch, ExternalServiceType, IngressAccessControl, IngressTls, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage,
-  PrefectWorkerPool, SecretKeyReference,
+  AgentRbac, DaskScratch, EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PrefectApi,
+  PrefectConnection, PrefectDatabase, PrefectImage, PrefectPlatform, PrefectWorkerPool, SecretKeyReference,
 } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 
@@ -53,4 +53,66 @@ test('the cases are set up right: each builds with a value', () => {
     'connection.accountId': cloud.accountId, 'connection.workspaceId': cloud.workspaceId, 'connection.apiKey': secret,
   };
   for (const [prop, build] of CASES) expect({ prop, error: synthError(build(values[prop])) }).toEqual({ prop, error: undefined });
+});
+
+/** Static factories and methods: the argument left out, and the REQUIRED error naming it. */
+const FACTORIES: Array<[string, string, () => unknown]> = [
+  ['PrefectConnection.fromUrl', 'url', () => PrefectConnection.fromUrl(undefined as Json)],
+  ['PrefectConnection.inCluster', 'api', () => PrefectConnection.inCluster(undefined as Json)],
+  ['PrefectConnection.cloud', 'options', () => PrefectConnection.cloud(undefined as Json)],
+  ['PrefectConnection.prefect1Cloud', 'options', () => PrefectConnection.prefect1Cloud(undefined as Json)],
+  ['PrefectDatabase.postgres', 'options', () => PrefectDatabase.postgres(undefined as Json)],
+  ['PrefectDatabase.postgresUrl', 'connectionUrl', () => PrefectDatabase.postgresUrl(undefined as Json)],
+  ['PrefectImage.fromRegistry', 'version', () => PrefectImage.fromRegistry('registry.example.com/prefect:3.8.3', undefined as Json)],
+  ['SecretKeyReference.fromSecret', 'secretName', () => SecretKeyReference.fromSecret(undefined as Json, 'k')],
+  ['SecretKeyReference.fromSecret', 'key', () => SecretKeyReference.fromSecret('s', null as Json)],
+  ['IngressTls.fromSecret', 'secretName', () => IngressTls.fromSecret(undefined as Json)],
+  ['IngressTls.certManager', 'options', () => IngressTls.certManager(undefined as Json)],
+  ['IngressAccessControl.prefectBasicAuth', 'authString', () => IngressAccessControl.prefectBasicAuth(undefined as Json)],
+  ['IngressAccessControl.nginxBasicAuth', 'htpasswdSecret', () => IngressAccessControl.nginxBasicAuth({} as Json)],
+  ['EnvironmentVariable.fromValue', 'value', () => EnvironmentVariable.fromValue('A', undefined as Json)],
+  ['EnvironmentVariable.fromSecret', 'secret', () => EnvironmentVariable.fromSecret('A', undefined as Json)],
+  ['NetworkDestination.anywhere', 'ports', () => NetworkDestination.anywhere(undefined as Json)],
+  ['NetworkDestination.cidr', 'cidr', () => NetworkDestination.cidr(undefined as Json, [443])],
+  ['NetworkDestination.inNamespace', 'namespaceName', () => NetworkDestination.inNamespace(undefined as Json, [5432])],
+];
+
+test.each(FACTORIES)('%s: %s left out is rejected with REQUIRED', (factory, argument, call) => {
+  let message: string | undefined;
+  try {
+    call();
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  expect(message).toMatch(new RegExp(`^\\[REQUIRED\\] ${factory.replace('.', '\\.')}: ${argument} \\(unset\\) is not accepted: `));
+});
+
+describe('a string where a list goes, and null for options', () => {
+  test.each<[string, (chart: Chart) => unknown]>([
+    ['pipPackages', chart => new PrefectWorkerPool(chart, 'pool', { connection: url, poolName: 'etl', pipPackages: 'requests' as Json })],
+    ['additionalJobNamespaces', chart => new PrefectWorkerPool(chart, 'pool', { connection: url, poolName: 'etl', additionalJobNamespaces: 'abc' as Json })],
+    ['jobNamespaces', chart => new AgentRbac(chart, 'rbac', { jobNamespaces: 'abc' as Json })],
+    ['hosts', chart => new PrefectApi(chart, 'api').exposeViaIngress({ ...ingress, hosts: 'prefect.example.com' as Json })],
+  ])('%s given one string is rejected', (prop, build) => {
+    expect(inputErrorOf(synthError(build))).toEqual({ code: 'FORMAT', prop });
+  });
+
+  test('null props are no props: a server, AgentRbac, platform and the default-deny policies are built', () => {
+    expect(synthError(chart => new PrefectApi(chart, 'api', null as Json))).toBeUndefined();
+    expect(synthError(chart => new AgentRbac(chart, 'rbac', null as Json))).toBeUndefined();
+    const policies = (options: Json) => Testing.synth(new PrefectPlatform(Testing.app(), 'p', { networkPolicies: NetworkIsolation.defaultDeny(options) }))
+      .filter(o => o.kind === 'NetworkPolicy').length;
+    expect(policies(null)).toBe(policies(undefined));
+    expect(policies(null)).toBeGreaterThan(0);
+  });
+
+  test('a platform pool left out is rejected with REQUIRED', () => {
+    let message: string | undefined;
+    try {
+      Testing.synth(new PrefectPlatform(Testing.app(), 'p', { workerPools: [undefined as Json] }));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(inputErrorOf(message)).toEqual({ code: 'REQUIRED', prop: 'workerPools[0]' });
+  });
 });

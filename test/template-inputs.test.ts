@@ -4,6 +4,7 @@
  * from a block) is rejected with the PLACEHOLDER code; config file paths are absolute, outside the
  * kernel's file systems and the library's own mounts, and not nested in one another (PATH).
  */
+import { execFileSync } from 'node:child_process';
 import { Chart } from 'cdk8s';
 import * as fc from 'fast-check';
 import { EnvironmentVariable, PrefectConnection, PrefectWorkerPool } from '../src';
@@ -30,6 +31,24 @@ describe('jobTemplate.env', () => {
     fc.assert(fc.property(word, placeholder, word, (a, p, b) => {
       expect(inputErrorOf(synthError(withEnv(a + p + b)))).toEqual({ code: 'PLACEHOLDER', prop: 'jobTemplate.env[EXTRA]' });
     }), { numRuns: RUNS });
+  });
+
+  test('whatever Python reads as a placeholder with the worker\'s own pattern is rejected, annotations included', () => {
+    // Python's \s and \w are wider than JavaScript's: the candidates mix both sets' odd members.
+    const odd = ['\x1c', '\x1f', '\x85', '\xa0', '\u2028', '\ufeff', '\u0301', '\u0660', ' ', '\t'];
+    const candidates = fc.sample(fc.tuple(fc.constantFrom(...odd), fc.constantFrom('$PREFECT_API_KEY', 'x\u0301', '\u0660', 'a b'), fc.constantFrom(...odd))
+      .map(([a, name, b]) => `{{${a}${name}${b}}}`), { numRuns: 300, seed: 71 });
+    const pattern = String.raw`({{\s*([\w\.\-\[\]$]+)\s*}})`;
+    const found: boolean[] = JSON.parse(execFileSync('python3', ['-c',
+      `import json, re, sys; p = re.compile(${JSON.stringify(pattern)}); print(json.dumps([bool(p.search(s)) for s in json.load(sys.stdin)]))`],
+    { input: JSON.stringify(candidates), encoding: 'utf8' }));
+    expect(found.some(f => f)).toBe(true);
+    candidates.forEach((value, i) => {
+      if (!found[i]) return;
+      expect(inputErrorOf(synthError(withEnv(value)))).toEqual({ code: 'PLACEHOLDER', prop: 'jobTemplate.env[EXTRA]' });
+      const annotated = (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', jobTemplate: { annotations: { note: value } } });
+      expect(inputErrorOf(synthError(annotated))).toEqual({ code: 'PLACEHOLDER', prop: 'jobTemplate.annotations[note]' });
+    });
   });
 
   test('braces that are no placeholder are kept as written', () => {

@@ -1,3 +1,4 @@
+import { requireArgument } from './private/validation';
 import { SecretKeyReference } from './secret-key-reference';
 
 /** An extra environment variable for Prefect containers: a literal value, or a key of an existing Secret. */
@@ -6,6 +7,8 @@ export class EnvironmentVariable {
    * A literal value. Never use this for a secret: it is written into the YAML.
    */
   public static fromValue(name: string, value: string): EnvironmentVariable {
+    requireArgument('EnvironmentVariable.fromValue', 'name', name, 'a variable name');
+    requireArgument('EnvironmentVariable.fromValue', 'value', value, 'the value (an empty string for none)');
     return new EnvironmentVariable(name, value, undefined);
   }
 
@@ -13,6 +16,8 @@ export class EnvironmentVariable {
    * The value of a key of an existing Secret.
    */
   public static fromSecret(name: string, secret: SecretKeyReference): EnvironmentVariable {
+    requireArgument('EnvironmentVariable.fromSecret', 'name', name, 'a variable name');
+    requireArgument('EnvironmentVariable.fromSecret', 'secret', secret, 'a SecretKeyReference');
     return new EnvironmentVariable(name, undefined, secret);
   }
 

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { PrefectVersion } from './prefect-version';
-import { enumChoices, factoryError } from './private/validation';
+import { enumChoices, factoryError, requireArgument } from './private/validation';
 import { warn } from './private/warnings';
 import { ValidationCode } from './validation-code';
 import { WarningCode } from './warning-code';
@@ -85,6 +85,8 @@ export class PrefectImage {
    * @param version the Prefect release the image contains
    */
   public static fromRegistry(reference: string, version: PrefectVersion): PrefectImage {
+    requireArgument('PrefectImage.fromRegistry', 'reference', reference, 'an image reference');
+    requireArgument('PrefectImage.fromRegistry', 'version', version, 'the PrefectVersion the image contains, such as PrefectVersion.V3_8_3');
     const match = IMAGE_REFERENCE.exec(reference);
     if (!match) {
       throw factoryError('PrefectImage.fromRegistry', 'reference', reference, 'an image reference such as "registry.example.com/team/prefect:3.8.3-python3.12"', ValidationCode.FORMAT);

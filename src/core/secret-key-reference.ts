@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { checkDns1123Subdomain, checkSecretKey } from './private/validation';
+import { checkDns1123Subdomain, checkSecretKey, requireArgument } from './private/validation';
 
 /**
  * One key of an existing Kubernetes Secret in the chart's namespace. The constructs only ever
@@ -12,6 +12,8 @@ export class SecretKeyReference {
    * @param key the key within the Secret's data
    */
   public static fromSecret(secretName: string, key: string): SecretKeyReference {
+    requireArgument('SecretKeyReference.fromSecret', 'secretName', secretName, 'the name of an existing Secret');
+    requireArgument('SecretKeyReference.fromSecret', 'key', key, 'a key of the Secret');
     return new SecretKeyReference(secretName, key);
   }
 

@@ -7,7 +7,8 @@ export class NetworkIsolation {
    * Prefect needs (see `PrefectNetworkPolicies` for the options).
    */
   public static defaultDeny(options: PrefectNetworkPoliciesOptions = {}): NetworkIsolation {
-    return new NetworkIsolation(options);
+    // null from JavaScript or Python is "no options", not "no policies".
+    return new NetworkIsolation(options ?? {});
   }
 
   /** No NetworkPolicies: every pod may reach and be reached by any other. */

@@ -4,7 +4,7 @@ import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { checkNamespaceToCreate, podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
 import { register } from '../core/private/registry';
-import { checkLabels, checkNamespaceName, propError } from '../core/private/validation';
+import { checkLabels, checkLists, checkNamespaceName, checkRequired, propError } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskScratchProps } from '../dask/dask-scratch-props';
@@ -114,6 +114,8 @@ export class PrefectPlatform extends Chart {
   private readonly foreignPodNamespaces = new Set<string>();
 
   public constructor(scope: Construct, id: string, props: PrefectPlatformProps = {}) {
+    // null from JavaScript or Python stands for no props, as undefined does.
+    props = props ?? {};
     const namespace = props.namespace ?? 'prefect';
     super(scope, id, { namespace, labels: props.labels });
     register(this);
@@ -151,7 +153,11 @@ export class PrefectPlatform extends Chart {
       this.networkPolicies = new PrefectNetworkPolicies(this, 'NetworkPolicies', { ...isolation._options, api: this.api });
     }
     this.poolGroup = new Construct(this, 'WorkerPools');
-    (props.workerPools ?? []).forEach((pool, i) => this.addPool(pool, `workerPools[${i}]`));
+    checkLists(this, { workerPools: props.workerPools });
+    (props.workerPools ?? []).forEach((pool, i) => {
+      checkRequired(this, `workerPools[${i}]`, pool, 'the options of a pool');
+      this.addPool(pool, `workerPools[${i}]`);
+    });
     this.node.addValidation({ validate: () => this.problems() });
   }
 

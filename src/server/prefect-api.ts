@@ -10,7 +10,7 @@ import { httpGetProbe, PROBE_PERIOD_SECONDS } from '../core/private/probes';
 import { Program, programSource } from '../core/private/programs';
 import { register } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
-import { propError } from '../core/private/validation';
+import { checkRequired, propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
 import { ExternalServiceOptions, ExternalServiceType } from './external-service';
@@ -70,6 +70,8 @@ export class PrefectApi extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectApiProps = {}) {
     super(scope, id);
     register(this);
+    // null from JavaScript or Python stands for no props, as undefined does.
+    props = props ?? {};
     this.props = props;
     const server = this.server = resolveServer(props);
     this.name = server.name;
@@ -160,6 +162,7 @@ export class PrefectApi extends Construct {
    * Puts an Ingress in front of the server (see `PrefectIngress`), which also sets the UI's API URL.
    */
   public exposeViaIngress(options: PrefectIngressOptions): PrefectIngress {
+    checkRequired(this, 'exposeViaIngress', options, '{ hosts, tls, accessControl }');
     if (this.ingressOfApi) {
       throw propError(this, 'exposeViaIngress', options.hosts.join(','),
         `one ingress per server (${this.ingressOfApi.node.path} is in front of it already; list every host name in its hosts)`, ValidationCode.DUPLICATE);
@@ -172,6 +175,7 @@ export class PrefectApi extends Construct {
    * the ClusterIP Service that clients in the cluster use.
    */
   public exposeViaService(options: ExternalServiceOptions): Service {
+    checkRequired(this, 'exposeViaService', options, '{ serviceType, address }');
     if (this.external) {
       throw propError(this, 'exposeViaService', options.serviceType, 'one external Service per server (it exists already)', ValidationCode.DUPLICATE);
     }

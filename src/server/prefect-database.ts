@@ -1,4 +1,5 @@
 import { Size } from 'cdk8s';
+import { requireArgument } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 
 /** Options for the embedded SQLite database. */
@@ -55,6 +56,7 @@ export class PrefectDatabase {
    * `postgresql+asyncpg://USER:PASSWORD@HOST:5432/DATABASE`.
    */
   public static postgresUrl(connectionUrl: SecretKeyReference): PrefectDatabase {
+    requireArgument('PrefectDatabase.postgresUrl', 'connectionUrl', connectionUrl, 'a SecretKeyReference to the connection URL');
     return new PrefectDatabase(undefined, connectionUrl, undefined);
   }
 
@@ -63,6 +65,7 @@ export class PrefectDatabase {
    * Secret (Prefect 3.0+).
    */
   public static postgres(options: PostgresDatabaseOptions): PrefectDatabase {
+    requireArgument('PrefectDatabase.postgres', 'options', options, '{ host, user, databaseName, password }');
     return new PrefectDatabase(undefined, undefined, options);
   }
 

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/private/labels';
 import { SINCE } from '../core/private/prefect-settings';
 import { register } from '../core/private/registry';
-import { checkAnnotations, checkDns1123Subdomain, checkHostName, checkRequired, propError } from '../core/private/validation';
+import { checkAnnotations, checkDns1123Subdomain, checkHostName, checkLists, checkRequired, propError, requireArgument } from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
@@ -36,11 +36,13 @@ export interface CertManagerTlsOptions {
 export class IngressTls {
   /** HTTPS with the certificate and key of an existing `kubernetes.io/tls` Secret in the namespace. */
   public static fromSecret(secretName: string): IngressTls {
+    requireArgument('IngressTls.fromSecret', 'secretName', secretName, 'the name of a kubernetes.io/tls Secret');
     return new IngressTls('secret', secretName);
   }
 
   /** HTTPS with a certificate cert-manager issues and renews (its ingress-shim reads the annotation). */
   public static certManager(options: CertManagerTlsOptions): IngressTls {
+    requireArgument('IngressTls.certManager', 'options', options, '{ clusterIssuer } or { issuer }');
     return new IngressTls('cert-manager', options.secretName, options);
   }
 
@@ -121,6 +123,7 @@ export class IngressAccessControl {
    * through them flow runs) sends it. Recommended for production.
    */
   public static prefectBasicAuth(authString: SecretKeyReference): IngressAccessControl {
+    requireArgument('IngressAccessControl.prefectBasicAuth', 'authString', authString, 'a SecretKeyReference to the server\'s auth string');
     return new IngressAccessControl('prefect', authString);
   }
 
@@ -130,6 +133,8 @@ export class IngressAccessControl {
    * authentication of its own, so keep such a host on a trusted network.
    */
   public static nginxBasicAuth(options: NginxBasicAuthOptions): IngressAccessControl {
+    requireArgument('IngressAccessControl.nginxBasicAuth', 'options', options, '{ htpasswdSecret }');
+    requireArgument('IngressAccessControl.nginxBasicAuth', 'htpasswdSecret', options.htpasswdSecret, 'the name of the htpasswd Secret');
     return new IngressAccessControl('nginx', undefined, options);
   }
 
@@ -278,7 +283,9 @@ export class PrefectIngress extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectIngressProps) {
     super(scope, id);
     register(this);
+    checkRequired(this, 'api', props.api, 'the PrefectApi the ingress routes to');
     checkRequired(this, 'hosts', props.hosts, 'the host names, such as ["prefect.example.com"]');
+    checkLists(this, { hosts: props.hosts });
     checkRequired(this, 'tls', props.tls, 'IngressTls.fromSecret(), certManager(), terminatedUpstream() or none()');
     checkRequired(this, 'accessControl', props.accessControl, 'IngressAccessControl.prefectBasicAuth(), nginxBasicAuth() or none()');
     const api = props.api;

@@ -6,7 +6,7 @@ import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
-import { checkDns1123Subdomain, checkEnum, checkNamespaceName, propError } from '../core/private/validation';
+import { checkDns1123Subdomain, checkEnum, checkLists, checkNamespaceName, propError } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */
@@ -119,9 +119,12 @@ export class AgentRbac extends Construct {
   public constructor(scope: Construct, id: string, props: AgentRbacProps = {}) {
     super(scope, id);
     register(this);
+    // null from JavaScript or Python stands for no props, as undefined does.
+    props = props ?? {};
     const name = props.name ?? 'prefect-worker';
     this.name = name;
     checkEnum(this, 'launcher', props.launcher, RunLauncher, 'RunLauncher');
+    checkLists(this, { jobNamespaces: props.jobNamespaces });
     this.launcher = props.launcher ?? RunLauncher.KUBERNETES_WORKER;
     this.clusterWide = props.clusterWide ?? false;
     const manageSecrets = props.manageApiKeySecrets ?? false;

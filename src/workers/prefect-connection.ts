@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { secretEnv } from '../core/private/env';
 import { SETTINGS, SINCE } from '../core/private/prefect-settings';
-import { checkRequired, parseHttpUrl, propError } from '../core/private/validation';
+import { checkRequired, parseHttpUrl, propError, requireArgument } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
 import type { PrefectApi } from '../server/prefect-api';
@@ -79,6 +79,7 @@ export class PrefectConnection {
    * ingress adds it later), is sent.
    */
   public static inCluster(api: PrefectApi): PrefectConnection {
+    requireArgument('PrefectConnection.inCluster', 'api', api, 'the PrefectApi of this app to connect to');
     return new PrefectConnection(api.serviceUrl, {}, api, undefined);
   }
 
@@ -86,6 +87,7 @@ export class PrefectConnection {
    * A Prefect Cloud workspace (Prefect 2 and 3).
    */
   public static cloud(options: PrefectCloudOptions): PrefectConnection {
+    requireArgument('PrefectConnection.cloud', 'options', options, '{ accountId, workspaceId, apiKey }');
     const ids = { accountId: options.accountId, workspaceId: options.workspaceId };
     return new PrefectConnection(
       `https://api.prefect.cloud/api/accounts/${options.accountId}/workspaces/${options.workspaceId}`,
@@ -97,6 +99,7 @@ export class PrefectConnection {
    * Prefect 1 agent a Prefect Server's GraphQL address (backend `server`).
    */
   public static fromUrl(url: string, options: PrefectUrlOptions = {}): PrefectConnection {
+    requireArgument('PrefectConnection.fromUrl', 'url', url, 'the API URL, such as "https://prefect.example.com/api"');
     return new PrefectConnection(url, options, undefined, Prefect1Backend.SERVER);
   }
 
@@ -104,6 +107,7 @@ export class PrefectConnection {
    * Prefect 1 Cloud, for the Prefect 1 agent (backend `cloud`).
    */
   public static prefect1Cloud(options: Prefect1CloudOptions): PrefectConnection {
+    requireArgument('PrefectConnection.prefect1Cloud', 'options', options, '{ apiKey }');
     return new PrefectConnection(options.url ?? 'https://api.prefect.io',
       { apiKey: options.apiKey, tenantId: options.tenantId }, undefined, Prefect1Backend.CLOUD);
   }

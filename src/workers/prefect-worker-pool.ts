@@ -14,7 +14,7 @@ import { Program, programSource } from '../core/private/programs';
 import { register } from '../core/private/registry';
 import { mergeResources, toRequirements } from '../core/private/resources';
 import { HOME, writableMounts, writableVolumes } from '../core/private/security';
-import { checkRequired, problemsOf } from '../core/private/validation';
+import { problemsOf } from '../core/private/validation';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskJobTemplateAdditions } from '../dask/private/job-template-additions';
 import { AgentRbac } from './agent-rbac';
@@ -22,7 +22,7 @@ import { PrefectConnection } from './prefect-connection';
 import { JobTemplateContext } from './private/job-templates';
 import { WorkerPoolNetworkProfile } from './private/network-profile';
 import { BASE_JOB_TEMPLATE_FILE, poolSetUpData, SET_UP_DATA_FILE, SET_UP_FILE } from './private/pool-setup';
-import { validatePool } from './private/pool-validation';
+import { checkShapes, validatePool } from './private/pool-validation';
 import { warnPool } from './private/pool-warnings';
 import { ResolvedPool, slug } from './private/resolved-pool';
 import { RuntimeBehaviour } from './private/runtimes';
@@ -141,7 +141,7 @@ export class PrefectWorkerPool extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectWorkerPoolProps) {
     super(scope, id);
     register(this);
-    checkRequired(this, 'connection', props?.connection, 'a PrefectConnection: inCluster(), fromUrl() or cloud()');
+    checkShapes(this, props);
     this.props = props;
     this.runtime = props.runtime ?? WorkerRuntime.worker();
     this.behaviour = this.runtime._behaviour;

@@ -128,6 +128,21 @@ export function checkRequired(scope: IConstruct, prop: string, value: unknown, w
   if (value === undefined || value === null) throw propError(scope, prop, undefined, what, ValidationCode.REQUIRED);
 }
 
+/**
+ * Props that are lists, where a JavaScript or Python caller can pass one string instead: iterated,
+ * it would make one namespace or package per character.
+ */
+export function checkLists(scope: IConstruct, lists: { [prop: string]: unknown }): void {
+  for (const [prop, value] of Object.entries(lists)) {
+    if (value !== undefined && value !== null && !Array.isArray(value)) throw propError(scope, prop, value, 'a list', ValidationCode.FORMAT);
+  }
+}
+
+/** An argument of a static factory that a JavaScript or Python caller left out or passed as null. */
+export function requireArgument(factory: string, argument: string, value: unknown, what: string): void {
+  if (value === undefined || value === null) throw factoryError(factory, argument, undefined, what, ValidationCode.REQUIRED);
+}
+
 export function checkNonEmpty(scope: IConstruct, prop: string, value: string): void {
   if (value.trim() === '' || /\s/.test(value)) {
     throw propError(scope, prop, value, 'a non-empty value without white space', ValidationCode.FORMAT);

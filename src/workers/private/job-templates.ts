@@ -37,8 +37,12 @@ const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
 
 /** What the worker (the API connection) and the template (the home directory) set in a flow run. */
 const TEMPLATE_OWN_ENV = new Set([SETTINGS.client.API_URL, SETTINGS.client.API_KEY, SETTINGS.client.API_AUTH_STRING, SETTINGS.pod.HOME].map(s => s.name));
-/** A placeholder as the worker finds them in a job template (prefect.utilities.templating). */
-const PREFECT_PLACEHOLDER = /\{\{\s*[\p{L}\p{N}_.\-[\]$]+\s*\}\}/u;
+/**
+ * A placeholder as the worker finds them in a job template (prefect.utilities.templating:
+ * `{{\s*([\w\.\-\[\]$]+)\s*}}`), read with Python's Unicode classes: its `\s` also takes
+ * U+001C to U+001F and U+0085, and its `\w` letters, marks and numbers of every script.
+ */
+const PREFECT_PLACEHOLDER = /\{\{[\s\x1c-\x1f\x85]*[\p{L}\p{M}\p{N}_.\-[\]$]+[\s\x1c-\x1f\x85]*\}\}/u;
 
 /** Checks the options, reporting errors against the pool that holds them. */
 export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTemplateOptions): void {
@@ -50,11 +54,15 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
   checkExtraEnv(scope, `${prop}.env`, options.env ?? [], name => TEMPLATE_OWN_ENV.has(name)
     ? 'a variable the worker or the template does not set itself (the API connection comes from the pool\'s connection)'
     : undefined);
-  for (const variable of options.env ?? []) {
-    // The worker fills in every placeholder of the template, `{{ $VAR }}` from its own environment
-    // (its API key included) and `{{ prefect.blocks.secret.x }}` from a Secret block.
-    if (variable.value !== undefined && PREFECT_PLACEHOLDER.test(variable.value)) {
-      throw propError(scope, `${prop}.env[${variable.name}]`, variable.value,
+  // The worker fills in every placeholder of the template, `{{ $VAR }}` from its own environment
+  // (its API key included) and `{{ prefect.blocks.secret.x }}` from a Secret block.
+  const values: Array<[string, string | undefined]> = [
+    ...(options.env ?? []).map((v): [string, string | undefined] => [`${prop}.env[${v.name}]`, v.value]),
+    ...Object.entries(options.annotations ?? {}).map(([key, value]): [string, string] => [`${prop}.annotations[${key}]`, value]),
+  ];
+  for (const [where, value] of values) {
+    if (typeof value === 'string' && PREFECT_PLACEHOLDER.test(value)) {
+      throw propError(scope, where, value,
         'a value without a Prefect placeholder such as "{{ $VAR }}" or "{{ prefect.blocks.secret.x }}": the worker would fill it in from its own environment or a block', ValidationCode.PLACEHOLDER);
     }
   }

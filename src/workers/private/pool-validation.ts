@@ -7,7 +7,7 @@ import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
   checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
-  checkRequired, checkSeconds, checkTimeZone, problemsOf, propError,
+  checkLists, checkRequired, checkSeconds, checkTimeZone, problemsOf, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import type { DaskScratch } from '../../dask/dask-scratch';
@@ -55,6 +55,19 @@ function checkChoices({ scope, props }: Checked): void {
  * Checks a pool's props, concern by concern, throwing the first problem. The order is part of the
  * behaviour: a name derived from a bad prop is reported against the prop, not the name.
  */
+/**
+ * What a JavaScript or Python caller can get wrong before the props are resolved: the connection
+ * left out, a string where a list goes.
+ */
+export function checkShapes(scope: IConstruct, props: (GivenPoolProps & { readonly connection?: unknown }) | undefined): void {
+  checkRequired(scope, 'connection', props?.connection, 'a PrefectConnection: inCluster(), fromUrl() or cloud()');
+  checkLists(scope, {
+    'queues': props!.queues, 'pipPackages': props!.pipPackages, 'additionalJobNamespaces': props!.additionalJobNamespaces, 'env': props!.env,
+    'configFiles': props!.configFiles, 'imagePullSecrets': props!.imagePullSecrets, 'jobTemplate.env': props!.jobTemplate?.env,
+    'jobTemplate.imagePullSecrets': props!.jobTemplate?.imagePullSecrets,
+  });
+}
+
 export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: ResolvedPool, runtime: RuntimeBehaviour): void {
   const c: Checked = { scope, props, pool, runtime };
   checkChoices(c);
