@@ -35,6 +35,8 @@ const field = (i: number) => fc.array(element(...BOUNDS[i]), { minLength: 1, max
 const validSchedule = fc.oneof(
   fc.tuple(field(0), field(1), field(2), field(3), field(4), fc.constantFrom(' ', '  ', '\t')).map(([a, b, c, d, e, gap]) => [a, b, c, d, e].join(gap)),
   fc.constantFrom('@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly', '@every 1h30m', '@every 90s'),
+  // What the parser also takes: empty list items, signs, anything after *, Go's other white space.
+  fc.constantFrom(',5 * * * *', '1,,2 * * * mon,', '+5 */+5 * * *', '*-5 ?-x * * *', '0\u0085* * * *', '0\u00a0*\u3000* * *'),
 );
 
 /** A valid five-field schedule broken in one field. */
@@ -50,6 +52,8 @@ const invalidSchedule = fc.oneof(
   fieldBroken,
   fc.integer({ min: 1, max: 8 }).filter(n => n !== 5).map(n => Array(n).fill('*').join(' ')),
   fc.constantFrom('@reboot', '@HOURLY', '@every', '@every soon', '@every 0s', 'TZ=UTC 0 * * * *', 'CRON_TZ=Europe/Berlin 0 * * * *', ''),
+  // Go does not split at U+FEFF, and overflows its integers and durations here.
+  fc.constantFrom('0\ufeff* * * *', '*/9223372036854775808 * * * *', '@every 2562048h', '1-2-3 * * * *', '-5 * * * *'),
 );
 
 test('valid schedules are accepted and emitted as written', () => {

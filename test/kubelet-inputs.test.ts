@@ -11,6 +11,8 @@ import {
   EnvironmentVariable, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectVersion, PrefectWorkerPool, SecretKeyReference,
   WorkerRuntime,
 } from '../src';
+import { KubeletText } from '../src/core/private/kubelet';
+import { expand } from './runtime/support/kubelet';
 import { flowRunJobsOf } from './support/job-template';
 import { expandedFields, LIBRARY_REFERENCES, referencesIn, unexpectedReferences } from './support/kubelet-references';
 import { synth } from './support/synth';
@@ -103,4 +105,16 @@ test('the library\'s references still expand: the worker\'s name and the docket 
   const texts = expandedFields(objects).map(f => f.text);
   expect(texts).toContain('$(POD_NAME)');
   expect(texts).toContain('redis://:$(PREFECT_REDIS_MESSAGING_PASSWORD)@redis:6379/0');
+});
+
+test('composed values stay literal where they join a reference or each other', () => {
+  const ref = KubeletText.reference('POD_NAME');
+  const literal = (text: string) => KubeletText.compose`${text}`;
+  fc.assert(fc.property(fc.array(fc.constantFrom('$', '(', ')', 'x', '$(', 'A'), { maxLength: 6 }).map(p => p.join('')),
+    fc.array(fc.constantFrom('$', '(', ')', 'x', 'A'), { maxLength: 6 }).map(p => p.join('')), (a, b) => {
+      const vars = new Map([['POD_NAME', 'pod-1'], ['A', 'secret'], ['x', 'secret']]);
+      expect(expand(KubeletText.compose`${a}${b}`.render(), vars)).toBe(a + b);
+      expect(expand(KubeletText.compose`${a}${ref}${b}`.render(), vars)).toBe(`${a}pod-1${b}`);
+      expect(expand(literal(a).render(), vars)).toBe(a);
+    }), { numRuns: 300 });
 });

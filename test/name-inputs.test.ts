@@ -32,7 +32,7 @@ test('a pool name whose slug starts with a digit names poolName', () => {
 });
 
 describe('namespaces the cluster owns are never created or relabelled', () => {
-  const RESERVED = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+  const RESERVED = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'kube-prefect'];
   const platformError = (props: PrefectPlatformProps) => {
     try {
       Testing.synth(new PrefectPlatform(Testing.app(), 'platform', props));

@@ -3,10 +3,10 @@
  * (600000 KiB under 1Gi crashed before), one above it is rejected naming the request, and an
  * infinite or zero size is rejected naming the prop; quotas, scratch space and volumes are positive.
  */
-import { Chart, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
-import { DaskScratch, DaskScratchProps, PrefectApi, PrefectDatabase, PrefectImage } from '../src';
+import { DaskScratch, DaskScratchProps, PrefectApi, PrefectConnection, PrefectDatabase, PrefectImage, PrefectWorkerPool } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
@@ -69,4 +69,12 @@ describe('quotas and storage are positive', () => {
     const error = synthError(chart => new PrefectApi(chart, 'api', { database: PrefectDatabase.sqlite({ size: Size.gibibytes(0) }) }));
     expect(inputErrorOf(error)).toEqual({ code: 'QUANTITY', prop: 'database.size' });
   });
+});
+
+test.each<[string, (chart: Chart) => unknown]>([
+  ['prefetch', chart => new PrefectWorkerPool(chart, 'pool', { connection: PrefectConnection.fromUrl('https://p.example.com/api'), poolName: 'etl', prefetch: Duration.seconds(2.0001) })],
+  ['startupTimeout', chart => new PrefectApi(chart, 'api', { startupTimeout: Duration.seconds(Number.POSITIVE_INFINITY) })],
+  ['idleTimeout', chart => new DaskScratch(chart, 'dask', { image: PrefectImage.official(), idleTimeout: Duration.seconds(Number.NaN) })],
+])('a duration cdk8s cannot give in milliseconds is a QUANTITY error of %s', (prop, build) => {
+  expect(inputErrorOf(synthError(build))).toEqual({ code: 'QUANTITY', prop });
 });

@@ -64,7 +64,8 @@ describe('jobTemplate.env', () => {
 describe('configFiles', () => {
   const name = fc.stringMatching(/^[a-z0-9_-]{1,8}$/);
   test('a path in or above a system directory or a mount of the library is rejected', () => {
-    const base = fc.constantFrom('/proc', '/sys', '/dev', '/tmp', '/home/prefect', '/etc/prefect-pool', '/opt/prefect-packages', '/etc/dask-scratch');
+    const base = fc.constantFrom('/proc', '/sys', '/dev', '/tmp', '/home/prefect', '/etc/prefect-pool', '/opt/prefect-packages', '/etc/dask-scratch',
+      '/var/run/secrets', '/run/secrets/kubernetes.io');
     const inOrAbove = fc.oneof(
       fc.tuple(base, name).map(([b, n]) => `${b}/${n}`),
       base,

@@ -5,12 +5,14 @@
  */
 export function cronProblem(schedule: string): string | undefined {
   if (schedule.includes('TZ')) return 'no TZ or CRON_TZ (the time zone is the CronJob\'s own field)';
+  // The schedule is emitted trimmed; Go splits it into fields at its own white space.
   const spec = schedule.trim();
   if (spec.startsWith('@')) return descriptorProblem(spec);
-  const fields = spec.split(/\s+/).filter(f => f !== '');
+  const fields = spec.split(GO_SPACE).filter(f => f !== '');
   if (fields.length !== 5) return `exactly 5 fields, not ${fields.length}`;
   for (let i = 0; i < 5; i++) {
-    for (const part of fields[i].split(',')) {
+    // Empty items of a list are dropped (strings.FieldsFunc).
+    for (const part of fields[i].split(',').filter(p => p !== '')) {
       const problem = rangeProblem(part, FIELDS[i]);
       if (problem) return `${FIELDS[i].name}: ${problem}`;
     }
@@ -33,15 +35,26 @@ const FIELDS: readonly Field[] = [
   { name: 'day of week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
 ];
 
+/** White space as Go's unicode.IsSpace has it, by which strings.Fields splits. */
+const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+/** The largest number strconv.Atoi reads on 64 bits. */
+const MAX_INT = BigInt('9223372036854775807');
+
 const DESCRIPTORS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 /** A Go duration, as time.ParseDuration reads one, such as "1h30m". */
 const GO_DURATION = /^([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$/;
 
+/** Nanoseconds per unit of a Go duration. */
+const NANOSECONDS: { [unit: string]: number } = { 'ns': 1, 'us': 1e3, 'µs': 1e3, 'μs': 1e3, 'ms': 1e6, 's': 1e9, 'm': 60e9, 'h': 3600e9 };
+
 function descriptorProblem(spec: string): string | undefined {
   if (DESCRIPTORS.has(spec)) return undefined;
   if (spec.startsWith('@every ')) {
+    // Stricter than Kubernetes, which runs "@every 0" or a negative duration every second.
     const duration = spec.slice('@every '.length);
-    return GO_DURATION.test(duration) && /[1-9]/.test(duration) ? undefined : `a positive duration after @every, such as "30m", not "${duration}"`;
+    const nanoseconds = [...duration.matchAll(/([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/g)].reduce((sum, [, n, unit]) => sum + Number(n) * NANOSECONDS[unit], 0);
+    const ok = GO_DURATION.test(duration) && nanoseconds >= 1 && nanoseconds <= Number(MAX_INT);
+    return ok ? undefined : `a positive duration after @every that Go can hold (under 2562047h), such as "30m", not "${duration}"`;
   }
   return `a descriptor among ${[...DESCRIPTORS].join(', ')} or @every <duration>, not "${spec}"`;
 }
@@ -50,9 +63,10 @@ function descriptorProblem(spec: string): string | undefined {
 function rangeProblem(part: string, field: Field): string | undefined {
   const [range, step, ...moreSlashes] = part.split('/');
   if (moreSlashes.length > 0) return `"${part}" has too many slashes`;
-  if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0)) return `"${part}" needs a positive whole step`;
-  if (range === '*' || range === '?') return undefined;
+  if (step !== undefined && !((numberOf(step) ?? 0) > 0)) return `"${part}" needs a positive whole step`;
   const [low, high, ...moreHyphens] = range.split('-');
+  // After * or ? the parser reads no bounds: "*-5" is every value.
+  if (low === '*' || low === '?') return undefined;
   if (moreHyphens.length > 0) return `"${part}" has too many hyphens`;
   const start = valueOf(low, field);
   const end = high === undefined ? start : valueOf(high, field);
@@ -65,5 +79,11 @@ function rangeProblem(part: string, field: Field): string | undefined {
 function valueOf(text: string, field: Field): number | undefined {
   const named = field.names?.indexOf(text.toLowerCase()) ?? -1;
   if (named > 0 || (named === 0 && field.names![0] !== '')) return named;
-  return /^\d+$/.test(text) ? Number(text) : undefined;
+  return numberOf(text);
+}
+
+/** A number as strconv.Atoi reads it (a sign, then digits, within 64 bits), if not negative. */
+function numberOf(text: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(text) || BigInt(text) > MAX_INT || BigInt(text) < BigInt(0)) return undefined;
+  return Number(text);
 }

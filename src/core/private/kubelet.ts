@@ -28,9 +28,22 @@ export class KubeletText {
 
   private constructor(private readonly pieces: Piece[]) {}
 
-  /** The value as the container spec carries it. */
+  /**
+   * The value as the container spec carries it. Adjacent literal pieces are escaped as one text,
+   * and a literal's last '$' before a reference as if the reference's '$' followed it: escaped
+   * apart, "x$" and "(NAME)" would join into a reference.
+   */
   public render(): string {
-    return this.pieces.map(p => typeof p === 'string' ? escapeForKubelet(p) : `$(${p.variable})`).join('');
+    const merged = this.pieces.reduce<Piece[]>((all, p) => {
+      const last = all[all.length - 1];
+      if (typeof p === 'string' && typeof last === 'string') all[all.length - 1] = last + p;
+      else all.push(p);
+      return all;
+    }, []);
+    return merged.map((p, i) => {
+      if (typeof p !== 'string') return `$(${p.variable})`;
+      return i + 1 < merged.length ? escapeForKubelet(`${p}$`).slice(0, -1) : escapeForKubelet(p);
+    }).join('');
   }
 }
 

@@ -19,13 +19,16 @@ export enum PodSecurityEnforcement {
   BASELINE = 'baseline',
 }
 
-/** Namespaces every cluster has, and that another owner manages: never created or relabelled here. */
+/**
+ * Namespaces every cluster has, and the kube- prefix Kubernetes keeps for its own: never created
+ * or relabelled here.
+ */
 const CLUSTER_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /** Rejects a namespace the cluster owns, for a construct that would create it. */
 export function checkNamespaceToCreate(scope: IConstruct, prop: string, name: string, instead: string): void {
-  if (CLUSTER_NAMESPACES.includes(name)) {
-    throw propError(scope, prop, name, `a namespace other than ${CLUSTER_NAMESPACES.join(', ')}, which the chart would create and relabel (with Pod Security admission): ${instead}`, ValidationCode.RESERVED);
+  if (CLUSTER_NAMESPACES.includes(name) || name.startsWith('kube-')) {
+    throw propError(scope, prop, name, `a namespace other than default and those starting with kube-, which the chart would create and relabel (with Pod Security admission): ${instead}`, ValidationCode.RESERVED);
   }
 }
 

@@ -62,9 +62,15 @@ export function checkEnum(scope: IConstruct, prop: string, value: string | undef
   }
 }
 
-/** A value with the userinfo of every URL in it (`user:password@`) replaced by `***@`. */
+/** A value with what may be credentials (`user:password@`, up to the last '@') replaced by `***@`. */
 export function redact(value: string): string {
-  return value.replace(/([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#\s]*@/g, '$1***@');
+  // Whatever comes before the last '@' may be credentials, whichever characters the password has
+  // and however malformed the URL is; an image digest's '@' is not one.
+  const ats = [...value.matchAll(/@(?![a-z0-9]+:[0-9a-f]{32,})/gi)];
+  if (ats.length === 0) return value;
+  const last = ats[ats.length - 1].index!;
+  const prefix = /^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?[\\/]*/.exec(value)![0];
+  return last < prefix.length ? value : `${prefix}***${value.slice(last)}`;
 }
 
 /**
@@ -210,7 +216,9 @@ export function checkLabels(scope: IConstruct, prop: string, labels: { [key: str
 
 /** A duration of whole seconds within bounds; returns the seconds. */
 export function checkSeconds(scope: IConstruct, prop: string, duration: Duration, min: number, max: number): number {
-  const seconds = duration.toMilliseconds() / 1000;
+  // cdk8s refuses to give a fraction of a millisecond, or an infinite one, as milliseconds.
+  const milliseconds = problemsOf(() => duration.toMilliseconds()).length === 0 ? duration.toMilliseconds() : Number.NaN;
+  const seconds = milliseconds / 1000;
   if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
     throw propError(scope, prop, `${seconds}s`, `a whole number of seconds from ${min} to ${max}`, ValidationCode.QUANTITY);
   }

@@ -40,8 +40,11 @@ const RESERVED_ENV = settingNames(SETTINGS.pod, SETTINGS.client, SETTINGS.worker
 const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+(,(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+)*)?$/;
 
 /** Directories of the worker pod that configuration files may not be mounted into. */
-/** Where a config file may not go: the kernel's file systems, and what the library mounts itself. */
-const RESERVED_DIRECTORIES = ['/proc', '/sys', '/dev', '/tmp', HOME, POOL_CONFIG_DIRECTORY, PACKAGES_DIRECTORY, DASK_CONFIG_DIRECTORY];
+/**
+ * Where a config file may not go: the kernel's file systems, what the library mounts itself, and
+ * where the kubelet mounts the ServiceAccount token of pods that get one.
+ */
+const RESERVED_DIRECTORIES = ['/proc', '/sys', '/dev', '/tmp', HOME, POOL_CONFIG_DIRECTORY, PACKAGES_DIRECTORY, DASK_CONFIG_DIRECTORY, '/var/run/secrets', '/run/secrets'];
 
 /** The enum-like props, which a JavaScript or Python caller can set to any string. */
 function checkChoices({ scope, props }: Checked): void {
