@@ -116,3 +116,35 @@ describe('a string where a list goes, and null for options', () => {
     expect(inputErrorOf(message)).toEqual({ code: 'REQUIRED', prop: 'workerPools[0]' });
   });
 });
+
+describe('a value of another type than the prop\'s is rejected naming the prop, not a TypeError', () => {
+  const pool = (props: Json) => (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection: url, poolName: 'etl', ...props });
+  test.each<[string, (chart: Chart) => unknown]>([
+    ['poolName', pool({ poolName: 5 })],
+    ['queues[0].name', pool({ queues: [{ name: 5 }] })],
+    ['workerName', pool({ workerName: 5 })],
+    ['clusterUid', pool({ clusterUid: 5 })],
+    ['image', pool({ image: 'prefecthq/prefect:3.8.3-python3.12' })],
+    ['connection', chart => new PrefectWorkerPool(chart, 'pool', { connection: 'https://prefect.example.com/api' as Json, poolName: 'etl' })],
+    ['jobTemplate.namespace', pool({ jobTemplate: { namespace: 5 } })],
+    ['jobTemplate.labels[team]', pool({ jobTemplate: { labels: { team: 5 } } })],
+    ['imagePullSecrets', pool({ imagePullSecrets: [5] })],
+    ['configFiles[0].content', pool({ configFiles: [{ path: '/etc/x', content: 5 }] })],
+    ['prefetch', pool({ prefetch: 5 })],
+    ['image', chart => new PrefectApi(chart, 'api', { image: 'prefecthq/prefect:3.8.3-python3.12' as Json })],
+    ['basicAuth', chart => new PrefectApi(chart, 'api', { basicAuth: 'x' as Json })],
+    ['uiApiUrl', chart => new PrefectApi(chart, 'api', { uiApiUrl: 5 as Json })],
+    ['database.user', chart => new PrefectApi(chart, 'api', { database: PrefectDatabase.postgres({ ...postgres, user: 5 as Json }) })],
+    ['redis.host', chart => new PrefectApi(chart, 'api', { replicas: 2, database: PrefectDatabase.postgresUrl(secret), redis: { host: 5 as Json } })],
+    ['cleanupSchedule', chart => new DaskScratch(chart, 'dask', { image: PrefectImage.official(), cleanupSchedule: 5 as Json })],
+    ['scratchSize', chart => new DaskScratch(chart, 'dask', { image: PrefectImage.official(), scratchSize: 10 as Json })],
+    ['image', chart => new DaskScratch(chart, 'dask', { image: 'prefecthq/prefect:3.8.3-python3.12' as Json })],
+  ])('%s', (prop, build) => {
+    const message = synthError(build);
+    expect(inputErrorOf(message)?.prop ?? message).toBe(prop);
+  });
+
+  test('an env value that is not a string', () => {
+    expect(() => EnvironmentVariable.fromValue('A', 5 as Json)).toThrow(/^\[FORMAT\] EnvironmentVariable\.fromValue: value 5 is not accepted: a string/);
+  });
+});

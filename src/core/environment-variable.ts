@@ -1,5 +1,6 @@
-import { requireArgument } from './private/validation';
+import { factoryError, requireArgument } from './private/validation';
 import { SecretKeyReference } from './secret-key-reference';
+import { ValidationCode } from './validation-code';
 
 /** An extra environment variable for Prefect containers: a literal value, or a key of an existing Secret. */
 export class EnvironmentVariable {
@@ -9,6 +10,9 @@ export class EnvironmentVariable {
   public static fromValue(name: string, value: string): EnvironmentVariable {
     requireArgument('EnvironmentVariable.fromValue', 'name', name, 'a variable name');
     requireArgument('EnvironmentVariable.fromValue', 'value', value, 'the value (an empty string for none)');
+    if (typeof name !== 'string' || typeof value !== 'string') {
+      throw factoryError('EnvironmentVariable.fromValue', typeof name !== 'string' ? 'name' : 'value', typeof name !== 'string' ? name : value, 'a string', ValidationCode.FORMAT);
+    }
     return new EnvironmentVariable(name, value, undefined);
   }
 

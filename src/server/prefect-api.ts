@@ -22,7 +22,7 @@ import {
 } from './private/resolved-server';
 import { extraEnv, serverOnlyEnv, sharedEnv } from './private/server-env';
 import { outboundPorts, serverPodSelector } from './private/server-network';
-import { browserUrlProblems, checkBasicAuth, checkExternalService, validateServer } from './private/server-validation';
+import { browserUrlProblems, checkBasicAuth, checkExternalService, checkServerShapes, validateServer } from './private/server-validation';
 
 const DEFAULT_SERVER_RESOURCES: ContainerResources = {
   cpu: { request: Cpu.millis(500) },
@@ -72,6 +72,7 @@ export class PrefectApi extends Construct {
     register(this);
     // null from JavaScript or Python stands for no props, as undefined does.
     props = props ?? {};
+    checkServerShapes(this, props);
     this.props = props;
     const server = this.server = resolveServer(props);
     this.name = server.name;

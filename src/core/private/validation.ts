@@ -92,12 +92,26 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
+/**
+ * A value of one of the library's classes, or unset: a JavaScript or Python caller can pass a
+ * string or a plain object instead.
+ */
+export function checkInstance(scope: IConstruct, prop: string, value: unknown, type: { prototype: object }, what: string): void {
+  if (value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value)) throw propError(scope, prop, value, what, ValidationCode.FORMAT);
+}
+
+/** A string, where a JavaScript or Python caller can pass a number or an object. */
+export function checkString(scope: IConstruct, prop: string, value: unknown): void {
+  if (typeof value !== 'string') throw propError(scope, prop, value, 'a string', ValidationCode.FORMAT);
+}
+
 /** The code of a name that breaks a rule: too long when it is, otherwise not in the form. */
 function nameCode(value: string, maxLength: number): ValidationCode {
   return value.length > maxLength ? ValidationCode.TOO_LONG : ValidationCode.FORMAT;
 }
 
 export function checkDns1035Label(scope: IConstruct, prop: string, value: string, maxLength = 63): void {
+  checkString(scope, prop, value);
   if (!DNS1035_LABEL.test(value) || value.length > maxLength) {
     throw propError(scope, prop, value,
       `a DNS-1035 label of at most ${maxLength} characters: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit`, nameCode(value, maxLength));
@@ -105,6 +119,7 @@ export function checkDns1035Label(scope: IConstruct, prop: string, value: string
 }
 
 export function checkDns1123Subdomain(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253) {
     throw propError(scope, prop, value,
       'a DNS-1123 subdomain of at most 253 characters: lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit', nameCode(value, 253));
@@ -112,12 +127,14 @@ export function checkDns1123Subdomain(scope: IConstruct, prop: string, value: st
 }
 
 export function checkSecretKey(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   if (!SECRET_KEY.test(value) || value.length > 253) {
     throw propError(scope, prop, value, 'a Secret data key: letters, digits, \'-\', \'_\' and \'.\'', ValidationCode.FORMAT);
   }
 }
 
 export function checkEnvName(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   if (!ENV_NAME.test(value)) {
     throw propError(scope, prop, value, 'an environment variable name: letters, digits, \'_\', \'-\' and \'.\', not starting with a digit', ValidationCode.FORMAT);
   }
@@ -150,6 +167,7 @@ export function requireArgument(factory: string, argument: string, value: unknow
 }
 
 export function checkNonEmpty(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   if (value.trim() === '' || /\s/.test(value)) {
     throw propError(scope, prop, value, 'a non-empty value without white space', ValidationCode.FORMAT);
   }
@@ -163,6 +181,7 @@ export function cpuMillis(cpu: Cpu): number {
 }
 
 export function checkCpu(scope: IConstruct, prop: string, cpu: Cpu): void {
+  if (!(cpu instanceof Cpu)) throw propError(scope, prop, cpu, 'a Cpu such as Cpu.millis(250) or Cpu.units(1)', ValidationCode.QUANTITY);
   const millis = cpuMillis(cpu);
   if (!(millis >= 1) || !Number.isInteger(millis)) {
     throw propError(scope, prop, cpu, 'a CPU quantity of at least 1m, such as Cpu.millis(250) or Cpu.units(1)', ValidationCode.QUANTITY);
@@ -175,6 +194,7 @@ export function mebibytesOf(size: Size): number {
 }
 
 export function checkSize(scope: IConstruct, prop: string, size: Size, minMebibytes: number): void {
+  if (!(size instanceof Size)) throw propError(scope, prop, size, 'a Size such as Size.mebibytes(512) or Size.gibibytes(1)', ValidationCode.QUANTITY);
   const mebibytes = mebibytesOf(size);
   if (!(mebibytes >= minMebibytes) || !Number.isFinite(mebibytes)) {
     throw propError(scope, prop, size, `a size of at least ${minMebibytes}Mi, and finite, such as Size.mebibytes(512) or Size.gibibytes(1)`, ValidationCode.QUANTITY);
@@ -185,6 +205,7 @@ const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** A label or annotation key: an optional DNS-1123 subdomain prefix and a name of at most 63 characters. */
 export function checkLabelKey(scope: IConstruct, prop: string, key: string): void {
+  checkString(scope, prop, key);
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = key.slice(slash + 1);
@@ -201,6 +222,7 @@ export function isLabelValue(value: string): boolean {
 
 /** A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit. */
 export function checkLabelValue(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   if (value !== '' && !isLabelValue(value)) {
     throw propError(scope, prop, value, 'a label value: at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit', nameCode(value, 63));
   }
@@ -216,6 +238,7 @@ export function checkLabels(scope: IConstruct, prop: string, labels: { [key: str
 
 /** A duration of whole seconds within bounds; returns the seconds. */
 export function checkSeconds(scope: IConstruct, prop: string, duration: Duration, min: number, max: number): number {
+  if (!(duration instanceof Duration)) throw propError(scope, prop, duration, 'a Duration such as Duration.seconds(30)', ValidationCode.QUANTITY);
   // cdk8s refuses to give a fraction of a millisecond, or an infinite one, as milliseconds.
   const milliseconds = problemsOf(() => duration.toMilliseconds()).length === 0 ? duration.toMilliseconds() : Number.NaN;
   const seconds = milliseconds / 1000;
@@ -227,6 +250,7 @@ export function checkSeconds(scope: IConstruct, prop: string, duration: Duration
 
 /** A namespace name: a DNS-1123 label of at most 63 characters. */
 export function checkNamespaceName(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
     throw propError(scope, prop, value, 'a namespace name: a DNS-1123 label of at most 63 characters', nameCode(value, 63));
   }
@@ -234,6 +258,7 @@ export function checkNamespaceName(scope: IConstruct, prop: string, value: strin
 
 /** An IANA time zone name, e.g. `Europe/Berlin`. */
 export function checkTimeZone(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   // A name the container's tzdata lacks makes it run in UTC without a word: names are checked
   // against the IANA database that Node.js carries.
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value) || !knownTimeZone(value)) {
@@ -271,6 +296,7 @@ export function checkExtraEnv(scope: IConstruct, prop: string, variables: Enviro
  * `https://prefect.example.com/api`, otherwise a base URL without path, query or credentials.
  */
 export function checkBrowserUrl(scope: IConstruct, prop: string, value: string, withPath: boolean): void {
+  checkString(scope, prop, value);
   const url = parseHttpUrl(value);
   const ok = url !== undefined && url.hostname !== '0.0.0.0'
     && !url.username && !url.password && !url.search && !url.hash && (withPath || url.pathname === '/');
@@ -283,6 +309,7 @@ export function checkBrowserUrl(scope: IConstruct, prop: string, value: string, 
 
 /** An IPv4 or IPv6 CIDR such as `10.0.0.0/8` or `2001:db8::/32`. */
 export function checkCidr(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   const [address, bits, ...rest] = value.split('/');
   const v4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(address ?? '');
   const v6 = !v4 && /^[0-9a-fA-F:.]+$/.test(address ?? '') && address!.includes(':') && isIpv6(address!);
@@ -312,6 +339,7 @@ export function checkAnnotations(scope: IConstruct, prop: string, annotations: {
 
 /** A DNS host name for a URL: a DNS-1123 subdomain with at least one dot, or a single label; no wildcard. */
 export function checkHostName(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   if (!DNS1123_SUBDOMAIN.test(value) || value.length > 253 || value.split('.').some(l => l.length > 63) || /^[0-9.]+$/.test(value)) {
     throw propError(scope, prop, value,
       'a lower-case DNS host name such as "prefect.example.com" (letters, digits, \'-\' and \'.\'; no wildcard, no port, not an IP address)', ValidationCode.HOST);
@@ -326,6 +354,7 @@ const HOST_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$/;
  * would read as part of the name.
  */
 export function checkServerHost(scope: IConstruct, prop: string, value: string): void {
+  checkString(scope, prop, value);
   const name = value.endsWith('.') ? value.slice(0, -1) : value;
   const isName = name.length > 0 && name.length <= 253 && name.split('.').every(label => HOST_LABEL.test(label) && label.length <= 63)
     && !/^[0-9.]+$/.test(name);

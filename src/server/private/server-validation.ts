@@ -1,17 +1,19 @@
 import { IConstruct } from 'constructs';
 import { PrefectLogLevel } from '../../core/log-level';
-import { PrefectImageFlavor } from '../../core/prefect-image';
+import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
 import { settingAliases, settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
 import {
   checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkNonEmpty,
-  checkRequired, checkSeconds, checkServerHost, checkSize, checkTimeZone, propError,
+  checkInstance, checkLists, checkRequired, checkSeconds, checkServerHost, checkSize, checkString, checkTimeZone, propError,
 } from '../../core/private/validation';
 import { SecretKeyReference } from '../../core/secret-key-reference';
 import { ValidationCode } from '../../core/validation-code';
 import { ExternalServiceOptions, ExternalServiceType } from '../external-service';
+import type { PrefectApiProps } from '../prefect-api-props';
+import { PrefectDatabase } from '../prefect-database';
 import { ResolvedServer, ServerExposure } from './resolved-server';
 import { serverOnlyEnv, sharedEnv } from './server-env';
 
@@ -83,6 +85,15 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
     checkNonEmpty(scope, 'database.databaseName', parts.databaseName);
     parts.password._validate(scope, 'database.password');
   }
+}
+
+/** What a JavaScript or Python caller can pass of another type, checked before the props are resolved. */
+export function checkServerShapes(scope: IConstruct, props: PrefectApiProps): void {
+  checkInstance(scope, 'image', props.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
+  checkInstance(scope, 'database', props.database, PrefectDatabase, 'a PrefectDatabase: sqlite(), postgres() or postgresUrl()');
+  checkInstance(scope, 'basicAuth', props.basicAuth, SecretKeyReference, 'a SecretKeyReference to the auth string');
+  for (const prop of ['name', 'uiApiUrl', 'timeZone'] as const) if (props[prop] !== undefined) checkString(scope, prop, props[prop]);
+  checkLists(scope, { env: props.env, imagePullSecrets: props.imagePullSecrets });
 }
 
 function validateHighAvailability(scope: IConstruct, server: ResolvedServer): void {

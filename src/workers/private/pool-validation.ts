@@ -2,18 +2,21 @@ import { Duration } from 'cdk8s';
 import { ImagePullPolicy } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectLogLevel } from '../../core/log-level';
+import { PrefectImage } from '../../core/prefect-image';
 import { settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
   checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
-  checkLists, checkRequired, checkSeconds, checkTimeZone, problemsOf, propError,
+  checkInstance, checkLists, checkRequired, checkSeconds, checkString, checkTimeZone, problemsOf, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import type { DaskScratch } from '../../dask/dask-scratch';
 import { DASK_CONFIG_DIRECTORY } from '../../dask/private/job-template-additions';
+import { PrefectConnection } from '../prefect-connection';
 import { QueueDeployments, WorkPoolType } from '../work-pool';
 import { PrefectWorkerPoolOptions } from '../worker-pool-options';
+import { WorkerRuntime } from '../worker-runtime';
 import { checkJobTemplate } from './job-templates';
 import { ResolvedPool, slug } from './resolved-pool';
 import { RuntimeBehaviour } from './runtimes';
@@ -64,6 +67,13 @@ function checkChoices({ scope, props }: Checked): void {
  */
 export function checkShapes(scope: IConstruct, props: (GivenPoolProps & { readonly connection?: unknown }) | undefined): void {
   checkRequired(scope, 'connection', props?.connection, 'a PrefectConnection: inCluster(), fromUrl() or cloud()');
+  checkInstance(scope, 'connection', props!.connection, PrefectConnection, 'a PrefectConnection: inCluster(), fromUrl() or cloud()');
+  checkInstance(scope, 'runtime', props!.runtime, WorkerRuntime, 'a WorkerRuntime: worker(), prefect2Agent() or prefect1KubernetesAgent()');
+  checkInstance(scope, 'image', props!.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
+  checkInstance(scope, 'jobTemplate.image', props!.jobTemplate?.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
+  for (const prop of ['poolName', 'name', 'workerName', 'timeZone', 'clusterUid'] as const) {
+    if (props![prop] !== undefined) checkString(scope, prop, props![prop]);
+  }
   checkLists(scope, {
     'queues': props!.queues, 'pipPackages': props!.pipPackages, 'additionalJobNamespaces': props!.additionalJobNamespaces, 'env': props!.env,
     'configFiles': props!.configFiles, 'imagePullSecrets': props!.imagePullSecrets, 'jobTemplate.env': props!.jobTemplate?.env,
@@ -157,7 +167,10 @@ function checkPoolName({ scope, pool }: Checked): void {
 function checkQueues({ scope, pool }: Checked): void {
   const names = new Set<string>();
   const slugs = new Map<string, string>();
-  pool.queues.forEach((queue, i) => checkRequired(scope, `queues[${i}].name`, queue?.name, 'a queue name'));
+  pool.queues.forEach((queue, i) => {
+    checkRequired(scope, `queues[${i}].name`, queue?.name, 'a queue name');
+    checkString(scope, `queues[${i}].name`, queue.name);
+  });
   for (const queue of pool.queues) {
     checkNotOption(scope, 'queues', queue.name);
     if (queue.name.trim() === '' || queue.name !== queue.name.trim() || /[\n\r'"\\/%&><]/.test(queue.name) || queue.name.length > 100) {
@@ -267,6 +280,8 @@ function checkConfigFiles({ scope, pool }: Checked): void {
   pool.files.forEach((file, i) => {
     checkRequired(scope, `configFiles[${i}].path`, file?.path, 'an absolute path');
     checkRequired(scope, `configFiles[${i}].content`, file?.content, 'the file\'s content');
+    checkString(scope, `configFiles[${i}].path`, file.path);
+    checkString(scope, `configFiles[${i}].content`, file.content);
   });
   for (const file of pool.files) {
     if (!/^(\/[A-Za-z0-9._-]+)+$/.test(file.path) || file.path.split('/').some(p => p === '.' || p === '..')
