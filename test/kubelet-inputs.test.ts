@@ -3,7 +3,9 @@
  * expand: for every prop that lands in `args`, `command` or `env[].value` (of the server, the
  * workers, their init containers and the flow-run Jobs), a value full of `$(...)` and `$$` comes
  * out escaped, and the kubelet turns it back into exactly what the user wrote. The library's own
- * references (`$(POD_NAME)`, the Redis password in the docket URL) stay the only ones.
+ * references (`$(POD_NAME)`, the Redis password in the docket URL) stay the only ones. Values that
+ * Prefect copies on into the flow runs' pods as written (the worker's PREFECT_ settings, the Prefect
+ * 1 agent's labels) cannot be escaped for that second pod: `$(` there is rejected (EXPANSION).
  */
 import { Chart } from 'cdk8s';
 import * as fc from 'fast-check';
@@ -15,7 +17,7 @@ import { KubeletText } from '../src/core/private/kubelet';
 import { expand } from './runtime/support/kubelet';
 import { flowRunJobsOf } from './support/job-template';
 import { expandedFields, LIBRARY_REFERENCES, referencesIn, unexpectedReferences } from './support/kubelet-references';
-import { synth } from './support/synth';
+import { inputErrorOf, synth, synthError } from './support/synth';
 
 type Json = any;
 
@@ -34,10 +36,10 @@ const SETTERS: Array<{ prop: string; set: (value: string) => (chart: Chart) => u
     set: v => chart => new PrefectWorkerPool(chart, 'pool', { connection: api, poolName: 'etl', jobTemplate: { env: [EnvironmentVariable.fromValue('EXTRA', v)] } }),
   },
   {
-    prop: 'runtime.labels (Prefect 1)',
+    prop: 'jobTemplate.env (Prefect 1)',
     set: v => chart => new PrefectWorkerPool(chart, 'pool', {
       connection: PrefectConnection.fromUrl('http://prefect-apollo:4200/graphql'),
-      runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: [v] }),
+      runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: ['dev'] }),
       image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
       jobTemplate: { env: [EnvironmentVariable.fromValue('EXTRA', v)] },
     }),
@@ -85,6 +87,18 @@ describe.each(SETTERS)('$prop', ({ set }) => {
       for (const f of fields.filter(x => unescaped(x.text) === value)) expect(referencesIn(f.text)).toEqual([]);
     }), { numRuns: RUNS });
   });
+});
+
+test('values Prefect hands on to the flow runs unescaped reject $(', () => {
+  fc.assert(fc.property(dollarText.filter(t => t.includes('$(')), value => {
+    const env = (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection: api, poolName: 'etl', env: [EnvironmentVariable.fromValue('PREFECT_LOGGING_EXTRA_LOGGERS', value)] });
+    expect(inputErrorOf(synthError(env))).toEqual({ code: 'EXPANSION', prop: 'env[PREFECT_LOGGING_EXTRA_LOGGERS]' });
+    const labels = (chart: Chart) => new PrefectWorkerPool(chart, 'pool', {
+      connection: PrefectConnection.fromUrl('http://prefect-apollo:4200/graphql'),
+      runtime: WorkerRuntime.prefect1KubernetesAgent({ labels: [value] }), image: PrefectImage.official({ version: PrefectVersion.V1_4_1 }),
+    });
+    expect(inputErrorOf(synthError(labels))).toEqual({ code: 'EXPANSION', prop: 'runtime.labels' });
+  }), { numRuns: RUNS });
 });
 
 test('the check sees an unescaped reference, and the library\'s own ones', () => {

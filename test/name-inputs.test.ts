@@ -6,7 +6,7 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
-import { DaskScratch, PrefectConnection, PrefectImage, PrefectPlatform, PrefectPlatformProps, PrefectWorkerPool } from '../src';
+import { AgentRbac, DaskScratch, PrefectConnection, PrefectImage, PrefectPlatform, PrefectPlatformProps, PrefectWorkerPool } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
@@ -45,9 +45,21 @@ describe('namespaces the cluster owns are never created or relabelled', () => {
   test.each(RESERVED)('%s', namespace => {
     expect(inputErrorOf(platformError({ namespace }))).toEqual({ code: 'RESERVED', prop: 'namespace' });
     expect(platformError({ namespace, createNamespaces: false })).toBeUndefined();
+    // A kube- namespace is no job namespace at all, so the pool refuses it before the platform would create it.
     expect(inputErrorOf(platformError({ workerPools: [{ poolName: 'etl', jobTemplate: { namespace } }] })))
-      .toEqual({ code: 'RESERVED', prop: 'workerPools[0].jobTemplate.namespace' });
+      .toEqual({ code: 'RESERVED', prop: namespace.startsWith('kube-') ? 'jobTemplate.namespace' : 'workerPools[0].jobTemplate.namespace' });
     const image = PrefectImage.official();
     expect(inputErrorOf(synthError(chart => new DaskScratch(chart, 'dask', { image, namespace })))).toEqual({ code: 'RESERVED', prop: 'namespace' });
   });
+});
+
+test('a job namespace of Kubernetes\' own (kube-) is refused wherever job namespaces are given', () => {
+  for (const build of [
+    (chart: Chart) => new AgentRbac(chart, 'rbac', { jobNamespaces: ['kube-system'] }),
+    (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', additionalJobNamespaces: ['kube-system'] }),
+    (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', jobTemplate: { namespace: 'kube-system' } }),
+  ]) {
+    expect(inputErrorOf(synthError(build))?.code).toBe('RESERVED');
+  }
+  expect(synthError(chart => new AgentRbac(chart, 'rbac', { jobNamespaces: ['default'] }))).toBeUndefined();
 });

@@ -139,9 +139,25 @@ describe('a value of another type than the prop\'s is rejected naming the prop, 
     ['cleanupSchedule', chart => new DaskScratch(chart, 'dask', { image: PrefectImage.official(), cleanupSchedule: 5 as Json })],
     ['scratchSize', chart => new DaskScratch(chart, 'dask', { image: PrefectImage.official(), scratchSize: 10 as Json })],
     ['image', chart => new DaskScratch(chart, 'dask', { image: 'prefecthq/prefect:3.8.3-python3.12' as Json })],
+    ['clusterWide', chart => new AgentRbac(chart, 'rbac', { clusterWide: 'false' as Json })],
+    ['manageApiKeySecrets', chart => new AgentRbac(chart, 'rbac', { manageApiKeySecrets: 'false' as Json })],
+    ['managePool', pool({ managePool: 'false' })],
+    ['analytics', chart => new PrefectApi(chart, 'api', { analytics: 'false' as Json })],
   ])('%s', (prop, build) => {
     const message = synthError(build);
     expect(inputErrorOf(message)?.prop ?? message).toBe(prop);
+  });
+
+  test('network policies given as their options alone, false or a string', () => {
+    for (const networkPolicies of [{ ingressControllerNamespace: 'traefik' }, false, 'defaultDeny']) {
+      let message: string | undefined;
+      try {
+        Testing.synth(new PrefectPlatform(Testing.app(), 'p', { networkPolicies: networkPolicies as Json }));
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(inputErrorOf(message)).toEqual({ code: 'FORMAT', prop: 'networkPolicies' });
+    }
   });
 
   test('an env value that is not a string', () => {

@@ -5,7 +5,7 @@
  */
 import { Chart } from 'cdk8s';
 import * as fc from 'fast-check';
-import { ExternalServiceType, PrefectApi, PrefectConnection, PrefectWorkerPool } from '../src';
+import { ExternalServiceType, PrefectApi, PrefectConnection, PrefectDatabase, PrefectWorkerPool, SecretKeyReference } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 
 const RUNS = 100;
@@ -82,4 +82,21 @@ describe.each(SETTERS)('$prop', ({ prop, set, base }) => {
         expect(inputErrorOf(synthError(set(insert(base, `$(${name})`, at))))).toEqual({ code: 'URL', prop });
       }), { numRuns: RUNS, seed: 33 });
   });
+});
+
+test('credentials in parameters, and in what is no host, are never echoed either', () => {
+  const secret = 'hunter2secret';
+  const cases: Array<(chart: Chart) => unknown> = [
+    chart => new PrefectApi(chart, 'api', { database: PrefectDatabase.postgres({ host: `pg password=${secret}`, user: 'u', databaseName: 'd', password: SecretKeyReference.fromSecret('s', 'k') }) }),
+    chart => new PrefectApi(chart, 'api', { database: PrefectDatabase.postgres({ host: `prefect:${secret}`, user: 'u', databaseName: 'd', password: SecretKeyReference.fromSecret('s', 'k') }) }),
+    chart => new PrefectApi(chart, 'api', { replicas: 2, database: PrefectDatabase.postgresUrl(SecretKeyReference.fromSecret('s', 'k')), redis: { host: `redis:6379,password=${secret}` } }),
+    chart => new PrefectApi(chart, 'api', { uiApiUrl: `https://prefect.example.com/api?token=${secret}` }),
+    chart => new PrefectApi(chart, 'api', { uiApiUrl: `https://prefect.example.com/api#access_token=${secret} x` }),
+    chart => new PrefectWorkerPool(chart, 'pool', { connection: PrefectConnection.fromUrl(`https://prefect.example.com/api?api_key=${secret}`), poolName: 'etl' }),
+  ];
+  for (const build of cases) {
+    const message = synthError(build);
+    expect(message).toBeDefined();
+    expect(message).not.toContain(secret);
+  }
 });

@@ -5,7 +5,7 @@
  */
 import { App, Chart, Testing } from 'cdk8s';
 import {
-  DaskScratch, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PrefectApi, PrefectConnection, PrefectImage,
+  AgentRbac, DaskScratch, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PrefectApi, PrefectConnection, PrefectImage,
   PrefectPlatform, PrefectVersion, PrefectWarnings, PrefectWorkerPool, SecretKeyReference, ValidationCode, WarningCode,
 } from '../src';
 import { inputErrorOf } from './support/synth';
@@ -50,6 +50,14 @@ describe('what is warned of', () => {
     new PrefectApi(chart, 'calendar', { image: mirror('2026.11.3') });
     expect(codes(chart)).toEqual(['IMAGE_TAG_RELEASE test/mismatch']);
     expect(PrefectWarnings.of(chart)[0].message).toContain('is said to contain Prefect 3.8.3, but its tag names 3.4.1');
+  });
+
+  test('an AgentRbac granted in every namespace', () => {
+    const chart = chartOf();
+    new AgentRbac(chart, 'wide', { clusterWide: true, manageApiKeySecrets: true });
+    new AgentRbac(chart, 'narrow', { name: 'narrow' });
+    expect(codes(chart)).toEqual(['CLUSTER_WIDE_RBAC test/wide']);
+    expect(PrefectWarnings.of(chart)[0].message).toContain('read and write every Secret of the cluster');
   });
 
   test('Secrets the flow-run pods need in job namespaces the chart does not fill', () => {

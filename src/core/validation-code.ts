@@ -31,6 +31,8 @@ export enum ValidationCode {
   PLACEMENT = 'PLACEMENT',
   /** A name, label, variable, namespace or path the constructs reserve for themselves. */
   RESERVED = 'RESERVED',
+  /** `$(` in a value that Prefect copies on, unescaped, into the flow runs' pods, where the kubelet would expand it. */
+  EXPANSION = 'EXPANSION',
   /** A value passed to a command as an argument that would be read as an option (a leading `-`). */
   OPTION = 'OPTION',
   /** Not a cron schedule that Kubernetes accepts. */

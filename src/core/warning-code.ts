@@ -15,6 +15,8 @@ export enum WarningCode {
   UNVERIFIED_RELEASE = 'UNVERIFIED_RELEASE',
   /** An image whose tag names another Prefect release than the one it is said to contain. */
   IMAGE_TAG_RELEASE = 'IMAGE_TAG_RELEASE',
+  /** An AgentRbac granted in every namespace (`clusterWide`), Secrets included with `manageApiKeySecrets`. */
+  CLUSTER_WIDE_RBAC = 'CLUSTER_WIDE_RBAC',
   /** Secrets that the flow-run pods reference in namespaces where the chart does not create them. */
   SECRETS_IN_OTHER_NAMESPACES = 'SECRETS_IN_OTHER_NAMESPACES',
 }

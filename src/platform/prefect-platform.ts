@@ -4,7 +4,7 @@ import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { checkNamespaceToCreate, podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
 import { register } from '../core/private/registry';
-import { checkLabels, checkLists, checkNamespaceName, checkRequired, propError } from '../core/private/validation';
+import { checkBooleans, checkInstance, checkLabels, checkLists, checkNamespaceName, checkRequired, propError } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskScratchProps } from '../dask/dask-scratch-props';
@@ -154,6 +154,8 @@ export class PrefectPlatform extends Chart {
     }
     this.poolGroup = new Construct(this, 'WorkerPools');
     checkLists(this, { workerPools: props.workerPools });
+    checkBooleans(this, { createNamespaces: props.createNamespaces });
+    checkInstance(this, 'networkPolicies', props.networkPolicies, NetworkIsolation, 'NetworkIsolation.defaultDeny({ ... }) or NetworkIsolation.none()');
     (props.workerPools ?? []).forEach((pool, i) => {
       checkRequired(this, `workerPools[${i}]`, pool, 'the options of a pool');
       this.addPool(pool, `workerPools[${i}]`);

@@ -6,8 +6,10 @@ import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
-import { checkDns1123Subdomain, checkEnum, checkLists, checkNamespaceName, propError } from '../core/private/validation';
+import { checkBooleans, checkDns1123Subdomain, checkEnum, checkJobNamespace, checkLists, propError } from '../core/private/validation';
+import { warn } from '../core/private/warnings';
 import { ValidationCode } from '../core/validation-code';
+import { WarningCode } from '../core/warning-code';
 
 /** What launches the flow runs, which decides the Kubernetes permissions it needs. */
 export enum RunLauncher {
@@ -125,9 +127,13 @@ export class AgentRbac extends Construct {
     this.name = name;
     checkEnum(this, 'launcher', props.launcher, RunLauncher, 'RunLauncher');
     checkLists(this, { jobNamespaces: props.jobNamespaces });
+    checkBooleans(this, { clusterWide: props.clusterWide, manageApiKeySecrets: props.manageApiKeySecrets });
     this.launcher = props.launcher ?? RunLauncher.KUBERNETES_WORKER;
     this.clusterWide = props.clusterWide ?? false;
     const manageSecrets = props.manageApiKeySecrets ?? false;
+    if (this.clusterWide) {
+      warn(this, WarningCode.CLUSTER_WIDE_RBAC, () => `clusterWide is true: the worker may create Jobs and read pods in every namespace${manageSecrets ? ', and read and write every Secret of the cluster (manageApiKeySecrets)' : ''}; jobNamespaces grants only those it names`);
+    }
     const namespace = Chart.of(this).namespace;
     if (!namespace) {
       throw propError(this, 'namespace', undefined,
@@ -148,7 +154,7 @@ export class AgentRbac extends Construct {
     if (!this.clusterWide && jobNamespaces.length === 0) {
       throw propError(this, 'jobNamespaces', '', 'at least one namespace', ValidationCode.REQUIRED);
     }
-    for (const ns of jobNamespaces) checkNamespaceName(this, 'jobNamespaces', ns);
+    for (const ns of jobNamespaces) checkJobNamespace(this, 'jobNamespaces', ns);
     const duplicate = jobNamespaces.find((n, i) => jobNamespaces.indexOf(n) !== i);
     if (duplicate) throw propError(this, 'jobNamespaces', duplicate, 'each namespace once', ValidationCode.DUPLICATE);
     this.jobNamespaces = jobNamespaces;

@@ -160,9 +160,10 @@ export class PrefectConnection {
       }
     }
     const parsed = parseHttpUrl(this.url);
-    if (!parsed || parsed.username || parsed.password) {
+    // A token in the query or fragment would be sent as written, in the clear in the YAML.
+    if (!parsed || parsed.username || parsed.password || parsed.search || parsed.hash) {
       throw propError(scope, `${prop}.url`, this.url,
-        'an absolute http(s) URL without credentials, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)', ValidationCode.URL);
+        'an absolute http(s) URL without credentials, query, fragment, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)', ValidationCode.URL);
     }
     this.authString?._validate(scope, `${prop}.authString`);
     // Prefect Cloud, of either major, answers nothing without an API key.

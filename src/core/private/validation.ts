@@ -67,10 +67,11 @@ export function redact(value: string): string {
   // Whatever comes before the last '@' may be credentials, whichever characters the password has
   // and however malformed the URL is; an image digest's '@' is not one.
   const ats = [...value.matchAll(/@(?![a-z0-9]+:[0-9a-f]{32,})/gi)];
-  if (ats.length === 0) return value;
-  const last = ats[ats.length - 1].index!;
+  const last = ats.length > 0 ? ats[ats.length - 1].index! : -1;
   const prefix = /^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?[\\/]*/.exec(value)![0];
-  return last < prefix.length ? value : `${prefix}***${value.slice(last)}`;
+  const unauthorized = last < prefix.length ? value : `${prefix}***${value.slice(last)}`;
+  // Parameters named like credentials (`?token=`, `#access_token=`, ` password=`, `,api_key=`).
+  return unauthorized.replace(/((?:^|[?&#;,\s])[^=&#;,\s@]*(?:pass|pwd|token|secret|key|auth|cred|sig)[^=&#;,\s@]*=)[^&#;,\s]+/gi, '$1***');
 }
 
 /**
@@ -98,6 +99,13 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
  */
 export function checkInstance(scope: IConstruct, prop: string, value: unknown, type: { prototype: object }, what: string): void {
   if (value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value)) throw propError(scope, prop, value, what, ValidationCode.FORMAT);
+}
+
+/** Booleans, or unset: a caller's "false" (a string) is true to JavaScript. */
+export function checkBooleans(scope: IConstruct, flags: { [prop: string]: unknown }): void {
+  for (const [prop, value] of Object.entries(flags)) {
+    if (value !== undefined && typeof value !== 'boolean') throw propError(scope, prop, value, 'true or false', ValidationCode.FORMAT);
+  }
 }
 
 /** A string, where a JavaScript or Python caller can pass a number or an object. */
@@ -256,6 +264,17 @@ export function checkNamespaceName(scope: IConstruct, prop: string, value: strin
   }
 }
 
+/**
+ * A namespace flow runs are launched in: not one of Kubernetes' own (kube-), where a Role to create
+ * Jobs would let a deployment run a flow as any of their ServiceAccounts.
+ */
+export function checkJobNamespace(scope: IConstruct, prop: string, value: string): void {
+  checkNamespaceName(scope, prop, value);
+  if (value.startsWith('kube-')) {
+    throw propError(scope, prop, value, 'a namespace not starting with kube-, which Kubernetes keeps for its own workloads', ValidationCode.RESERVED);
+  }
+}
+
 /** An IANA time zone name, e.g. `Europe/Berlin`. */
 export function checkTimeZone(scope: IConstruct, prop: string, value: string): void {
   checkString(scope, prop, value);
@@ -359,8 +378,10 @@ export function checkServerHost(scope: IConstruct, prop: string, value: string):
   const isName = name.length > 0 && name.length <= 253 && name.split('.').every(label => HOST_LABEL.test(label) && label.length <= 63)
     && !/^[0-9.]+$/.test(name);
   if (!isName && isIP(value) === 0) {
-    // Without a scheme, whatever comes before an '@' is taken for credentials and not shown.
-    throw propError(scope, prop, value.replace(/^[^/]*@/, '***@'),
+    // A host is shown up to what cannot be part of one: the rest may be a password or a port
+    // mistaken for one (`prefect:hunter2`), and whatever comes before an '@' is credentials.
+    const shown = value.trim() === '' ? value : value.replace(/^[^/]*@/, '***@').replace(/^((?:\*\*\*@)?[A-Za-z0-9.-]*)[^A-Za-z0-9.-].*$/s, '$1…');
+    throw propError(scope, prop, shown,
       'a host name such as "postgres.databases.svc" or an IP address such as "10.0.0.5" or "fd00::5" (no scheme, port, path or credentials; the port has its own prop)', ValidationCode.HOST);
   }
 }

@@ -7,7 +7,7 @@ import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
 import {
   checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkNonEmpty,
-  checkInstance, checkLists, checkRequired, checkSeconds, checkServerHost, checkSize, checkString, checkTimeZone, propError,
+  checkBooleans, checkInstance, checkLists, checkRequired, checkSeconds, checkServerHost, checkSize, checkString, checkTimeZone, propError,
 } from '../../core/private/validation';
 import { SecretKeyReference } from '../../core/secret-key-reference';
 import { ValidationCode } from '../../core/validation-code';
@@ -94,6 +94,7 @@ export function checkServerShapes(scope: IConstruct, props: PrefectApiProps): vo
   checkInstance(scope, 'basicAuth', props.basicAuth, SecretKeyReference, 'a SecretKeyReference to the auth string');
   for (const prop of ['name', 'uiApiUrl', 'timeZone'] as const) if (props[prop] !== undefined) checkString(scope, prop, props[prop]);
   checkLists(scope, { env: props.env, imagePullSecrets: props.imagePullSecrets });
+  checkBooleans(scope, { 'analytics': props.analytics, 'redis.ssl': props.redis?.ssl });
 }
 
 function validateHighAvailability(scope: IConstruct, server: ResolvedServer): void {

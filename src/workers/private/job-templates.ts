@@ -8,7 +8,7 @@ import { SETTINGS } from '../../core/private/prefect-settings';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
-  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName, checkSeconds, propError,
+  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkJobNamespace, checkSeconds, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
@@ -47,7 +47,7 @@ const PREFECT_PLACEHOLDER = /\{\{[\s\x1c-\x1f\x85]*[\p{L}\p{M}\p{N}_.\-[\]$]+[\s
 /** Checks the options, reporting errors against the pool that holds them. */
 export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTemplateOptions): void {
   const prop = 'jobTemplate';
-  if (options.namespace !== undefined) checkNamespaceName(scope, `${prop}.namespace`, options.namespace);
+  if (options.namespace !== undefined) checkJobNamespace(scope, `${prop}.namespace`, options.namespace);
   if (options.serviceAccountName !== undefined) checkDns1123Subdomain(scope, `${prop}.serviceAccountName`, options.serviceAccountName);
   for (const secret of options.imagePullSecrets ?? []) checkDns1123Subdomain(scope, `${prop}.imagePullSecrets`, secret);
   checkContainerResources(scope, `${prop}.resources`, options.resources);

@@ -7,8 +7,8 @@ import { settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settin
 import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkNamespaceName,
-  checkInstance, checkLists, checkRequired, checkSeconds, checkString, checkTimeZone, problemsOf, propError,
+  checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue,
+  checkBooleans, checkInstance, checkJobNamespace, checkLists, checkRequired, checkSeconds, checkString, checkTimeZone, problemsOf, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import type { DaskScratch } from '../../dask/dask-scratch';
@@ -74,6 +74,7 @@ export function checkShapes(scope: IConstruct, props: (GivenPoolProps & { readon
   for (const prop of ['poolName', 'name', 'workerName', 'timeZone', 'clusterUid'] as const) {
     if (props![prop] !== undefined) checkString(scope, prop, props![prop]);
   }
+  checkBooleans(scope, { managePool: props!.managePool });
   checkLists(scope, {
     'queues': props!.queues, 'pipPackages': props!.pipPackages, 'additionalJobNamespaces': props!.additionalJobNamespaces, 'env': props!.env,
     'configFiles': props!.configFiles, 'imagePullSecrets': props!.imagePullSecrets, 'jobTemplate.env': props!.jobTemplate?.env,
@@ -231,6 +232,14 @@ function checkPodOptions({ scope, props, pool }: Checked): void {
       : 'the props that set it (connection, logLevel, queryInterval, prefetch, timeZone, clusterUid, jobTemplate)';
     return `a variable the construct does not set itself; use ${instead}`;
   });
+  // The worker hands its Prefect settings on to every flow run's Job as written: a reference there
+  // would be expanded in the flow-run pod, which also holds the API key.
+  for (const variable of pool.env) {
+    if (/^PREFECT_/.test(variable.name) && variable.value?.includes('$(')) {
+      throw propError(scope, `env[${variable.name}]`, variable.value,
+        'a Prefect setting without "$(": the worker copies its settings into the flow runs\' pods, where the kubelet would expand it', ValidationCode.EXPANSION);
+    }
+  }
 }
 
 function checkJobTemplateProp({ scope, props, pool, runtime }: Checked): void {
@@ -252,7 +261,7 @@ function checkJobNamespaces({ scope, props, pool }: Checked): void {
   }
   const seen = [pool.jobTemplate.namespace ?? pool.namespace];
   for (const ns of additional ?? []) {
-    checkNamespaceName(scope, 'additionalJobNamespaces', ns);
+    checkJobNamespace(scope, 'additionalJobNamespaces', ns);
     if (seen.includes(ns)) throw propError(scope, 'additionalJobNamespaces', ns, 'namespaces other than the job template\'s, each once', ValidationCode.DUPLICATE);
     seen.push(ns);
   }

@@ -253,9 +253,14 @@ export class Prefect1AgentBehaviour extends RuntimeBehaviour {
   }
 
   public validateOptions(scope: IConstruct): void {
+    if (!Array.isArray(this.labels)) throw propError(scope, 'runtime.labels', this.labels, 'a list', ValidationCode.FORMAT);
     for (const label of this.labels) {
       if (label.trim() === '' || /['\\\n]/.test(label)) {
         throw propError(scope, 'runtime.labels', label, 'non-blank labels without quotes, backslashes or line breaks', ValidationCode.FORMAT);
+      }
+      // The agent copies its labels into every flow run's environment, unescaped.
+      if (label.includes('$(')) {
+        throw propError(scope, 'runtime.labels', label, 'labels without "$(": the agent copies them into the flow runs\' pods, where the kubelet would expand it', ValidationCode.EXPANSION);
       }
     }
   }
