@@ -5,7 +5,8 @@
 import { Chart, Testing } from 'cdk8s';
 import {
   AgentRbac, DaskScratch, EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PrefectApi,
-  PrefectConnection, PrefectDatabase, PrefectImage, PrefectPlatform, PrefectWorkerPool, SecretKeyReference,
+  PrefectConnection, PrefectDatabase, PrefectImage, PrefectIngress, PrefectNetworkPolicies, PrefectPlatform, PrefectWorkerPool, SecretKeyReference,
+  WorkerRuntime,
 } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 
@@ -164,3 +165,47 @@ describe('a value of another type than the prop\'s is rejected naming the prop, 
     expect(() => EnvironmentVariable.fromValue('A', 5 as Json)).toThrow(/^\[FORMAT\] EnvironmentVariable\.fromValue: value 5 is not accepted: a string/);
   });
 });
+
+describe('more values of another type, from nested options and methods', () => {
+  const value = (build: () => unknown) => {
+    try {
+      build();
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  test.each<[string, (chart: Chart) => unknown]>([
+    ['api', chart => new PrefectIngress(chart, 'ingress', undefined as Json)],
+    ['tls', chart => new PrefectApi(chart, 'api').exposeViaIngress({ ...ingress, tls: 'none' as Json })],
+    ['accessControl', chart => new PrefectApi(chart, 'api').exposeViaIngress({ ...ingress, accessControl: 'none' as Json })],
+    ['workerPools', chart => new PrefectNetworkPolicies(chart, 'policies', { workerPools: new PrefectWorkerPool(chart, 'pool', { connection: url, poolName: 'etl' }) as Json })],
+    ['flowRunEgress[0]', chart => new PrefectNetworkPolicies(chart, 'policies', { api: new PrefectApi(chart, 'api'), flowRunEgress: ['10.0.0.0/8'] as Json })],
+    ['kubernetesApiServer', chart => new PrefectNetworkPolicies(chart, 'policies', { api: new PrefectApi(chart, 'api'), kubernetesApiServer: '10.0.0.1' as Json })],
+    ['addWorkerPool', chart => new PrefectNetworkPolicies(chart, 'policies', { api: new PrefectApi(chart, 'api') }).addWorkerPool(undefined as Json)],
+    ['connection.apiKey', chart => new PrefectWorkerPool(chart, 'pool', { connection: PrefectConnection.fromUrl('https://p.example.com/api', { apiKey: 'pnu_x' as Json }), poolName: 'etl' })],
+    ['redis.password', chart => new PrefectApi(chart, 'api', { replicas: 2, database: PrefectDatabase.postgresUrl(secret), redis: { host: 'redis', password: 'hunter2' as Json } })],
+    ['database.password', chart => new PrefectApi(chart, 'api', { database: PrefectDatabase.postgres({ ...postgres, password: 'hunter2' as Json }) })],
+    ['jobTemplate.labels', chart => new PrefectWorkerPool(chart, 'pool', { connection: url, poolName: 'etl', jobTemplate: { labels: 'team' as Json } })],
+    ['jobTemplate.annotations[a]', chart => new PrefectWorkerPool(chart, 'pool', { connection: url, poolName: 'etl', jobTemplate: { annotations: { a: 1 as Json } } })],
+  ])('%s', (prop, build) => {
+    const message = synthError(build);
+    expect(inputErrorOf(message)?.prop ?? message).toBe(prop);
+    expect(message).not.toContain('hunter2');
+  });
+
+  test('null options of factories are no options; wrong-typed arguments are named', () => {
+    expect(value(() => PrefectImage.official(null as Json))).toBeUndefined();
+    expect(value(() => PrefectDatabase.sqlite(null as Json))).toBeUndefined();
+    expect(value(() => WorkerRuntime.prefect1KubernetesAgent(null as Json))).toBeUndefined();
+    expect(value(() => PrefectConnection.fromUrl(5 as Json))).toMatch(/^\[FORMAT\] PrefectConnection\.fromUrl: url 5 /);
+    expect(value(() => PrefectDatabase.postgresUrl('postgresql://u:hunter2@pg/db' as Json))).toMatch(/^\[FORMAT\] PrefectDatabase\.postgresUrl: connectionUrl "postgresql:\/\/\*\*\*@pg\/db"/);
+    expect(value(() => new PlatformWithAddWorkerPool().pool())).toMatch(/\[REQUIRED\] PrefectPlatform 'p': addWorkerPool \(unset\)/);
+  });
+});
+
+class PlatformWithAddWorkerPool {
+  public pool(): unknown {
+    return new PrefectPlatform(Testing.app(), 'p').addWorkerPool(undefined as Json);
+  }
+}

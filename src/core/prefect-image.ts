@@ -57,6 +57,8 @@ export class PrefectImage {
    * An official `prefecthq/prefect:<version>-python<python><flavor>` image.
    */
   public static official(options: OfficialPrefectImageOptions = {}): PrefectImage {
+    // null from JavaScript or Python stands for no options, as undefined does.
+    options = options ?? {};
     const version = options.version ?? PrefectVersion.V3_8_3;
     // Prefect 1 images were built for Python 3.7 to 3.10, in the standard flavor only.
     const prefect1 = version.major === 1;

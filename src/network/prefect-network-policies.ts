@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { register, registered, registeredOf } from '../core/private/registry';
-import { checkCidr, checkInteger, checkLabels, checkNamespaceName, propError } from '../core/private/validation';
+import { checkCidr, checkInstance, checkInteger, checkLabels, checkLists, checkNamespaceName, propError } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
 import { DaskScratch } from '../dask/dask-scratch';
 import { PrefectApi } from '../server/prefect-api';
@@ -37,6 +37,9 @@ export class PrefectNetworkPolicies extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectNetworkPoliciesProps = {}) {
     super(scope, id);
     register(this);
+    // null from JavaScript or Python stands for no props, as undefined does.
+    props = props ?? {};
+    checkPolicyShapes(this, props);
     this.props = props;
     const namespace = Chart.of(this).namespace;
     if (!namespace) {
@@ -79,6 +82,7 @@ export class PrefectNetworkPolicies extends Construct {
 
   /** Covers a worker pool of this chart: its workers and its flow runs. */
   public addWorkerPool(pool: PrefectWorkerPool): void {
+    checkInstance(this, 'addWorkerPool', pool ?? 0, PrefectWorkerPool, 'a PrefectWorkerPool');
     if (this.pools.includes(pool)) throw propError(this, 'workerPools', pool.node.path, 'each pool once', ValidationCode.DUPLICATE);
     const profile = pool._networkProfile();
     if (profile.namespace !== this.namespace) {
@@ -358,5 +362,17 @@ export class PrefectNetworkPolicies extends Construct {
       },
       spec,
     });
+  }
+}
+
+/** What a JavaScript or Python caller can pass of another type: a list, a destination, a construct. */
+function checkPolicyShapes(scope: PrefectNetworkPolicies, props: PrefectNetworkPoliciesProps): void {
+  const destination = 'a NetworkDestination: anywhere(), cidr() or inNamespace()';
+  checkLists(scope, { workerPools: props.workerPools, serverEgress: props.serverEgress, workerEgress: props.workerEgress, flowRunEgress: props.flowRunEgress, dnsCidrs: props.dnsCidrs });
+  checkInstance(scope, 'api', props.api, PrefectApi, 'a PrefectApi');
+  checkInstance(scope, 'kubernetesApiServer', props.kubernetesApiServer, NetworkDestination, destination);
+  (props.workerPools ?? []).forEach((pool, i) => checkInstance(scope, `workerPools[${i}]`, pool ?? 0, PrefectWorkerPool, 'a PrefectWorkerPool'));
+  for (const prop of ['serverEgress', 'workerEgress', 'flowRunEgress'] as const) {
+    (props[prop] ?? []).forEach((d, i) => checkInstance(scope, `${prop}[${i}]`, d ?? 0, NetworkDestination, destination));
   }
 }

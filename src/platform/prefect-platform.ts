@@ -175,6 +175,7 @@ export class PrefectPlatform extends Chart {
 
   /** Adds a work pool connected to the platform's server, covered by its NetworkPolicies. */
   public addWorkerPool(options: PrefectPlatformWorkerPoolOptions): PrefectWorkerPool {
+    checkRequired(this, 'addWorkerPool', options, 'the options of a pool');
     return this.addPool(options, 'addWorkerPool');
   }
 

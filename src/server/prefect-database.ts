@@ -1,6 +1,7 @@
 import { Size } from 'cdk8s';
-import { requireArgument } from '../core/private/validation';
+import { factoryError, requireArgument } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
+import { ValidationCode } from '../core/validation-code';
 
 /** Options for the embedded SQLite database. */
 export interface SqliteDatabaseOptions {
@@ -48,6 +49,8 @@ export class PrefectDatabase {
    * SQLite on a persistent volume claim. Single-writer: the server runs as exactly one pod.
    */
   public static sqlite(options: SqliteDatabaseOptions = {}): PrefectDatabase {
+    // null from JavaScript or Python stands for no options, as undefined does.
+    options = options ?? {};
     return new PrefectDatabase(options, undefined, undefined);
   }
 
@@ -57,6 +60,9 @@ export class PrefectDatabase {
    */
   public static postgresUrl(connectionUrl: SecretKeyReference): PrefectDatabase {
     requireArgument('PrefectDatabase.postgresUrl', 'connectionUrl', connectionUrl, 'a SecretKeyReference to the connection URL');
+    if (!(connectionUrl instanceof SecretKeyReference)) {
+      throw factoryError('PrefectDatabase.postgresUrl', 'connectionUrl', connectionUrl, 'a SecretKeyReference to the connection URL, never the URL itself', ValidationCode.FORMAT);
+    }
     return new PrefectDatabase(undefined, connectionUrl, undefined);
   }
 

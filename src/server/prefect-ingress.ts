@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/private/labels';
 import { SINCE } from '../core/private/prefect-settings';
 import { register } from '../core/private/registry';
-import { checkAnnotations, checkDns1123Subdomain, checkHostName, checkLists, checkRequired, propError, requireArgument } from '../core/private/validation';
+import { checkAnnotations, checkDns1123Subdomain, checkHostName, checkInstance, checkLists, checkRequired, propError, requireArgument } from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
@@ -283,11 +283,15 @@ export class PrefectIngress extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectIngressProps) {
     super(scope, id);
     register(this);
+    // null or undefined from JavaScript or Python: each required prop is reported as missing.
+    props = props ?? ({} as PrefectIngressProps);
     checkRequired(this, 'api', props.api, 'the PrefectApi the ingress routes to');
     checkRequired(this, 'hosts', props.hosts, 'the host names, such as ["prefect.example.com"]');
     checkLists(this, { hosts: props.hosts });
     checkRequired(this, 'tls', props.tls, 'IngressTls.fromSecret(), certManager(), terminatedUpstream() or none()');
     checkRequired(this, 'accessControl', props.accessControl, 'IngressAccessControl.prefectBasicAuth(), nginxBasicAuth() or none()');
+    checkInstance(this, 'tls', props.tls, IngressTls, 'IngressTls.fromSecret(), certManager(), terminatedUpstream() or none()');
+    checkInstance(this, 'accessControl', props.accessControl, IngressAccessControl, 'IngressAccessControl.prefectBasicAuth(), nginxBasicAuth() or none()');
     const api = props.api;
     this.api = api;
     this.name = props.name ?? api.name;

@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { secretEnv } from '../core/private/env';
 import { SETTINGS, SINCE } from '../core/private/prefect-settings';
-import { checkRequired, parseHttpUrl, propError, requireArgument } from '../core/private/validation';
+import { checkRequired, checkSecretReference, factoryError, parseHttpUrl, propError, requireArgument } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
 import type { PrefectApi } from '../server/prefect-api';
@@ -100,6 +100,8 @@ export class PrefectConnection {
    */
   public static fromUrl(url: string, options: PrefectUrlOptions = {}): PrefectConnection {
     requireArgument('PrefectConnection.fromUrl', 'url', url, 'the API URL, such as "https://prefect.example.com/api"');
+    if (typeof url !== 'string') throw factoryError('PrefectConnection.fromUrl', 'url', url, 'the API URL, a string', ValidationCode.FORMAT);
+    options = options ?? {};
     return new PrefectConnection(url, options, undefined, Prefect1Backend.SERVER);
   }
 
@@ -164,6 +166,9 @@ export class PrefectConnection {
     if (!parsed || parsed.username || parsed.password || parsed.search || parsed.hash) {
       throw propError(scope, `${prop}.url`, this.url,
         'an absolute http(s) URL without credentials, query, fragment, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)', ValidationCode.URL);
+    }
+    for (const [key, reference] of Object.entries({ authString: this.authString, apiKey: this.apiKey, tenantId: this.tenantId })) {
+      checkSecretReference(scope, `${prop}.${key}`, reference, SecretKeyReference);
     }
     this.authString?._validate(scope, `${prop}.authString`);
     // Prefect Cloud, of either major, answers nothing without an API key.

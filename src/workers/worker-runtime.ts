@@ -54,6 +54,8 @@ export class WorkerRuntime {
    * current clusters serve.
    */
   public static prefect1KubernetesAgent(options: Prefect1AgentOptions = {}): WorkerRuntime {
+    // null from JavaScript or Python stands for no options, as undefined does.
+    options = options ?? {};
     return new WorkerRuntime(WorkerRuntimeKind.PREFECT1_KUBERNETES_AGENT, options,
       new Prefect1AgentBehaviour(options.labels ?? [], options.deleteFinishedJobs ?? true));
   }

@@ -4,47 +4,11 @@ import { Cpu } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import type { EnvironmentVariable } from '../environment-variable';
 import { ValidationCode } from '../validation-code';
+import { propError } from './errors';
+import { checkMap, checkString } from './shapes';
 
-/**
- * An input error: its stable code, the construct's path (or the factory's name), the prop as the
- * user wrote it, the offending value (redacted) and what is accepted.
- */
-export class PrefectValidationError extends Error {
-  public readonly name = 'PrefectValidationError';
-  constructor(
-    public readonly code: ValidationCode,
-    /** The construct's path, or the static factory's name (`PrefectImage.official`). */
-    public readonly constructPath: string,
-    public readonly prop: string,
-    /** The value as shown in the message: quoted, with credentials redacted. */
-    public readonly value: string,
-    where: string,
-    accepted: string,
-  ) {
-    super(`[${code}] ${where}: ${prop} ${value} is not accepted: ${accepted}`);
-  }
-}
-
-/**
- * The input error of a construct. Thrown at construction for what is wrong up front, and returned
- * from node validations for what is only known at synth time.
- */
-export function propError(scope: IConstruct, prop: string, value: unknown, accepted: string, code: ValidationCode): PrefectValidationError {
-  return new PrefectValidationError(code, scope.node.path, prop, show(value), `${scope.constructor.name} '${scope.node.path}'`, accepted);
-}
-
-/** The input error of a static factory such as `PrefectImage.official`, which has no construct. */
-export function factoryError(factory: string, prop: string, value: unknown, accepted: string, code: ValidationCode): PrefectValidationError {
-  return new PrefectValidationError(code, factory, prop, show(value), factory, accepted);
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return '(unset)';
-  if (typeof value === 'string') return JSON.stringify(redact(value));
-  if (value instanceof Size) return value.asString();
-  if (value instanceof Cpu) return value.amount;
-  return String(value);
-}
+export { factoryError, PrefectValidationError, propError, redact } from './errors';
+export { checkBooleans, checkInstance, checkLists, checkMap, checkRequired, checkSecretReference, checkString, requireArgument } from './shapes';
 
 /** The accepted values of an enum, as the error lists them: `Type.MEMBER ("value")`. */
 export function enumChoices(values: { [member: string]: string }, typeName: string): string {
@@ -60,18 +24,6 @@ export function checkEnum(scope: IConstruct, prop: string, value: string | undef
   if (value !== undefined && !Object.values(values).includes(value)) {
     throw propError(scope, prop, value, `one of ${enumChoices(values, typeName)}`, ValidationCode.CHOICE);
   }
-}
-
-/** A value with what may be credentials (`user:password@`, up to the last '@') replaced by `***@`. */
-export function redact(value: string): string {
-  // Whatever comes before the last '@' may be credentials, whichever characters the password has
-  // and however malformed the URL is; an image digest's '@' is not one.
-  const ats = [...value.matchAll(/@(?![a-z0-9]+:[0-9a-f]{32,})/gi)];
-  const last = ats.length > 0 ? ats[ats.length - 1].index! : -1;
-  const prefix = /^(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?[\\/]*/.exec(value)![0];
-  const unauthorized = last < prefix.length ? value : `${prefix}***${value.slice(last)}`;
-  // Parameters named like credentials (`?token=`, `#access_token=`, ` password=`, `,api_key=`).
-  return unauthorized.replace(/((?:^|[?&#;,\s])[^=&#;,\s@]*(?:pass|pwd|token|secret|key|auth|cred|sig)[^=&#;,\s@]*=)[^&#;,\s]+/gi, '$1***');
 }
 
 /**
@@ -92,26 +44,6 @@ const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-
-/**
- * A value of one of the library's classes, or unset: a JavaScript or Python caller can pass a
- * string or a plain object instead.
- */
-export function checkInstance(scope: IConstruct, prop: string, value: unknown, type: { prototype: object }, what: string): void {
-  if (value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value)) throw propError(scope, prop, value, what, ValidationCode.FORMAT);
-}
-
-/** Booleans, or unset: a caller's "false" (a string) is true to JavaScript. */
-export function checkBooleans(scope: IConstruct, flags: { [prop: string]: unknown }): void {
-  for (const [prop, value] of Object.entries(flags)) {
-    if (value !== undefined && typeof value !== 'boolean') throw propError(scope, prop, value, 'true or false', ValidationCode.FORMAT);
-  }
-}
-
-/** A string, where a JavaScript or Python caller can pass a number or an object. */
-export function checkString(scope: IConstruct, prop: string, value: unknown): void {
-  if (typeof value !== 'string') throw propError(scope, prop, value, 'a string', ValidationCode.FORMAT);
-}
 
 /** The code of a name that breaks a rule: too long when it is, otherwise not in the form. */
 function nameCode(value: string, maxLength: number): ValidationCode {
@@ -152,26 +84,6 @@ export function checkInteger(scope: IConstruct, prop: string, value: number, min
   if (!Number.isInteger(value) || value < min || value > max) {
     throw propError(scope, prop, value, `a whole number from ${min} to ${max}`, ValidationCode.QUANTITY);
   }
-}
-
-/** A prop the types require, which a JavaScript or Python caller can still leave out or pass as null. */
-export function checkRequired(scope: IConstruct, prop: string, value: unknown, what: string): void {
-  if (value === undefined || value === null) throw propError(scope, prop, undefined, what, ValidationCode.REQUIRED);
-}
-
-/**
- * Props that are lists, where a JavaScript or Python caller can pass one string instead: iterated,
- * it would make one namespace or package per character.
- */
-export function checkLists(scope: IConstruct, lists: { [prop: string]: unknown }): void {
-  for (const [prop, value] of Object.entries(lists)) {
-    if (value !== undefined && value !== null && !Array.isArray(value)) throw propError(scope, prop, value, 'a list', ValidationCode.FORMAT);
-  }
-}
-
-/** An argument of a static factory that a JavaScript or Python caller left out or passed as null. */
-export function requireArgument(factory: string, argument: string, value: unknown, what: string): void {
-  if (value === undefined || value === null) throw factoryError(factory, argument, undefined, what, ValidationCode.REQUIRED);
 }
 
 export function checkNonEmpty(scope: IConstruct, prop: string, value: string): void {
@@ -238,6 +150,7 @@ export function checkLabelValue(scope: IConstruct, prop: string, value: string):
 
 /** Checks a map of labels: each key, and each value under `<prop>[<key>]`. */
 export function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
+  checkMap(scope, prop, labels);
   for (const [key, value] of Object.entries(labels ?? {})) {
     checkLabelKey(scope, prop, key);
     checkLabelValue(scope, `${prop}[${key}]`, value);
@@ -348,8 +261,10 @@ function isIpv6(address: string): boolean {
 
 /** Annotations: valid keys, and none of `reserved` (keys the construct sets itself). */
 export function checkAnnotations(scope: IConstruct, prop: string, annotations: { [key: string]: string }, reserved: string[] = []): void {
-  for (const key of Object.keys(annotations)) {
+  checkMap(scope, prop, annotations);
+  for (const key of Object.keys(annotations ?? {})) {
     checkLabelKey(scope, prop, key);
+    checkString(scope, `${prop}[${key}]`, annotations[key]);
     if (reserved.includes(key)) {
       throw propError(scope, prop, key, `annotations the construct does not set itself (it sets ${reserved.join(', ')} from its props)`, ValidationCode.RESERVED);
     }

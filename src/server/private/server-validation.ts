@@ -7,7 +7,7 @@ import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
 import {
   checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkNonEmpty,
-  checkBooleans, checkInstance, checkLists, checkRequired, checkSeconds, checkServerHost, checkSize, checkString, checkTimeZone, propError,
+  checkBooleans, checkInstance, checkLists, checkSecretReference, checkRequired, checkSeconds, checkServerHost, checkSize, checkString, checkTimeZone, propError,
 } from '../../core/private/validation';
 import { SecretKeyReference } from '../../core/secret-key-reference';
 import { ValidationCode } from '../../core/validation-code';
@@ -91,7 +91,9 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
 export function checkServerShapes(scope: IConstruct, props: PrefectApiProps): void {
   checkInstance(scope, 'image', props.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
   checkInstance(scope, 'database', props.database, PrefectDatabase, 'a PrefectDatabase: sqlite(), postgres() or postgresUrl()');
-  checkInstance(scope, 'basicAuth', props.basicAuth, SecretKeyReference, 'a SecretKeyReference to the auth string');
+  checkSecretReference(scope, 'basicAuth', props.basicAuth, SecretKeyReference);
+  checkSecretReference(scope, 'redis.password', props.redis?.password, SecretKeyReference);
+  checkSecretReference(scope, 'database.password', props.database?._components?.password, SecretKeyReference);
   for (const prop of ['name', 'uiApiUrl', 'timeZone'] as const) if (props[prop] !== undefined) checkString(scope, prop, props[prop]);
   checkLists(scope, { env: props.env, imagePullSecrets: props.imagePullSecrets });
   checkBooleans(scope, { 'analytics': props.analytics, 'redis.ssl': props.redis?.ssl });

@@ -8,7 +8,7 @@ import { SETTINGS } from '../../core/private/prefect-settings';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
-  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkJobNamespace, checkSeconds, propError,
+  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkJobNamespace, checkMap, checkSeconds, checkString, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
@@ -66,6 +66,9 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
         'a value without a Prefect placeholder such as "{{ $VAR }}" or "{{ prefect.blocks.secret.x }}": the worker would fill it in from its own environment or a block', ValidationCode.PLACEHOLDER);
     }
   }
+  checkMap(scope, `${prop}.labels`, options.labels);
+  checkMap(scope, `${prop}.annotations`, options.annotations);
+  for (const [key, value] of Object.entries(options.annotations ?? {})) checkString(scope, `${prop}.annotations[${key}]`, value);
   for (const [key, value] of Object.entries(options.labels ?? {})) {
     checkLabelKey(scope, `${prop}.labels`, key);
     // The worker copies the Job's labels onto the pod over the template's own: these would take

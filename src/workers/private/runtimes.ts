@@ -255,6 +255,7 @@ export class Prefect1AgentBehaviour extends RuntimeBehaviour {
   public validateOptions(scope: IConstruct): void {
     if (!Array.isArray(this.labels)) throw propError(scope, 'runtime.labels', this.labels, 'a list', ValidationCode.FORMAT);
     for (const label of this.labels) {
+      if (typeof label !== 'string') throw propError(scope, 'runtime.labels', label, 'strings', ValidationCode.FORMAT);
       if (label.trim() === '' || /['\\\n]/.test(label)) {
         throw propError(scope, 'runtime.labels', label, 'non-blank labels without quotes, backslashes or line breaks', ValidationCode.FORMAT);
       }

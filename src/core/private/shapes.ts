@@ -1,0 +1,62 @@
+import { IConstruct } from 'constructs';
+import { ValidationCode } from '../validation-code';
+import { factoryError, propError } from './errors';
+
+/** What a JavaScript or Python caller can get wrong that the types would have caught: presence and shape. */
+
+/**
+ * A value of one of the library's classes, or unset: a JavaScript or Python caller can pass a
+ * string or a plain object instead.
+ */
+export function checkInstance(scope: IConstruct, prop: string, value: unknown, type: { prototype: object }, what: string): void {
+  if (value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value)) throw propError(scope, prop, value, what, ValidationCode.FORMAT);
+}
+
+/** Booleans, or unset: a caller's "false" (a string) is true to JavaScript. */
+export function checkBooleans(scope: IConstruct, flags: { [prop: string]: unknown }): void {
+  for (const [prop, value] of Object.entries(flags)) {
+    if (value !== undefined && typeof value !== 'boolean') throw propError(scope, prop, value, 'true or false', ValidationCode.FORMAT);
+  }
+}
+
+/** A map of keys to values, or unset: a string there would be read a character at a time. */
+export function checkMap(scope: IConstruct, prop: string, value: unknown): void {
+  if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+    throw propError(scope, prop, value, 'a map of keys to string values', ValidationCode.FORMAT);
+  }
+}
+
+/**
+ * A SecretKeyReference, or unset. What is given instead is likely the secret itself: it is
+ * described by its type only, never shown.
+ */
+export function checkSecretReference(scope: IConstruct, prop: string, value: unknown, type: { prototype: object }): void {
+  if (value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value)) {
+    throw propError(scope, prop, `(a ${typeof value}, not shown)`, 'a SecretKeyReference: SecretKeyReference.fromSecret(name, key), never the value itself', ValidationCode.FORMAT);
+  }
+}
+
+/** A string, where a JavaScript or Python caller can pass a number or an object. */
+export function checkString(scope: IConstruct, prop: string, value: unknown): void {
+  if (typeof value !== 'string') throw propError(scope, prop, value, 'a string', ValidationCode.FORMAT);
+}
+
+/** A prop the types require, which a JavaScript or Python caller can still leave out or pass as null. */
+export function checkRequired(scope: IConstruct, prop: string, value: unknown, what: string): void {
+  if (value === undefined || value === null) throw propError(scope, prop, undefined, what, ValidationCode.REQUIRED);
+}
+
+/**
+ * Props that are lists, where a JavaScript or Python caller can pass one string instead: iterated,
+ * it would make one namespace or package per character.
+ */
+export function checkLists(scope: IConstruct, lists: { [prop: string]: unknown }): void {
+  for (const [prop, value] of Object.entries(lists)) {
+    if (value !== undefined && value !== null && !Array.isArray(value)) throw propError(scope, prop, value, 'a list', ValidationCode.FORMAT);
+  }
+}
+
+/** An argument of a static factory that a JavaScript or Python caller left out or passed as null. */
+export function requireArgument(factory: string, argument: string, value: unknown, what: string): void {
+  if (value === undefined || value === null) throw factoryError(factory, argument, undefined, what, ValidationCode.REQUIRED);
+}
