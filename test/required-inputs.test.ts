@@ -200,12 +200,7 @@ describe('more values of another type, from nested options and methods', () => {
     expect(value(() => WorkerRuntime.prefect1KubernetesAgent(null as Json))).toBeUndefined();
     expect(value(() => PrefectConnection.fromUrl(5 as Json))).toMatch(/^\[FORMAT\] PrefectConnection\.fromUrl: url 5 /);
     expect(value(() => PrefectDatabase.postgresUrl('postgresql://u:hunter2@pg/db' as Json))).toMatch(/^\[FORMAT\] PrefectDatabase\.postgresUrl: connectionUrl "postgresql:\/\/\*\*\*@pg\/db"/);
-    expect(value(() => new PlatformWithAddWorkerPool().pool())).toMatch(/\[REQUIRED\] PrefectPlatform 'p': addWorkerPool \(unset\)/);
+    expect(value(() => new PrefectPlatform(Testing.app(), 'p').addWorkerPool(undefined as Json))).toMatch(/\[REQUIRED\] PrefectPlatform 'p': addWorkerPool \(unset\)/);
   });
 });
 
-class PlatformWithAddWorkerPool {
-  public pool(): unknown {
-    return new PrefectPlatform(Testing.app(), 'p').addWorkerPool(undefined as Json);
-  }
-}

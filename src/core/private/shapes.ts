@@ -9,7 +9,7 @@ import { factoryError, propError } from './errors';
  * string or a plain object instead.
  */
 export function checkInstance(scope: IConstruct, prop: string, value: unknown, type: { prototype: object }, what: string): void {
-  if (value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value)) throw propError(scope, prop, value, what, ValidationCode.FORMAT);
+  if (isSetAndNot(value, type)) throw propError(scope, prop, value, what, ValidationCode.FORMAT);
 }
 
 /** Booleans, or unset: a caller's "false" (a string) is true to JavaScript. */
@@ -31,7 +31,7 @@ export function checkMap(scope: IConstruct, prop: string, value: unknown): void 
  * described by its type only, never shown.
  */
 export function checkSecretReference(scope: IConstruct, prop: string, value: unknown, type: { prototype: object }): void {
-  if (value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value)) {
+  if (isSetAndNot(value, type)) {
     throw propError(scope, prop, `(a ${typeof value}, not shown)`, 'a SecretKeyReference: SecretKeyReference.fromSecret(name, key), never the value itself', ValidationCode.FORMAT);
   }
 }
@@ -59,4 +59,9 @@ export function checkLists(scope: IConstruct, lists: { [prop: string]: unknown }
 /** An argument of a static factory that a JavaScript or Python caller left out or passed as null. */
 export function requireArgument(factory: string, argument: string, value: unknown, what: string): void {
   if (value === undefined || value === null) throw factoryError(factory, argument, undefined, what, ValidationCode.REQUIRED);
+}
+
+/** Whether a value is given and is no instance of the type (whose constructor may be private). */
+function isSetAndNot(value: unknown, type: { prototype: object }): boolean {
+  return value !== undefined && value !== null && !Object.prototype.isPrototypeOf.call(type.prototype, value);
 }

@@ -295,7 +295,7 @@ export function checkServerHost(scope: IConstruct, prop: string, value: string):
   if (!isName && isIP(value) === 0) {
     // A host is shown up to what cannot be part of one: the rest may be a password or a port
     // mistaken for one (`prefect:hunter2`), and whatever comes before an '@' is credentials.
-    const shown = value.trim() === '' ? value : value.replace(/^[^/]*@/, '***@').replace(/^((?:\*\*\*@)?[A-Za-z0-9.-]*)[^A-Za-z0-9.-].*$/s, '$1…');
+    const shown = value.trim() === '' ? value : value.replace(/^([A-Za-z0-9.-]*)[^A-Za-z0-9.-].*$/s, '$1…');
     throw propError(scope, prop, shown,
       'a host name such as "postgres.databases.svc" or an IP address such as "10.0.0.5" or "fd00::5" (no scheme, port, path or credentials; the port has its own prop)', ValidationCode.HOST);
   }
