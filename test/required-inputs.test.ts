@@ -5,8 +5,8 @@
 import { Chart, Testing } from 'cdk8s';
 import {
   AgentRbac, DaskScratch, EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PrefectApi,
-  PrefectConnection, PrefectDatabase, PrefectImage, PrefectIngress, PrefectNetworkPolicies, PrefectPlatform, PrefectWorkerPool, SecretKeyReference,
-  WorkerRuntime,
+  PrefectConnection, PrefectDatabase, PrefectImage, PrefectIngress, PrefectNetworkPolicies, PrefectPlatform, PrefectWarnings, PrefectWorkerPool, SecretKeyReference,
+  WarningCode, WorkerRuntime,
 } from '../src';
 import { inputErrorOf, synthError } from './support/synth';
 
@@ -177,6 +177,8 @@ describe('more values of another type, from nested options and methods', () => {
   };
   test.each<[string, (chart: Chart) => unknown]>([
     ['api', chart => new PrefectIngress(chart, 'ingress', undefined as Json)],
+    ['api', chart => new PrefectIngress(chart, 'ingress', { ...ingress, api: { name: 'prefect-server' } as Json })],
+    ['api', chart => new PrefectIngress(chart, 'ingress', { ...ingress, api: new PrefectNetworkPolicies(chart, 'policies', { api: new PrefectApi(chart, 'api') }) as Json })],
     ['tls', chart => new PrefectApi(chart, 'api').exposeViaIngress({ ...ingress, tls: 'none' as Json })],
     ['accessControl', chart => new PrefectApi(chart, 'api').exposeViaIngress({ ...ingress, accessControl: 'none' as Json })],
     ['workerPools', chart => new PrefectNetworkPolicies(chart, 'policies', { workerPools: new PrefectWorkerPool(chart, 'pool', { connection: url, poolName: 'etl' }) as Json })],
@@ -201,6 +203,18 @@ describe('more values of another type, from nested options and methods', () => {
     expect(value(() => PrefectConnection.fromUrl(5 as Json))).toMatch(/^\[FORMAT\] PrefectConnection\.fromUrl: url 5 /);
     expect(value(() => PrefectDatabase.postgresUrl('postgresql://u:hunter2@pg/db' as Json))).toMatch(/^\[FORMAT\] PrefectDatabase\.postgresUrl: connectionUrl "postgresql:\/\/\*\*\*@pg\/db"/);
     expect(value(() => new PrefectPlatform(Testing.app(), 'p').addWorkerPool(undefined as Json))).toMatch(/\[REQUIRED\] PrefectPlatform 'p': addWorkerPool \(unset\)/);
+    expect(value(() => PrefectConnection.inCluster({ serviceUrl: 'http://x:4200/api' } as Json))).toMatch(/^\[FORMAT\] PrefectConnection\.inCluster: api .* a PrefectApi/);
+  });
+
+  test('PrefectWarnings takes a construct and a WarningCode', () => {
+    const app = Testing.app();
+    expect(value(() => PrefectWarnings.of(undefined as Json))).toMatch(/^\[REQUIRED\] PrefectWarnings\.of: scope \(unset\)/);
+    expect(value(() => PrefectWarnings.of('app' as Json))).toMatch(/^\[FORMAT\] PrefectWarnings\.of: scope "app"/);
+    expect(value(() => PrefectWarnings.acknowledge({} as Json, WarningCode.EGRESS_ANYWHERE))).toMatch(/^\[FORMAT\] PrefectWarnings\.acknowledge: scope /);
+    expect(value(() => PrefectWarnings.acknowledge(app, 'EGRESS' as Json))).toMatch(/^\[CHOICE\] PrefectWarnings\.acknowledge: code "EGRESS" is not accepted: one of INGRESS_WITHOUT_TLS, EGRESS_ANYWHERE,/);
+    expect(value(() => PrefectWarnings.acknowledge(app, undefined as Json))).toMatch(/^\[REQUIRED\] PrefectWarnings\.acknowledge: code/);
+    expect(value(() => PrefectWarnings.acknowledge(app, WarningCode.EGRESS_ANYWHERE))).toBeUndefined();
+    expect(PrefectWarnings.of(app)).toEqual([]);
   });
 });
 

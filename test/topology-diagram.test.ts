@@ -1,8 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
+import * as fc from 'fast-check';
 import { PrefectPlatform, TopologyDiagram } from '../src';
+import { PrefectValidationError } from '../src/core/private/errors';
 import { buildVariants } from '../src/examples/variants';
+import { inputErrorOf } from './support/synth';
 const { FILES, embed, embedded } = require('../scripts/embedded-diagrams');
 
 type Json = any;
@@ -160,5 +163,54 @@ describe('the diagrams in the docs', () => {
 
   test('a block that names no variant is an error', () => {
     expect(() => embed('<!-- topology:nope -->\n```mermaid\n```\n<!-- /topology:nope -->', diagrams)).toThrow(/names the variant nope/);
+  });
+});
+
+describe('TopologyDiagram: input that is not a chart or manifests', () => {
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (e) {
+      expect(e).toBeInstanceOf(PrefectValidationError);
+      return inputErrorOf((e as Error).message);
+    }
+    return undefined;
+  };
+
+  test('ofChart takes a Chart, ofManifests a list of objects with a kind and a name', () => {
+    expect(codeOf(() => TopologyDiagram.ofChart(undefined as any))).toEqual({ code: 'REQUIRED', prop: 'chart' });
+    expect(codeOf(() => TopologyDiagram.ofChart({ toJson: () => [] } as any))).toEqual({ code: 'FORMAT', prop: 'chart' });
+    expect(codeOf(() => TopologyDiagram.ofManifests(null as any))).toEqual({ code: 'REQUIRED', prop: 'manifests' });
+    expect(codeOf(() => TopologyDiagram.ofManifests('kind: Service' as any))).toEqual({ code: 'FORMAT', prop: 'manifests' });
+    expect(codeOf(() => TopologyDiagram.ofManifests([service('s', { a: 'b' }), { kind: 'Service' }]))).toEqual({ code: 'FORMAT', prop: 'manifests[1]' });
+    expect(codeOf(() => TopologyDiagram.ofManifests([{ kind: 'Service', metadata: { name: 's', namespace: 7 } }]))).toEqual({ code: 'FORMAT', prop: 'manifests[0]' });
+    expect(codeOf(() => TopologyDiagram.ofManifests(['Service']))).toEqual({ code: 'FORMAT', prop: 'manifests[0]' });
+  });
+
+  test('the empty documents of a YAML stream are skipped', () => {
+    expect(TopologyDiagram.ofManifests([null, service('s', { a: 'b' }), undefined]).toMermaid()).toContain('Service s');
+  });
+
+  // Hand-written manifests with a wrong value anywhere below the kind and name: a diagram or an
+  // input error, never a TypeError.
+  test('a wrong value anywhere in a platform\'s manifests draws a diagram or names the manifest', () => {
+    const base: Json[] = Testing.synth(new PrefectPlatform(Testing.app(), 'p', { workerPools: [{ poolName: 'etl' }] }));
+    const paths: Array<Array<string | number>> = [];
+    const walk = (value: Json, at: Array<string | number>) => {
+      paths.push(at);
+      if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...at, Array.isArray(value) ? Number(k) : k]);
+    };
+    base.forEach((m, i) => walk(m, [i]));
+    const garbage = fc.constantFrom<Json>(null, undefined, 0, 7, '', 'x', '__proto__', 'constructor', [], [null], [7], {}, { name: 1 }, true);
+    fc.assert(fc.property(fc.constantFrom(...paths.filter(p => p.length > 1)), garbage, (at, value) => {
+      const manifests = structuredClone(base);
+      let parent: Json = manifests;
+      for (const step of at.slice(0, -1)) parent = parent[step];
+      parent[at[at.length - 1]] = value;
+      let diagram: unknown;
+      const error = codeOf(() => { diagram = TopologyDiagram.ofManifests(manifests).toMermaid(); });
+      if (error) expect(error).toEqual({ code: 'FORMAT', prop: `manifests[${at[0]}]` });
+      else expect(typeof diagram).toBe('string');
+    }), { numRuns: 300, seed: 7 });
   });
 });

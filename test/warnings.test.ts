@@ -6,7 +6,7 @@
 import { App, Chart, Testing } from 'cdk8s';
 import {
   AgentRbac, DaskScratch, IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PrefectApi, PrefectConnection, PrefectImage,
-  PrefectPlatform, PrefectVersion, PrefectWarnings, PrefectWorkerPool, SecretKeyReference, ValidationCode, WarningCode,
+  PlatformServer, PrefectPlatform, PrefectVersion, PrefectWarnings, PrefectWorkerPool, SecretKeyReference, ValidationCode, WarningCode, WorkerRuntime,
 } from '../src';
 import { inputErrorOf } from './support/synth';
 
@@ -15,12 +15,25 @@ const codes = (chart: Chart) => PrefectWarnings.of(chart).map(w => `${w.code} ${
 const ingress = (tls: IngressTls) => ({ hosts: ['prefect.example.com'], tls, accessControl: IngressAccessControl.none() });
 
 describe('what is warned of', () => {
-  test('an ingress without TLS, and only that', () => {
+  test('an ingress without TLS', () => {
     const chart = chartOf();
     new PrefectApi(chart, 'api').exposeViaIngress(ingress(IngressTls.none()));
     new PrefectApi(chart, 'other').exposeViaIngress(ingress(IngressTls.fromSecret('tls')));
-    expect(codes(chart)).toEqual(['INGRESS_WITHOUT_TLS test/api/Ingress']);
+    expect(codes(chart).filter(c => c.startsWith('INGRESS_WITHOUT_TLS'))).toEqual(['INGRESS_WITHOUT_TLS test/api/Ingress']);
     expect(PrefectWarnings.of(chart)[0].message).toMatch(/^\[INGRESS_WITHOUT_TLS\] PrefectIngress 'test\/api\/Ingress': tls is IngressTls.none\(\): the UI and the API are served in plain HTTP/);
+  });
+
+  test('an ingress that leaves the API open: no access control, or nginx basic auth on the UI alone', () => {
+    const chart = chartOf();
+    const tls = IngressTls.fromSecret('tls');
+    new PrefectApi(chart, 'open').exposeViaIngress(ingress(tls));
+    new PrefectApi(chart, 'ui', { image: PrefectImage.official({ version: PrefectVersion.V2_20_25 }) })
+      .exposeViaIngress({ ...ingress(tls), accessControl: IngressAccessControl.nginxBasicAuth({ htpasswdSecret: 'htpasswd' }), ingressClassName: 'nginx' });
+    const auth = SecretKeyReference.fromSecret('auth', 'auth-string');
+    new PrefectApi(chart, 'guarded', { basicAuth: auth }).exposeViaIngress({ ...ingress(tls), accessControl: IngressAccessControl.prefectBasicAuth(auth) });
+    expect(codes(chart)).toEqual(['API_WITHOUT_AUTH test/open/Ingress', 'API_WITHOUT_AUTH test/ui/Ingress']);
+    expect(PrefectWarnings.of(chart)[0].message).toContain('accessControl is IngressAccessControl.none(): anyone who reaches the host can use the UI and the API');
+    expect(PrefectWarnings.of(chart)[1].message).toContain('the UI asks for a password, but /api stays open');
   });
 
   test('a destination open to every address', () => {
@@ -29,6 +42,31 @@ describe('what is warned of', () => {
     });
     expect(codes(platform as unknown as Chart)).toEqual(['EGRESS_ANYWHERE p/NetworkPolicies']);
     expect(PrefectWarnings.of(platform)[0].message).toContain('flowRunEgress[0] is NetworkDestination.anywhere([443])');
+  });
+
+  test('the Kubernetes API anywhere, kubernetesApiServer being unset where pods call it; DNS to every address', () => {
+    const pools = [{ poolName: 'etl' }];
+    const given = new PrefectPlatform(Testing.app(), 'p', { workerPools: pools,
+      networkPolicies: NetworkIsolation.defaultDeny({ kubernetesApiServer: NetworkDestination.cidr('10.96.0.1/32', [443]) }) });
+    const unset = new PrefectPlatform(Testing.app(), 'p', { workerPools: pools });
+    const noCaller = new PrefectPlatform(Testing.app(), 'p');
+    const dns = new PrefectPlatform(Testing.app(), 'p', { networkPolicies: NetworkIsolation.defaultDeny({ dnsCidrs: ['10.96.0.10/32', '0.0.0.0/0'] }) });
+    expect(codes(given as unknown as Chart)).toEqual([]);
+    expect(codes(unset as unknown as Chart)).toEqual(['EGRESS_ANYWHERE p/NetworkPolicies']);
+    expect(PrefectWarnings.of(unset)[0].message).toContain('kubernetesApiServer is unset: the pods that call the Kubernetes API may connect to every address on ports 443 and 6443');
+    expect(codes(noCaller as unknown as Chart)).toEqual([]);
+    expect(PrefectWarnings.of(dns).map(w => w.message)).toEqual([expect.stringContaining('dnsCidrs has "0.0.0.0/0": the pods may send DNS traffic (port 53) to every address')]);
+  });
+
+  test('a namespace lowered to Pod Security "baseline" for flow-run pods made outside the library', () => {
+    const prefect2 = PrefectImage.official({ version: PrefectVersion.V2_20_25 });
+    const lowered = new PrefectPlatform(Testing.app(), 'p', { server: PlatformServer.deploy({ image: prefect2 }), networkPolicies: NetworkIsolation.none(),
+      workerPools: [{ poolName: 'etl', runtime: WorkerRuntime.prefect2Agent(), image: prefect2 }] });
+    const kept = new PrefectPlatform(Testing.app(), 'p', { networkPolicies: NetworkIsolation.none(), workerPools: [{ poolName: 'etl' }] });
+    expect(codes(lowered as unknown as Chart)).toEqual(['POD_SECURITY_BASELINE p']);
+    expect(PrefectWarnings.of(lowered)[0].message).toContain('workerPools[0] launches flow-run pods whose spec is made outside this library');
+    expect(PrefectWarnings.of(lowered)[0].message).toContain('namespace prefect enforces Pod Security "baseline"');
+    expect(codes(kept as unknown as Chart)).toEqual([]);
   });
 
   test('a release newer than the verified one, wherever an image is given', () => {
@@ -73,7 +111,7 @@ describe('what is warned of', () => {
 describe('how warnings are given', () => {
   const build = (app: App) => {
     const chart = new Chart(app, 'test', { namespace: 'prefect' });
-    new PrefectApi(chart, 'api').exposeViaIngress(ingress(IngressTls.none()));
+    new AgentRbac(chart, 'rbac', { clusterWide: true });
     return chart;
   };
   const mode = process.env.CDK8S_PREFECT_WARNINGS;
@@ -92,7 +130,7 @@ describe('how warnings are given', () => {
 
   test('synth errors with "error", nothing with "silent", and a clear error for anything else', () => {
     process.env.CDK8S_PREFECT_WARNINGS = 'error';
-    expect(() => Testing.synth(build(Testing.app()))).toThrow(/\[INGRESS_WITHOUT_TLS\] PrefectIngress 'test\/api\/Ingress'/);
+    expect(() => Testing.synth(build(Testing.app()))).toThrow(/\[CLUSTER_WIDE_RBAC\] AgentRbac 'test\/rbac'/);
     process.env.CDK8S_PREFECT_WARNINGS = 'silent';
     const write = jest.spyOn(process.stderr, 'write');
     Testing.synth(build(Testing.app()));
@@ -104,7 +142,7 @@ describe('how warnings are given', () => {
   test('acknowledged for a construct and all under it', () => {
     process.env.CDK8S_PREFECT_WARNINGS = 'error';
     const chart = build(Testing.app());
-    PrefectWarnings.acknowledge(chart, WarningCode.INGRESS_WITHOUT_TLS);
+    PrefectWarnings.acknowledge(chart, WarningCode.CLUSTER_WIDE_RBAC);
     expect(PrefectWarnings.of(chart)).toEqual([]);
     expect(() => Testing.synth(chart)).not.toThrow();
   });

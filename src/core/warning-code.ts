@@ -1,5 +1,7 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { factoryError, requireArgument } from './private/validation';
 import { acknowledge, warningsOf } from './private/warnings';
+import { ValidationCode } from './validation-code';
 
 /**
  * The stable code of a warning: a choice that is accepted but risky. Warnings are printed at synth
@@ -19,6 +21,16 @@ export enum WarningCode {
   CLUSTER_WIDE_RBAC = 'CLUSTER_WIDE_RBAC',
   /** Secrets that the flow-run pods reference in namespaces where the chart does not create them. */
   SECRETS_IN_OTHER_NAMESPACES = 'SECRETS_IN_OTHER_NAMESPACES',
+  /**
+   * An ingress that lets anyone who reaches its host use the API: `IngressAccessControl.none()`,
+   * or `nginxBasicAuth()`, which guards the UI only.
+   */
+  API_WITHOUT_AUTH = 'API_WITHOUT_AUTH',
+  /**
+   * A namespace the chart creates enforcing Pod Security "baseline" rather than "restricted",
+   * because a pool launches flow-run pods whose spec is made outside the library there.
+   */
+  POD_SECURITY_BASELINE = 'POD_SECURITY_BASELINE',
 }
 
 /** A warning of a construct. */
@@ -35,6 +47,7 @@ export interface PrefectWarning {
 export class PrefectWarnings {
   /** The warnings of the constructs at or under `scope` (an app, a chart, a construct), in order. */
   public static of(scope: IConstruct): PrefectWarning[] {
+    checkScope('PrefectWarnings.of', scope);
     return warningsOf(scope);
   }
 
@@ -43,8 +56,18 @@ export class PrefectWarnings {
    * are no longer given.
    */
   public static acknowledge(scope: IConstruct, code: WarningCode): void {
+    checkScope('PrefectWarnings.acknowledge', scope);
+    requireArgument('PrefectWarnings.acknowledge', 'code', code, 'a WarningCode');
+    const codes = Object.values(WarningCode) as string[];
+    if (!codes.includes(code)) throw factoryError('PrefectWarnings.acknowledge', 'code', code, `one of ${codes.join(', ')}`, ValidationCode.CHOICE);
     acknowledge(scope, code);
   }
 
   private constructor() {}
+}
+
+/** A construct (an app, a chart, a construct of the library), where JavaScript or Python can pass anything. */
+function checkScope(factory: string, scope: unknown): void {
+  requireArgument(factory, 'scope', scope, 'an app, a chart or a construct');
+  if (!Construct.isConstruct(scope)) throw factoryError(factory, 'scope', scope, 'an app, a chart or a construct', ValidationCode.FORMAT);
 }

@@ -1,5 +1,7 @@
 import { Chart } from 'cdk8s';
 import { settingAliases, SETTINGS } from '../core/private/prefect-settings';
+import { factoryError, requireArgument } from '../core/private/validation';
+import { ValidationCode } from '../core/validation-code';
 
 type Manifest = { [key: string]: any };
 
@@ -36,12 +38,19 @@ interface Node {
 export class TopologyDiagram {
   /** The diagram of a chart, from its synthesized manifests. */
   public static ofChart(chart: Chart): TopologyDiagram {
+    requireArgument('TopologyDiagram.ofChart', 'chart', chart, 'the Chart to draw');
+    if (!Chart.isChart(chart)) throw factoryError('TopologyDiagram.ofChart', 'chart', chart, 'a cdk8s Chart', ValidationCode.FORMAT);
     return new TopologyDiagram(chart.toJson());
   }
 
-  /** The diagram of Kubernetes manifests (parsed YAML or JSON objects). */
+  /**
+   * The diagram of Kubernetes manifests (parsed YAML or JSON objects). Empty items, such as the
+   * empty documents of a YAML stream, are skipped.
+   */
   public static ofManifests(manifests: any[]): TopologyDiagram {
-    return new TopologyDiagram(manifests);
+    requireArgument('TopologyDiagram.ofManifests', 'manifests', manifests, 'a list of Kubernetes objects');
+    checkManifests(manifests);
+    return new TopologyDiagram(list(manifests));
   }
 
   private readonly nodes = new Map<string, Node>();
@@ -98,7 +107,7 @@ export class TopologyDiagram {
     const services = objects.filter(o => o.kind === 'Service');
     for (const o of objects.filter(x => x.kind === 'Ingress')) this.ingress(o, services);
     for (const s of services) {
-      const ports = (s.spec?.ports ?? []).map((p: Manifest) => p.port).join(', ');
+      const ports = list(s.spec?.ports).map((p: Manifest) => p.port).join(', ');
       const type = s.spec?.type && s.spec.type !== 'ClusterIP' ? ` ${s.spec.type}` : '';
       this.node(s, `Service${type} ${s.metadata.name}<br/>:${ports}`, ['([', '])']);
       for (const w of workloads.filter(x => podNamespace(x) === s.metadata.namespace && selects(s.spec?.selector, podLabels(x)))) {
@@ -110,9 +119,9 @@ export class TopologyDiagram {
   }
 
   private ingress(ingress: Manifest, services: Manifest[]): void {
-    const rules: Manifest[] = ingress.spec?.rules ?? [];
-    const routes = rules.flatMap(r => (r.http?.paths ?? []).map((p: Manifest) => ({ host: r.host ?? '*', path: p.path ?? '/', backend: p.backend?.service })));
-    const tls = (ingress.spec?.tls ?? []).length > 0 ? 'https' : 'http';
+    const rules: Manifest[] = list(ingress.spec?.rules);
+    const routes = rules.flatMap(r => list(r.http?.paths).map((p: Manifest) => ({ host: r.host ?? '*', path: p.path ?? '/', backend: p.backend?.service })));
+    const tls = list(ingress.spec?.tls).length > 0 ? 'https' : 'http';
     this.node(ingress, `Ingress ${ingress.metadata.name}<br/>${[...new Set(routes.map(r => `${tls}://${r.host}${r.path}`))].join('<br/>')}`, ['{{', '}}']);
     for (const route of routes) {
       const service = services.find(s => s.metadata.namespace === ingress.metadata.namespace && s.metadata.name === route.backend?.name);
@@ -122,13 +131,13 @@ export class TopologyDiagram {
 
   private workload(w: Manifest, services: Manifest[]): void {
     const replicas = w.spec?.replicas !== undefined && w.spec.replicas !== 1 ? `<br/>${w.spec.replicas} replicas` : '';
-    const schedule = w.kind === 'CronJob' ? `<br/>${w.spec.schedule}` : '';
+    const schedule = w.kind === 'CronJob' ? `<br/>${w.spec?.schedule}` : '';
     this.node(w, `${w.kind} ${w.metadata.name}${replicas}${schedule}`, ['[', ']']);
     const pod = podSpec(w);
-    for (const claim of w.spec?.volumeClaimTemplates ?? []) {
+    for (const claim of list(w.spec?.volumeClaimTemplates)) {
       const storage = claim.spec?.resources?.requests?.storage;
-      const id = this.add({ id: mermaidId('claim', podNamespace(w), w.metadata.name, claim.metadata.name),
-        namespace: podNamespace(w), text: `claim ${claim.metadata.name}-${w.metadata.name}-0${storage ? `<br/>${storage}` : ''}`, shape: ['[(', ')]'] });
+      const id = this.add({ id: mermaidId('claim', podNamespace(w), w.metadata.name, claim.metadata?.name),
+        namespace: podNamespace(w), text: `claim ${claim.metadata?.name}-${w.metadata.name}-0${storage ? `<br/>${storage}` : ''}`, shape: ['[(', ')]'] });
       this.link(nodeId(w), '---', id);
     }
     for (const [target, label] of this.peers(pod, podNamespace(w), services)) this.link(nodeId(w), '-->', target, label);
@@ -137,9 +146,9 @@ export class TopologyDiagram {
   /** Where a pod's containers connect to, by the URLs and hosts in their environment. */
   private peers(pod: Manifest | undefined, namespace: string | undefined, services: Manifest[]): Array<[string, string]> {
     const found: Array<[string, string]> = [];
-    for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
-      for (const variable of container.env ?? []) {
-        const what = PEER_VARIABLES[variable.name];
+    for (const container of [...list(pod?.initContainers), ...list(pod?.containers)]) {
+      for (const variable of list(container.env)) {
+        const what = Object.prototype.hasOwnProperty.call(PEER_VARIABLES, variable.name) ? PEER_VARIABLES[variable.name] : undefined;
         if (!what) continue;
         const secret = variable.valueFrom?.secretKeyRef;
         if (secret) {
@@ -166,18 +175,18 @@ export class TopologyDiagram {
    * them create: Jobs become flow runs, DaskClusters the clusters flow runs start.
    */
   private binding(binding: Manifest, objects: Manifest[], workloads: Manifest[], services: Manifest[]): void {
-    const ref = binding.roleRef;
+    const ref = binding.roleRef ?? {};
     const role = objects.find(o => o.kind === ref.kind && o.metadata.name === ref.name && (ref.kind === 'ClusterRole' || o.metadata.namespace === binding.metadata.namespace));
     if (!role) return;
     // A RoleBinding grants even a ClusterRole's rules in its own namespace only.
     const cluster = binding.kind === 'ClusterRoleBinding';
-    const resources = [...new Set((role.rules ?? []).flatMap((r: Manifest) => r.resources ?? []))].filter((r): r is string => typeof r === 'string' && !r.includes('/'));
+    const resources = [...new Set(list(role.rules).flatMap((r: Manifest) => list(r.resources)))].filter((r): r is string => typeof r === 'string' && !r.includes('/'));
     const roleId = this.add({
       id: mermaidId(ref.kind, cluster ? '' : binding.metadata.namespace, ref.name), namespace: cluster ? undefined : binding.metadata.namespace,
       text: `${ref.kind} ${ref.name}<br/>${resources.join(', ')}`, shape: ['>', ']'],
     });
-    const creates = (resource: string) => (role.rules ?? []).some((r: Manifest) => (r.resources ?? []).includes(resource) && (r.verbs ?? []).includes('create'));
-    for (const subject of (binding.subjects ?? []).filter((s: Manifest) => s.kind === 'ServiceAccount')) {
+    const creates = (resource: string) => list(role.rules).some((r: Manifest) => list(r.resources).includes(resource) && list(r.verbs).includes('create'));
+    for (const subject of list(binding.subjects).filter((s: Manifest) => s.kind === 'ServiceAccount')) {
       const account = this.add({ id: mermaidId('ServiceAccount', subject.namespace, subject.name), namespace: subject.namespace, text: `ServiceAccount ${subject.name}`, shape: ['(', ')'] });
       this.link(account, '-.->', roleId, binding.kind);
       const users = workloads.filter(w => podNamespace(w) === subject.namespace && (podSpec(w)?.serviceAccountName ?? 'default') === subject.name);
@@ -207,9 +216,9 @@ export class TopologyDiagram {
   private flowRunTemplates(objects: Manifest[]): Array<{ node: string; serviceAccount?: string; namespace: string }> {
     const found = [];
     for (const map of objects.filter(o => o.kind === 'ConfigMap' && o.data?.['base-job-template.json'])) {
-      const variables = JSON.parse(map.data['base-job-template.json']).variables?.properties ?? {};
+      const variables = parsedTemplate(map.data['base-job-template.json'])?.variables?.properties ?? {};
       const namespace = variables.namespace?.default ?? map.metadata.namespace;
-      const launcher = objects.find(w => WORKLOAD_KINDS.includes(w.kind) && (podSpec(w)?.volumes ?? []).some((v: Manifest) => v.configMap?.name === map.metadata.name));
+      const launcher = objects.find(w => WORKLOAD_KINDS.includes(w.kind) && list(podSpec(w)?.volumes).some((v: Manifest) => v.configMap?.name === map.metadata.name));
       if (!launcher) continue;
       found.push({
         node: mermaidId('flowruns', namespace, podSpec(launcher)?.serviceAccountName ?? 'default'),
@@ -239,6 +248,39 @@ export class TopologyDiagram {
   }
 }
 
+/**
+ * A list the manifests should hold there, without empty items; anything else (a hand-written
+ * mistake that kubectl would refuse) counts as none.
+ */
+function list(value: unknown): any[] {
+  return Array.isArray(value) ? value.filter(x => x !== null && x !== undefined) : [];
+}
+
+/** A base job template's JSON, or undefined where it is none. */
+function parsedTemplate(text: unknown): Manifest | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each item is a Kubernetes object with a kind and a name, the least the diagram reads. */
+function checkManifests(manifests: unknown): void {
+  const factory = 'TopologyDiagram.ofManifests';
+  if (!Array.isArray(manifests)) throw factoryError(factory, 'manifests', manifests, 'a list of Kubernetes objects', ValidationCode.FORMAT);
+  manifests.forEach((m, i) => {
+    if (m === null || m === undefined) return;
+    const named = typeof m === 'object' && typeof m.kind === 'string' && typeof m.metadata?.name === 'string'
+      && ['string', 'undefined'].includes(typeof m.metadata.namespace);
+    if (!named) {
+      throw factoryError(factory, `manifests[${i}]`, typeof m === 'object' ? `${m.kind ?? '(no kind)'} ${m.metadata?.name ?? '(no name)'}` : m,
+        'a Kubernetes object with a kind, a metadata.name and, if any, a metadata.namespace, all strings', ValidationCode.FORMAT);
+    }
+  });
+}
+
 function key(o: Manifest): string {
   return `${o.metadata?.namespace ?? ''}/${o.kind}/${o.metadata?.name}`;
 }
@@ -248,7 +290,7 @@ function nodeId(o: Manifest): string {
 }
 
 function mermaidId(...parts: Array<string | undefined>): string {
-  return parts.map(p => (p ?? '').replace(/[^A-Za-z0-9]/g, '_')).join('__');
+  return parts.map(p => String(p ?? '').replace(/[^A-Za-z0-9]/g, '_')).join('__');
 }
 
 function escape(text: string): string {
@@ -293,5 +335,5 @@ function serviceMatches(service: Manifest, target: { host: string; port?: number
   const [name, namespace, ...rest] = target.host.split('.');
   if (!['', 'svc', 'svc.cluster.local'].includes(rest.join('.'))) return false;
   if (service.metadata.name !== name || service.metadata.namespace !== (namespace ?? clientNamespace)) return false;
-  return target.port === undefined || (service.spec?.ports ?? []).some((p: Manifest) => p.port === target.port);
+  return target.port === undefined || list(service.spec?.ports).some((p: Manifest) => p.port === target.port);
 }

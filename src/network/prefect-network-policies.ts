@@ -5,7 +5,9 @@ import { PrefectVersion } from '../core/prefect-version';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { register, registered, registeredOf } from '../core/private/registry';
 import { checkCidr, checkInstance, checkInteger, checkLabels, checkLists, checkNamespaceName, propError } from '../core/private/validation';
+import { warn } from '../core/private/warnings';
 import { ValidationCode } from '../core/validation-code';
+import { WarningCode } from '../core/warning-code';
 import { DaskScratch } from '../dask/dask-scratch';
 import { PrefectApi } from '../server/prefect-api';
 import { PrefectConnection } from '../workers/prefect-connection';
@@ -31,6 +33,8 @@ export class PrefectNetworkPolicies extends Construct {
   private readonly namespace: string;
   private readonly pools: PrefectWorkerPool[] = [];
   private readonly deniedNamespaces = new Set<string>();
+  /** Whether a policy lets pods reach the Kubernetes API anywhere, kubernetesApiServer being unset. */
+  private reachesAnyApiServer = false;
   /** The namespaces whose Dask pods are covered, by DaskScratch. */
   private readonly daskCovered = new Map<DaskScratch, Set<string>>();
 
@@ -48,6 +52,8 @@ export class PrefectNetworkPolicies extends Construct {
     this.namespace = namespace;
     this.validate();
     this.node.addValidation({ validate: () => this.uncovered() });
+    // Given once the pools are known: only pods that call the Kubernetes API get the default.
+    warn(this, WarningCode.EGRESS_ANYWHERE, () => (this.reachesAnyApiServer ? 'kubernetesApiServer is unset: the pods that call the Kubernetes API may connect to every address on ports 443 and 6443, the internet included, since its address is not known at synth; NetworkDestination.cidr() with the API server\'s addresses (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes) limits it' : undefined));
 
     const api = props.api;
     if (api) {
@@ -135,7 +141,10 @@ export class PrefectNetworkPolicies extends Construct {
     if (props.dnsNamespace !== undefined) checkNamespaceName(this, 'dnsNamespace', props.dnsNamespace);
     checkLabels(this, 'dnsPodLabels', props.dnsPodLabels);
     if (props.dnsPort !== undefined) checkInteger(this, 'dnsPort', props.dnsPort, 1, 65535);
-    for (const cidr of props.dnsCidrs ?? []) checkCidr(this, 'dnsCidrs', cidr);
+    for (const cidr of props.dnsCidrs ?? []) {
+      checkCidr(this, 'dnsCidrs', cidr);
+      if (cidr.endsWith('/0')) warn(this, WarningCode.EGRESS_ANYWHERE, () => `dnsCidrs has "${cidr}": the pods may send DNS traffic (port ${props.dnsPort ?? 53}) to every address, which lets data out through any resolver; the addresses of the cluster's DNS service suffice`);
+    }
     if (props.daskOperatorNamespace !== undefined) checkNamespaceName(this, 'daskOperatorNamespace', props.daskOperatorNamespace);
     checkLabels(this, 'daskOperatorPodLabels', props.daskOperatorPodLabels);
     if (props.dnsPodLabels !== undefined && Object.keys(props.dnsPodLabels).length === 0) {
@@ -335,7 +344,9 @@ export class PrefectNetworkPolicies extends Construct {
   }
 
   private kubernetesApiServer(): NetworkDestination {
-    return this.props.kubernetesApiServer ?? NetworkDestination.anywhere([443, 6443]);
+    if (this.props.kubernetesApiServer) return this.props.kubernetesApiServer;
+    this.reachesAnyApiServer = true;
+    return NetworkDestination.anywhere([443, 6443]);
   }
 
   private denyAll(namespace: string, version: PrefectVersion): void {

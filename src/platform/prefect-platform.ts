@@ -5,7 +5,9 @@ import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { checkNamespaceToCreate, podSecurityNamespace, PodSecurityEnforcement, setEnforcement } from '../core/private/namespaces';
 import { register } from '../core/private/registry';
 import { checkBooleans, checkInstance, checkLabels, checkLists, checkNamespaceName, checkRequired, propError } from '../core/private/validation';
+import { warn } from '../core/private/warnings';
 import { ValidationCode } from '../core/validation-code';
+import { WarningCode } from '../core/warning-code';
 import { DaskScratch } from '../dask/dask-scratch';
 import { DaskScratchProps } from '../dask/dask-scratch-props';
 import { NetworkIsolation } from '../network/network-isolation';
@@ -224,6 +226,7 @@ export class PrefectPlatform extends Chart {
         const namespace = this.createdNamespaces.get(ns);
         if (namespace) setEnforcement(namespace, PodSecurityEnforcement.BASELINE);
       }
+      warn(this, WarningCode.POD_SECURITY_BASELINE, () => baselineWarning(prop, runs.namespaces.filter(ns => this.createdNamespaces.has(ns))));
     }
     if (pool.jobNamespace) this.createNamespace(pool.jobNamespace, pool.image.version, `${prop}.jobTemplate.namespace`);
     return pool;
@@ -261,4 +264,10 @@ export class PrefectPlatform extends Chart {
   public _partProp(part: IConstruct): string {
     return part instanceof PrefectWorkerPool ? 'workerPools' : 'name';
   }
+}
+
+/** The warning of namespaces lowered to "baseline" for a pool's flow-run pods, if the chart creates any. */
+function baselineWarning(prop: string, namespaces: string[]): string | undefined {
+  if (namespaces.length === 0) return undefined;
+  return `${prop} launches flow-run pods whose spec is made outside this library (by an agent, from a Job spec of its own), so namespace${namespaces.length > 1 ? 's' : ''} ${namespaces.join(', ')} enforce${namespaces.length > 1 ? '' : 's'} Pod Security "baseline", with "restricted" only warned and audited: a flow-run pod may run as root there; the job template this library renders keeps "restricted"`;
 }

@@ -3,6 +3,7 @@ import { ApiObject, Chart, Duration, Lazy, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { PrefectImage } from '../core/prefect-image';
+import { brand } from '../core/private/brands';
 import { ContainerArg, ContainerEnvVar } from '../core/private/kubelet';
 import { recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
 import { PodParts, restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
@@ -70,6 +71,7 @@ export class PrefectApi extends Construct {
   public constructor(scope: Construct, id: string, props: PrefectApiProps = {}) {
     super(scope, id);
     register(this);
+    brand(this, 'PrefectApi');
     // null from JavaScript or Python stands for no props, as undefined does.
     props = props ?? {};
     checkServerShapes(this, props);

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/private/labels';
 import { SINCE } from '../core/private/prefect-settings';
 import { register } from '../core/private/registry';
-import { checkAnnotations, checkDns1123Subdomain, checkHostName, checkInstance, checkLists, checkRequired, propError, requireArgument } from '../core/private/validation';
+import { checkAnnotations, checkBranded, checkDns1123Subdomain, checkHostName, checkInstance, checkLists, checkRequired, propError, requireArgument } from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
@@ -150,6 +150,14 @@ export class IngressAccessControl {
     private readonly nginx?: NginxBasicAuthOptions,
   ) {}
 
+  /** Warns where anyone who reaches the host can use the API. @internal */
+  public _warn(scope: Construct, prop: string): void {
+    if (this.mode === 'prefect') return;
+    const given = this.mode === 'none' ? 'IngressAccessControl.none(): anyone who reaches the host can use the UI and the API'
+      : 'IngressAccessControl.nginxBasicAuth(): the UI asks for a password, but /api stays open to anyone who reaches the host';
+    warn(scope, WarningCode.API_WITHOUT_AUTH, () => `${prop} is ${given}, and can create deployments that run code in the cluster; IngressAccessControl.prefectBasicAuth() (Prefect 3) guards both, or keep the host on a trusted network`);
+  }
+
   /** Whether the UI and the API are separate Ingresses (auth on the UI only). @internal */
   public get _split(): boolean {
     return this.mode === 'nginx';
@@ -285,13 +293,7 @@ export class PrefectIngress extends Construct {
     register(this);
     // null or undefined from JavaScript or Python: each required prop is reported as missing.
     props = props ?? ({} as PrefectIngressProps);
-    checkRequired(this, 'api', props.api, 'the PrefectApi the ingress routes to');
-    checkRequired(this, 'hosts', props.hosts, 'the host names, such as ["prefect.example.com"]');
-    checkLists(this, { hosts: props.hosts });
-    checkRequired(this, 'tls', props.tls, 'IngressTls.fromSecret(), certManager(), terminatedUpstream() or none()');
-    checkRequired(this, 'accessControl', props.accessControl, 'IngressAccessControl.prefectBasicAuth(), nginxBasicAuth() or none()');
-    checkInstance(this, 'tls', props.tls, IngressTls, 'IngressTls.fromSecret(), certManager(), terminatedUpstream() or none()');
-    checkInstance(this, 'accessControl', props.accessControl, IngressAccessControl, 'IngressAccessControl.prefectBasicAuth(), nginxBasicAuth() or none()');
+    checkIngressShapes(this, props);
     const api = props.api;
     this.api = api;
     this.name = props.name ?? api.name;
@@ -303,6 +305,7 @@ export class PrefectIngress extends Construct {
     if (!props.tls.https) {
       warn(this, WarningCode.INGRESS_WITHOUT_TLS, () => `tls is IngressTls.none(): the UI and the API are served in plain HTTP, readable and changeable on the way; IngressTls.fromSecret(), certManager() or terminatedUpstream() serve HTTPS`);
     }
+    props.accessControl._warn(this, 'accessControl');
     this.url = `${props.tls.https ? 'https' : 'http'}://${this.hosts[0]}${this.path ?? ''}`;
     this.uiApiUrl = `${this.url}${API_PATH}`;
     api._registerIngress(this);
@@ -372,4 +375,18 @@ export class PrefectIngress extends Construct {
     }
     props.accessControl._validate(this, 'accessControl', api, props.tls, props.ingressClassName);
   }
+}
+
+/** The props' presence and types, which a JavaScript or Python caller can get wrong. */
+function checkIngressShapes(scope: Construct, props: PrefectIngressProps): void {
+  const tls = 'IngressTls.fromSecret(), certManager(), terminatedUpstream() or none()';
+  const access = 'IngressAccessControl.prefectBasicAuth(), nginxBasicAuth() or none()';
+  checkRequired(scope, 'api', props.api, 'the PrefectApi the ingress routes to');
+  checkBranded(scope, 'api', props.api, 'PrefectApi');
+  checkRequired(scope, 'hosts', props.hosts, 'the host names, such as ["prefect.example.com"]');
+  checkLists(scope, { hosts: props.hosts });
+  checkRequired(scope, 'tls', props.tls, tls);
+  checkRequired(scope, 'accessControl', props.accessControl, access);
+  checkInstance(scope, 'tls', props.tls, IngressTls, tls);
+  checkInstance(scope, 'accessControl', props.accessControl, IngressAccessControl, access);
 }

@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
 import { secretEnv } from '../core/private/env';
 import { SETTINGS, SINCE } from '../core/private/prefect-settings';
-import { checkRequired, checkSecretReference, factoryError, parseHttpUrl, propError, requireArgument } from '../core/private/validation';
+import { checkRequired, checkSecretReference, factoryError, parseHttpUrl, propError, requireArgument, requireBranded } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
 import type { PrefectApi } from '../server/prefect-api';
@@ -79,7 +79,7 @@ export class PrefectConnection {
    * ingress adds it later), is sent.
    */
   public static inCluster(api: PrefectApi): PrefectConnection {
-    requireArgument('PrefectConnection.inCluster', 'api', api, 'the PrefectApi of this app to connect to');
+    requireBranded('PrefectConnection.inCluster', 'api', api, 'PrefectApi', 'the PrefectApi of this app to connect to');
     return new PrefectConnection(api.serviceUrl, {}, api, undefined);
   }
 

@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { ValidationCode } from '../validation-code';
+import { isBranded } from './brands';
 import { factoryError, propError } from './errors';
 
 /** What a JavaScript or Python caller can get wrong that the types would have caught: presence and shape. */
@@ -59,6 +60,20 @@ export function checkLists(scope: IConstruct, lists: { [prop: string]: unknown }
 /** An argument of a static factory that a JavaScript or Python caller left out or passed as null. */
 export function requireArgument(factory: string, argument: string, value: unknown, what: string): void {
   if (value === undefined || value === null) throw factoryError(factory, argument, undefined, what, ValidationCode.REQUIRED);
+}
+
+/**
+ * An instance of a class of the library that the caller's module cannot import (see brands.ts), or
+ * unset.
+ */
+export function checkBranded(scope: IConstruct, prop: string, value: unknown, kind: string): void {
+  if (value !== undefined && value !== null && !isBranded(value, kind)) throw propError(scope, prop, value, `a ${kind}`, ValidationCode.FORMAT);
+}
+
+/** A required argument of a static factory that is an instance of such a class. */
+export function requireBranded(factory: string, argument: string, value: unknown, kind: string, what: string): void {
+  requireArgument(factory, argument, value, what);
+  if (!isBranded(value, kind)) throw factoryError(factory, argument, value, `a ${kind}: ${what}`, ValidationCode.FORMAT);
 }
 
 /** Whether a value is given and is no instance of the type (whose constructor may be private). */
