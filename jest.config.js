@@ -8,7 +8,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The package test installs from the registry (npm run test:package); the runtime suite runs real
   // Prefect (npm run test:runtime).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/', '<rootDir>/test/runtime/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/', '<rootDir>/test/runtime/', '<rootDir>/test/cluster/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.dev.json' }],
   },
