@@ -1,4 +1,4 @@
-import { factoryError, requireArgument } from './private/validation';
+import { factoryError, requireArgument, requireSecretArgument } from './private/validation';
 import { SecretKeyReference } from './secret-key-reference';
 import { ValidationCode } from './validation-code';
 
@@ -21,7 +21,7 @@ export class EnvironmentVariable {
    */
   public static fromSecret(name: string, secret: SecretKeyReference): EnvironmentVariable {
     requireArgument('EnvironmentVariable.fromSecret', 'name', name, 'a variable name');
-    requireArgument('EnvironmentVariable.fromSecret', 'secret', secret, 'a SecretKeyReference');
+    requireSecretArgument('EnvironmentVariable.fromSecret', 'secret', secret, SecretKeyReference);
     return new EnvironmentVariable(name, undefined, secret);
   }
 

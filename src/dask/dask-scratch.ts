@@ -3,6 +3,7 @@ import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { PrefectImage } from '../core/prefect-image';
 import { PrefectVersion } from '../core/prefect-version';
+import { brand } from '../core/private/brands';
 import { cronProblem } from '../core/private/cron';
 import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { checkNamespaceToCreate, podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
@@ -75,6 +76,7 @@ export class DaskScratch extends Construct {
   public constructor(scope: Construct, id: string, props: DaskScratchProps) {
     super(scope, id);
     register(this);
+    brand(this, 'DaskScratch');
     checkRequired(this, 'image', props?.image, 'a PrefectImage with dask and dask-kubernetes, such as the flows\' image');
     checkInstance(this, 'image', props.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
     checkInstance(this, 'cleanupImage', props.cleanupImage, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');

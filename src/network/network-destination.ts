@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { checkCidr, checkInteger, checkLabels, checkNamespaceName, checkRequired, propError, requireArgument } from '../core/private/validation';
+import { checkCidr, checkInteger, checkLabels, checkLists, checkNamespaceName, checkRequired, propError, requireArgument } from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { ValidationCode } from '../core/validation-code';
 import { WarningCode } from '../core/warning-code';
@@ -54,6 +54,7 @@ export class NetworkDestination {
       if (peer.ipBlock) {
         checkRequired(scope, `${prop}.cidr`, peer.ipBlock.cidr, 'a CIDR such as "10.0.0.0/8"');
         checkCidr(scope, `${prop}.cidr`, peer.ipBlock.cidr);
+        checkLists(scope, { [`${prop}.exceptCidrs`]: peer.ipBlock.except }, 'string');
         for (const except of peer.ipBlock.except ?? []) {
           checkCidr(scope, `${prop}.exceptCidrs`, except);
           if (!cidrContains(peer.ipBlock.cidr, except)) {

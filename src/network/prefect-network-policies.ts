@@ -1,7 +1,8 @@
 import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { PrefectVersion } from '../core/prefect-version';
+import { nameAfter } from '../core/private/collisions';
 import { recommendedLabels, stableLabels } from '../core/private/labels';
 import { register, registered, registeredOf } from '../core/private/registry';
 import { checkCidr, checkInstance, checkInteger, checkLabels, checkLists, checkNamespaceName, propError } from '../core/private/validation';
@@ -61,7 +62,7 @@ export class PrefectNetworkPolicies extends Construct {
         throw propError(this, 'api', api.node.path, `a server in this chart's namespace (${namespace})`, ValidationCode.PLACEMENT);
       }
       this.denyAll(namespace, api.image.version);
-      this.policy('Server', `${api.name}-egress`, namespace, {
+      this.policy(api, 'Server', `${api.name}-egress`, namespace, {
         podSelector: api._podSelector(false),
         policyTypes: ['Egress'],
         egress: [
@@ -70,7 +71,7 @@ export class PrefectNetworkPolicies extends Construct {
           ...(props.serverEgress ?? []).map(d => d._rule()),
         ],
       }, api.image.version);
-      this.policy('Api', `${api.name}-ingress`, namespace, {
+      this.policy(api, 'Api', `${api.name}-ingress`, namespace, {
         podSelector: api._podSelector(true),
         policyTypes: ['Ingress'],
         // Resolved at synth: the ingress, the external Service and the pools may come later.
@@ -100,7 +101,7 @@ export class PrefectNetworkPolicies extends Construct {
     const flowRunExtra = (props.flowRunEgress ?? []).map(d => d._rule());
     const version = pool.image.version;
     this.denyAll(this.namespace, version);
-    this.policy(`Workers-${pool.name}`, `${pool.name}-egress`, this.namespace, {
+    this.policy(pool, `Workers-${pool.name}`, `${pool.name}-egress`, this.namespace, {
       podSelector: profile.workerSelector,
       policyTypes: ['Egress'],
       egress: [
@@ -124,7 +125,7 @@ export class PrefectNetworkPolicies extends Construct {
           : [];
         // The default deny selects this library's pods by `managed-by`, which Prefect rewrites on
         // flow-run pods: this policy isolates them in both directions itself (nothing connects to a flow run).
-        this.policy(`FlowRuns-${pool.name}-${ns}`, `${pool.name}-flow-runs`, ns, {
+        this.policy(pool, `FlowRuns-${pool.name}-${ns}`, `${pool.name}-flow-runs`, ns, {
           podSelector: profile.flowRuns.selector,
           policyTypes: ['Ingress', 'Egress'],
           egress: [this.dns(), ...this.connectionRules(pool.connection, ns), this.kubernetesApiServer()._rule(), ...schedulers, ...flowRunExtra],
@@ -147,7 +148,7 @@ export class PrefectNetworkPolicies extends Construct {
     }
     if (props.daskOperatorNamespace !== undefined) checkNamespaceName(this, 'daskOperatorNamespace', props.daskOperatorNamespace);
     checkLabels(this, 'daskOperatorPodLabels', props.daskOperatorPodLabels);
-    if (props.dnsPodLabels !== undefined && Object.keys(props.dnsPodLabels).length === 0) {
+    if (props.dnsPodLabels !== undefined && props.dnsPodLabels !== null && Object.keys(props.dnsPodLabels).length === 0) {
       throw propError(this, 'dnsPodLabels', '{}', 'at least one label of the DNS pods, such as { "k8s-app": "kube-dns" }', ValidationCode.REQUIRED);
     }
     props.kubernetesApiServer?._validate(this, 'kubernetesApiServer');
@@ -178,7 +179,7 @@ export class PrefectNetworkPolicies extends Construct {
       covered.add(ns);
       this.denyAll(ns, version);
       const cluster: k8s.NetworkPolicyPeer[] = [{ podSelector: scheduler }, { podSelector: worker }];
-      this.policy(`DaskSchedulers-${dask.name}-${ns}`, `${dask.name}-schedulers`, ns, {
+      this.policy(dask, `DaskSchedulers-${dask.name}-${ns}`, `${dask.name}-schedulers`, ns, {
         podSelector: scheduler,
         policyTypes: ['Ingress', 'Egress'],
         ingress: Lazy.any({
@@ -199,7 +200,7 @@ export class PrefectNetworkPolicies extends Construct {
         }),
         egress: [this.dns(), { to: [{ podSelector: worker }] }],
       }, version);
-      this.policy(`DaskWorkers-${dask.name}-${ns}`, `${dask.name}-workers`, ns, {
+      this.policy(dask, `DaskWorkers-${dask.name}-${ns}`, `${dask.name}-workers`, ns, {
         podSelector: worker,
         policyTypes: ['Ingress', 'Egress'],
         ingress: [{ from: cluster }],
@@ -215,7 +216,7 @@ export class PrefectNetworkPolicies extends Construct {
     }
     if (!first) return;
     this.denyAll(dask._home, version);
-    this.policy(`DaskCleanup-${dask.name}`, `${dask.name}-cleanup`, dask._home, {
+    this.policy(dask, `DaskCleanup-${dask.name}`, `${dask.name}-cleanup`, dask._home, {
       podSelector: dask._podSelector('cleanup'),
       policyTypes: ['Egress'],
       // The script calls the API server by the address Kubernetes gives every pod: no DNS.
@@ -353,7 +354,7 @@ export class PrefectNetworkPolicies extends Construct {
     if (this.deniedNamespaces.has(namespace)) return;
     this.deniedNamespaces.add(namespace);
     const labels = stableLabels(DEFAULT_DENY, 'network-policy');
-    this.policy(namespace === this.namespace ? 'Resource' : `Resource-${namespace}`, DEFAULT_DENY, namespace, {
+    this.policy(undefined, namespace === this.namespace ? 'Resource' : `Resource-${namespace}`, DEFAULT_DENY, namespace, {
       podSelector: {
         matchLabels: {
           'app.kubernetes.io/part-of': labels['app.kubernetes.io/part-of'],
@@ -364,8 +365,9 @@ export class PrefectNetworkPolicies extends Construct {
     }, version);
   }
 
-  private policy(id: string, name: string, namespace: string, spec: k8s.NetworkPolicySpec, version: PrefectVersion): void {
-    new k8s.KubeNetworkPolicy(this, id, {
+  /** A policy, named after the construct whose pods it is for (a clash is reported against that one). */
+  private policy(namedAfter: IConstruct | undefined, id: string, name: string, namespace: string, spec: k8s.NetworkPolicySpec, version: PrefectVersion): void {
+    const policy = new k8s.KubeNetworkPolicy(this, id, {
       metadata: {
         name,
         ...(namespace === this.namespace ? {} : { namespace }),
@@ -373,13 +375,15 @@ export class PrefectNetworkPolicies extends Construct {
       },
       spec,
     });
+    if (namedAfter) nameAfter(policy, namedAfter);
   }
 }
 
 /** What a JavaScript or Python caller can pass of another type: a list, a destination, a construct. */
 function checkPolicyShapes(scope: PrefectNetworkPolicies, props: PrefectNetworkPoliciesProps): void {
   const destination = 'a NetworkDestination: anywhere(), cidr() or inNamespace()';
-  checkLists(scope, { workerPools: props.workerPools, serverEgress: props.serverEgress, workerEgress: props.workerEgress, flowRunEgress: props.flowRunEgress, dnsCidrs: props.dnsCidrs });
+  checkLists(scope, { workerPools: props.workerPools, serverEgress: props.serverEgress, workerEgress: props.workerEgress, flowRunEgress: props.flowRunEgress });
+  checkLists(scope, { dnsCidrs: props.dnsCidrs }, 'string');
   checkInstance(scope, 'api', props.api, PrefectApi, 'a PrefectApi');
   checkInstance(scope, 'kubernetesApiServer', props.kubernetesApiServer, NetworkDestination, destination);
   (props.workerPools ?? []).forEach((pool, i) => checkInstance(scope, `workerPools[${i}]`, pool ?? 0, PrefectWorkerPool, 'a PrefectWorkerPool'));

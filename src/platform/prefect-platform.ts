@@ -155,7 +155,7 @@ export class PrefectPlatform extends Chart {
       this.networkPolicies = new PrefectNetworkPolicies(this, 'NetworkPolicies', { ...isolation._options, api: this.api });
     }
     this.poolGroup = new Construct(this, 'WorkerPools');
-    checkLists(this, { workerPools: props.workerPools });
+    checkLists(this, { workerPools: props.workerPools }, 'options');
     checkBooleans(this, { createNamespaces: props.createNamespaces });
     checkInstance(this, 'networkPolicies', props.networkPolicies, NetworkIsolation, 'NetworkIsolation.defaultDeny({ ... }) or NetworkIsolation.none()');
     (props.workerPools ?? []).forEach((pool, i) => {
@@ -183,8 +183,9 @@ export class PrefectPlatform extends Chart {
 
   /** Puts an Ingress in front of the platform's server (see `PrefectIngress`). */
   public addIngress(options: PrefectIngressOptions): PrefectIngress {
+    checkRequired(this, 'addIngress', options, '{ hosts, tls, accessControl }');
     if (!this.api) {
-      throw propError(this, 'ingress', (options.hosts ?? []).join(','),
+      throw propError(this, 'ingress', Array.isArray(options.hosts) ? options.hosts.join(',') : options.hosts,
         'unset unless the platform deploys its server (PlatformServer.deploy()): an external server is exposed where it runs', ValidationCode.CONFLICT);
     }
     return this.api.exposeViaIngress(options);
@@ -192,8 +193,14 @@ export class PrefectPlatform extends Chart {
 
   private addPool(options: PrefectPlatformWorkerPoolOptions, prop: string): PrefectWorkerPool {
     const { useDask, ...poolOptions } = options;
+    checkBooleans(this, { [`${prop}.useDask`]: useDask });
     if (useDask && !this.dask) {
       throw propError(this, `${prop}.useDask`, true, 'false unless the platform has dask (the props\' dask: DaskScratchProps)', ValidationCode.CONFLICT);
+    }
+    // The id comes from the names: a number or an empty string there would fail in constructs.
+    for (const key of ['name', 'poolName'] as const) {
+      const value: unknown = options[key];
+      if (value !== undefined && (typeof value !== 'string' || value === '')) throw propError(this, `${prop}.${key}`, value, 'a non-empty string', ValidationCode.FORMAT);
     }
     const id = options.name ?? options.poolName ?? 'default';
     const sameId = this.poolGroup.node.tryFindChild(id);

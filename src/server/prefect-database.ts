@@ -1,7 +1,6 @@
 import { Size } from 'cdk8s';
-import { factoryError, requireArgument } from '../core/private/validation';
+import { requireArgument, requireSecretArgument } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
-import { ValidationCode } from '../core/validation-code';
 
 /** Options for the embedded SQLite database. */
 export interface SqliteDatabaseOptions {
@@ -59,10 +58,7 @@ export class PrefectDatabase {
    * `postgresql+asyncpg://USER:PASSWORD@HOST:5432/DATABASE`.
    */
   public static postgresUrl(connectionUrl: SecretKeyReference): PrefectDatabase {
-    requireArgument('PrefectDatabase.postgresUrl', 'connectionUrl', connectionUrl, 'a SecretKeyReference to the connection URL');
-    if (!(connectionUrl instanceof SecretKeyReference)) {
-      throw factoryError('PrefectDatabase.postgresUrl', 'connectionUrl', connectionUrl, 'a SecretKeyReference to the connection URL, never the URL itself', ValidationCode.FORMAT);
-    }
+    requireSecretArgument('PrefectDatabase.postgresUrl', 'connectionUrl', connectionUrl, SecretKeyReference);
     return new PrefectDatabase(undefined, connectionUrl, undefined);
   }
 

@@ -4,7 +4,10 @@ import { Construct } from 'constructs';
 import { recommendedLabels } from '../core/private/labels';
 import { SINCE } from '../core/private/prefect-settings';
 import { register } from '../core/private/registry';
-import { checkAnnotations, checkBranded, checkDns1123Subdomain, checkHostName, checkInstance, checkLists, checkRequired, propError, requireArgument } from '../core/private/validation';
+import {
+  checkAnnotations, checkBranded, checkDns1123Subdomain, checkHostName, checkInstance, checkLists, checkRequired, checkString, propError, requireArgument,
+  requireSecretArgument,
+} from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
@@ -123,7 +126,7 @@ export class IngressAccessControl {
    * through them flow runs) sends it. Recommended for production.
    */
   public static prefectBasicAuth(authString: SecretKeyReference): IngressAccessControl {
-    requireArgument('IngressAccessControl.prefectBasicAuth', 'authString', authString, 'a SecretKeyReference to the server\'s auth string');
+    requireSecretArgument('IngressAccessControl.prefectBasicAuth', 'authString', authString, SecretKeyReference);
     return new IngressAccessControl('prefect', authString);
   }
 
@@ -190,6 +193,7 @@ export class IngressAccessControl {
     if (this.mode === 'nginx') {
       checkDns1123Subdomain(scope, `${prop}.htpasswdSecret`, this.nginx!.htpasswdSecret);
       const realm = this.nginx!.realm;
+      if (realm !== undefined) checkString(scope, `${prop}.realm`, realm);
       if (realm !== undefined && !/^[A-Za-z0-9 _.,:()-]{1,100}$/.test(realm)) {
         throw propError(scope, `${prop}.realm`, realm, 'a realm of 1 to 100 letters, digits, spaces and _ . , : ( ) -', ValidationCode.FORMAT);
       }
@@ -384,7 +388,7 @@ function checkIngressShapes(scope: Construct, props: PrefectIngressProps): void 
   checkRequired(scope, 'api', props.api, 'the PrefectApi the ingress routes to');
   checkBranded(scope, 'api', props.api, 'PrefectApi');
   checkRequired(scope, 'hosts', props.hosts, 'the host names, such as ["prefect.example.com"]');
-  checkLists(scope, { hosts: props.hosts });
+  checkLists(scope, { hosts: props.hosts }, 'string');
   checkRequired(scope, 'tls', props.tls, tls);
   checkRequired(scope, 'accessControl', props.accessControl, access);
   checkInstance(scope, 'tls', props.tls, IngressTls, tls);

@@ -6,7 +6,7 @@ import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
-import { checkBooleans, checkDns1123Subdomain, checkEnum, checkJobNamespace, checkLists, propError } from '../core/private/validation';
+import { checkBooleans, checkDns1123Subdomain, checkEnum, checkInstance, checkJobNamespace, checkLists, propError } from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { ValidationCode } from '../core/validation-code';
 import { WarningCode } from '../core/warning-code';
@@ -126,7 +126,8 @@ export class AgentRbac extends Construct {
     const name = props.name ?? 'prefect-worker';
     this.name = name;
     checkEnum(this, 'launcher', props.launcher, RunLauncher, 'RunLauncher');
-    checkLists(this, { jobNamespaces: props.jobNamespaces });
+    checkLists(this, { jobNamespaces: props.jobNamespaces }, 'string');
+    checkInstance(this, 'version', props.version, PrefectVersion, 'a PrefectVersion, such as PrefectVersion.V3_8_3 or PrefectVersion.of("3.8.3")');
     checkBooleans(this, { clusterWide: props.clusterWide, manageApiKeySecrets: props.manageApiKeySecrets });
     this.launcher = props.launcher ?? RunLauncher.KUBERNETES_WORKER;
     this.clusterWide = props.clusterWide ?? false;

@@ -110,6 +110,9 @@ export class PrefectConnection {
    */
   public static prefect1Cloud(options: Prefect1CloudOptions): PrefectConnection {
     requireArgument('PrefectConnection.prefect1Cloud', 'options', options, '{ apiKey }');
+    if (options.url !== undefined && typeof options.url !== 'string') {
+      throw factoryError('PrefectConnection.prefect1Cloud', 'url', options.url, 'the Prefect 1 Cloud API URL, a string', ValidationCode.FORMAT);
+    }
     return new PrefectConnection(options.url ?? 'https://api.prefect.io',
       { apiKey: options.apiKey, tenantId: options.tenantId }, undefined, Prefect1Backend.CLOUD);
   }

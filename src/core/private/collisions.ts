@@ -37,6 +37,17 @@ export function guardChart(construct: IConstruct, isLibrary: (c: IConstruct) => 
 }
 
 /** How a clash names an object: kind, namespace (unless cluster-scoped) and name. */
+/** The constructs objects are named after, where that is not the construct that makes them. */
+const namesakes = new WeakMap<ApiObject, IConstruct>();
+
+/**
+ * Records that an object's name comes from another construct's (a pool's NetworkPolicy from the
+ * pool's name): a clash of it is reported as that construct's.
+ */
+export function nameAfter(object: ApiObject, construct: IConstruct): void {
+  namesakes.set(object, construct);
+}
+
 function objectKey(object: ApiObject, chart: Chart): string {
   if (CLUSTER_SCOPED.has(object.kind)) return `${object.kind}/${object.name}`;
   return `${object.kind}/${object.metadata.namespace ?? chart.namespace ?? 'default'}/${object.name}`;
@@ -59,7 +70,7 @@ function collisions(chart: Chart, isLibrary: (c: IConstruct) => boolean): string
 
 /** The error of a clash, against the construct whose prop the user can change. */
 function clash(key: string, earlier: ApiObject, later: ApiObject, isLibrary: (c: IConstruct) => boolean): string {
-  const owners = (o: IConstruct) => o.node.scopes.filter(isLibrary);
+  const owners = (o: ApiObject) => (namesakes.get(o) ?? o).node.scopes.filter(isLibrary);
   const before = owners(earlier);
   const after = owners(later);
   let depth = 0;

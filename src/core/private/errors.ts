@@ -41,7 +41,24 @@ function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(redact(value));
   if (value instanceof Size) return value.asString();
   if (value instanceof Cpu) return value.amount;
+  if (typeof value === 'object' && value !== null) return describeObject(value);
   return String(value);
+}
+
+/**
+ * A list or object as JSON, redacted as a string is (a URL with credentials in a list is one), cut
+ * short; an instance of a class by its class, whose fields may be anything.
+ */
+function describeObject(value: object): string {
+  const prototype = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return `(a ${prototype?.constructor?.name ?? 'object'})`;
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_key, v) => (typeof v === 'string' ? redact(v) : v));
+  } catch {
+    return Array.isArray(value) ? '(a list)' : '(an object)';
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
 /** A value with what may be credentials (`user:password@`, up to the last '@') replaced by `***@`. */

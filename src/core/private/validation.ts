@@ -8,7 +8,8 @@ import { propError } from './errors';
 import { checkMap, checkString } from './shapes';
 
 export { factoryError, PrefectValidationError, propError, redact } from './errors';
-export { checkBooleans, checkBranded, checkInstance, checkLists, checkMap, checkRequired, checkSecretReference, checkString, requireArgument, requireBranded } from './shapes';
+export { checkBooleans, checkBranded, checkInstance, checkLists, checkMap, isOptions, checkRequired, checkSecretReference, checkString, requireArgument, requireBranded, requireSecretArgument } from './shapes';
+export type { ListItem } from './shapes';
 
 /** The accepted values of an enum, as the error lists them: `Type.MEMBER ("value")`. */
 export function enumChoices(values: { [member: string]: string }, typeName: string): string {

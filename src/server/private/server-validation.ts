@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { EnvironmentVariable } from '../../core/environment-variable';
 import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
@@ -67,7 +68,7 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
   const version = server.version;
   const sqlite = server.database._sqlite;
   if (sqlite) {
-    if (sqlite.size) checkSize(scope, 'database.size', sqlite.size, 100);
+    if (sqlite.size !== undefined) checkSize(scope, 'database.size', sqlite.size, 100);
     if (sqlite.storageClassName !== undefined) checkDns1123Subdomain(scope, 'database.storageClassName', sqlite.storageClassName);
   }
   server.database._connectionUrl?._validate(scope, 'database.connectionUrl');
@@ -95,7 +96,8 @@ export function checkServerShapes(scope: IConstruct, props: PrefectApiProps): vo
   checkSecretReference(scope, 'redis.password', props.redis?.password, SecretKeyReference);
   checkSecretReference(scope, 'database.password', props.database?._components?.password, SecretKeyReference);
   for (const prop of ['name', 'uiApiUrl', 'timeZone'] as const) if (props[prop] !== undefined) checkString(scope, prop, props[prop]);
-  checkLists(scope, { env: props.env, imagePullSecrets: props.imagePullSecrets });
+  checkLists(scope, { imagePullSecrets: props.imagePullSecrets }, 'string');
+  checkLists(scope, { env: props.env }, { type: EnvironmentVariable, what: 'an EnvironmentVariable: EnvironmentVariable.fromValue() or fromSecret()' });
   checkBooleans(scope, { 'analytics': props.analytics, 'redis.ssl': props.redis?.ssl });
 }
 
@@ -179,7 +181,8 @@ export function checkExternalService(scope: IConstruct, options: ExternalService
   if (options.address !== undefined) checkBrowserUrl(scope, prop('address'), options.address, false);
   checkInteger(scope, prop('port'), port, 1, 65535);
   if (options.nodePort !== undefined) checkInteger(scope, prop('nodePort'), options.nodePort, 30000, 32767);
-  if (options.loadBalancerSourceRanges !== undefined) {
+  checkLists(scope, { [prop('loadBalancerSourceRanges')]: options.loadBalancerSourceRanges }, 'string');
+  if (options.loadBalancerSourceRanges !== undefined && options.loadBalancerSourceRanges !== null) {
     if (options.serviceType !== ExternalServiceType.LOAD_BALANCER) {
       throw propError(scope, prop('loadBalancerSourceRanges'), options.loadBalancerSourceRanges.join(','), 'unset unless serviceType is ExternalServiceType.LOAD_BALANCER', ValidationCode.CONFLICT);
     }

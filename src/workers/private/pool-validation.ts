@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { ImagePullPolicy } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { EnvironmentVariable } from '../../core/environment-variable';
 import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImage } from '../../core/prefect-image';
 import { settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
@@ -8,7 +9,8 @@ import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
   checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue,
-  checkBooleans, checkInstance, checkJobNamespace, checkLists, checkRequired, checkSeconds, checkString, checkTimeZone, problemsOf, propError,
+  checkBooleans, checkBranded, checkInstance, checkJobNamespace, checkLists, checkMap, checkRequired, checkSeconds, checkString, checkTimeZone, isOptions,
+  problemsOf, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import type { DaskScratch } from '../../dask/dask-scratch';
@@ -57,6 +59,9 @@ function checkChoices({ scope, props }: Checked): void {
   checkEnum(scope, 'jobTemplate.imagePullPolicy', props.jobTemplate?.imagePullPolicy, ImagePullPolicy, 'ImagePullPolicy');
 }
 
+/** The items of an env list. */
+const ENV_ITEM = { type: EnvironmentVariable, what: 'an EnvironmentVariable: EnvironmentVariable.fromValue() or fromSecret()' };
+
 /**
  * Checks a pool's props, concern by concern, throwing the first problem. The order is part of the
  * behaviour: a name derived from a bad prop is reported against the prop, not the name.
@@ -75,11 +80,15 @@ export function checkShapes(scope: IConstruct, props: (GivenPoolProps & { readon
     if (props![prop] !== undefined) checkString(scope, prop, props![prop]);
   }
   checkBooleans(scope, { managePool: props!.managePool });
+  checkBranded(scope, 'dask', props!.dask, 'DaskScratch');
   checkLists(scope, {
-    'queues': props!.queues, 'pipPackages': props!.pipPackages, 'additionalJobNamespaces': props!.additionalJobNamespaces, 'env': props!.env,
-    'configFiles': props!.configFiles, 'imagePullSecrets': props!.imagePullSecrets, 'jobTemplate.env': props!.jobTemplate?.env,
+    'pipPackages': props!.pipPackages, 'additionalJobNamespaces': props!.additionalJobNamespaces, 'imagePullSecrets': props!.imagePullSecrets,
     'jobTemplate.imagePullSecrets': props!.jobTemplate?.imagePullSecrets,
-  });
+  }, 'string');
+  checkLists(scope, { queues: props!.queues, configFiles: props!.configFiles, tolerations: props!.tolerations }, 'options');
+  checkLists(scope, { 'env': props!.env, 'jobTemplate.env': props!.jobTemplate?.env }, ENV_ITEM);
+  checkMap(scope, 'nodeSelector', props!.nodeSelector);
+  if (props!.affinity !== undefined && !isOptions(props!.affinity)) throw propError(scope, 'affinity', props!.affinity, 'an Affinity: { nodeAffinity?, podAffinity?, podAntiAffinity? }', ValidationCode.FORMAT);
 }
 
 export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: ResolvedPool, runtime: RuntimeBehaviour): void {

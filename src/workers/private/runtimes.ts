@@ -6,7 +6,7 @@ import { PrefectVersion } from '../../core/prefect-version';
 import { ContainerArg, ContainerEnvVar, KubeletText } from '../../core/private/kubelet';
 import { SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { HOME } from '../../core/private/security';
-import { propError } from '../../core/private/validation';
+import { checkBooleans, propError } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import { RunLauncher } from '../agent-rbac';
 import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
@@ -253,6 +253,8 @@ export class Prefect1AgentBehaviour extends RuntimeBehaviour {
   }
 
   public validateOptions(scope: IConstruct): void {
+    // A string "false" would be true to JavaScript, and delete the Jobs.
+    checkBooleans(scope, { 'runtime.deleteFinishedJobs': this.deleteFinishedJobs });
     if (!Array.isArray(this.labels)) throw propError(scope, 'runtime.labels', this.labels, 'a list', ValidationCode.FORMAT);
     for (const label of this.labels) {
       if (typeof label !== 'string') throw propError(scope, 'runtime.labels', label, 'strings', ValidationCode.FORMAT);
