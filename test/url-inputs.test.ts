@@ -93,6 +93,7 @@ test('credentials in parameters, and in what is no host, are never echoed either
     chart => new PrefectApi(chart, 'api', { uiApiUrl: `https://prefect.example.com/api?token=${secret}` }),
     chart => new PrefectApi(chart, 'api', { uiApiUrl: `https://prefect.example.com/api#access_token=${secret} x` }),
     chart => new PrefectWorkerPool(chart, 'pool', { connection: PrefectConnection.fromUrl(`https://prefect.example.com/api?api_key=${secret}`), poolName: 'etl' }),
+    chart => new PrefectWorkerPool(chart, 'pool', { connection: PrefectConnection.fromUrl(`https://prefect.example.com/api;password=${secret}`), poolName: 'etl' }),
   ];
   for (const build of cases) {
     const message = synthError(build);

@@ -165,10 +165,11 @@ export class PrefectConnection {
       }
     }
     const parsed = parseHttpUrl(this.url);
-    // A token in the query or fragment would be sent as written, in the clear in the YAML.
-    if (!parsed || parsed.username || parsed.password || parsed.search || parsed.hash) {
+    // A token in the query, fragment or a path parameter (`;password=`) would be sent as written,
+    // in the clear in the YAML.
+    if (!parsed || parsed.username || parsed.password || parsed.search || parsed.hash || parsed.pathname.includes(';')) {
       throw propError(scope, `${prop}.url`, this.url,
-        'an absolute http(s) URL without credentials, query, fragment, whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)', ValidationCode.URL);
+        'an absolute http(s) URL without credentials, query, fragment, path parameters (;), whitespace or "$(" in it, such as "https://prefect.example.com/api" (pass credentials as Secret references)', ValidationCode.URL);
     }
     for (const [key, reference] of Object.entries({ authString: this.authString, apiKey: this.apiKey, tenantId: this.tenantId })) {
       checkSecretReference(scope, `${prop}.${key}`, reference, SecretKeyReference);
