@@ -3,12 +3,14 @@
 # kube-controller-manager and etcd for each Kubernetes release pinned under tools/kube-<release>/
 # (go.mod and go.sum), from the Go module proxy, into $CDK8S_PREFECT_KUBE (default
 # ~/.cache/cdk8s-prefect/kube)/<release>/. A release whose pins have not changed is kept; Go's own
-# build cache makes a rebuild after a small change quick. Arguments pick releases (1.37).
+# build cache makes a rebuild after a small change quick. Arguments pick releases (1.37). Also
+# installs what the tests run besides: openssl (the control plane's certificates), bubblewrap and
+# python3 (the Dask cleanup script with a pod's token mount).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${CDK8S_PREFECT_KUBE:-$HOME/.cache/cdk8s-prefect/kube}
-packages=(openssl)
+packages=(openssl bubblewrap python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
