@@ -54,13 +54,13 @@ async function freePort(): Promise<number> {
 }
 
 /** A CA, and a serving certificate it signs for the loopback address and the in-cluster names. */
-function certificates(dir: string): void {
+function certificates(dir: string, address: string): void {
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=cluster-tests-ca',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'apiserver.key', '-out', 'apiserver.csr', '-subj', '/CN=kube-apiserver');
   fs.writeFileSync(path.join(dir, 'apiserver.ext'), [
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+    `subjectAltName=IP:127.0.0.1,IP:${address},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
     'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth',
   ].join('\n'));
   run('x509', '-req', '-in', 'apiserver.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'apiserver.crt', '-days', '2', '-extfile', 'apiserver.ext');
@@ -88,12 +88,15 @@ async function waitFor(what: string, check: () => Promise<boolean>, seconds: num
   throw new Error(`${what} not ready after ${seconds} s; the end of ${logFile}:\n${log}`);
 }
 
-/** Starts the control plane of a release built by scripts/cluster-setup.sh. */
-export async function startControlPlane(release: string): Promise<ClusterInfo> {
+/**
+ * Starts the control plane of a release built by scripts/cluster-setup.sh; the API server listens
+ * on loopback, or on `address` (the runtime suite's bridge, for its pods).
+ */
+export async function startControlPlane(release: string, address = '127.0.0.1'): Promise<ClusterInfo> {
   const bin = path.join(binariesRoot(), release);
   const version = fs.readFileSync(path.join(bin, '.version'), 'utf8').trim();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `control-plane-${release}-`));
-  certificates(dir);
+  certificates(dir, address);
   const adminToken = randomBytes(24).toString('hex');
   fs.writeFileSync(path.join(dir, 'tokens.csv'), `${adminToken},cluster-tests-admin,cluster-tests-admin,"system:masters"\n`);
   const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
@@ -106,7 +109,7 @@ export async function startControlPlane(release: string): Promise<ClusterInfo> {
   const file = (name: string) => path.join(dir, name);
   children.push(start(dir, 'kube-apiserver', path.join(bin, 'kube-apiserver'), [
     '--etcd-servers', `http://127.0.0.1:${etcdClient}`,
-    '--bind-address', '127.0.0.1', '--secure-port', String(apiPort), '--advertise-address', '127.0.0.1',
+    '--bind-address', address, '--secure-port', String(apiPort), '--advertise-address', address,
     // The "kubernetes" Service's endpoints would be the advertised address, which may not be loopback.
     '--endpoint-reconciler-type', 'none',
     '--tls-cert-file', file('apiserver.crt'), '--tls-private-key-file', file('apiserver.key'), '--client-ca-file', file('ca.crt'),
@@ -117,7 +120,7 @@ export async function startControlPlane(release: string): Promise<ClusterInfo> {
     '--service-account-issuer', 'https://kubernetes.default.svc.cluster.local',
     '--service-account-key-file', file('sa.pub'), '--service-account-signing-key-file', file('sa.key'),
   ]));
-  const info: ClusterInfo = { release, version, url: `https://127.0.0.1:${apiPort}`, ca: fs.readFileSync(file('ca.crt'), 'utf8'), adminToken, dir, pids: [] };
+  const info: ClusterInfo = { release, version, url: `https://${address}:${apiPort}`, ca: fs.readFileSync(file('ca.crt'), 'utf8'), adminToken, dir, pids: [] };
   const { KubeClient } = await import('./kube-client');
   const admin = new KubeClient(info);
   try {

@@ -45,8 +45,12 @@ export interface ClusterOptions {
   readonly extraHosts?: Record<string, string>;
   /** Where logs and volumes go. */
   readonly workDir: string;
-  /** The Kubernetes API the pods see (KUBERNETES_SERVICE_HOST), and the CA that signs it. */
-  readonly kubernetesApi?: { port: number; caCert: string };
+  /**
+   * The Kubernetes API the pods see (KUBERNETES_SERVICE_HOST), the CA that signs it, and the
+   * tokens of ServiceAccounts (`namespace/name`) it issued; an account without one gets a made-up
+   * token, which a stand-in takes.
+   */
+  readonly kubernetesApi?: { port: number; caCert: string; tokens?: Record<string, string> };
 }
 
 export interface RunningContainer {
@@ -257,7 +261,8 @@ export class Pod {
       // The projected token volume the kubelet mounts: a token, the cluster's CA and the namespace.
       const dir = path.join(this.cluster.options.workDir, 'volumes', this.facts.name, 'kube-api-access');
       fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'token'), `token-of-${this.facts.namespace}-${this.facts.serviceAccountName}`, { mode: 0o644 });
+      const token = this.cluster.options.kubernetesApi?.tokens?.[`${this.facts.namespace}/${this.facts.serviceAccountName}`];
+      fs.writeFileSync(path.join(dir, 'token'), token ?? `token-of-${this.facts.namespace}-${this.facts.serviceAccountName}`, { mode: 0o644 });
       fs.writeFileSync(path.join(dir, 'namespace'), this.facts.namespace, { mode: 0o644 });
       fs.writeFileSync(path.join(dir, 'ca.crt'), this.cluster.options.kubernetesApi?.caCert ?? '', { mode: 0o644 });
       this.volumeDirs.set('kube-api-access', dir);

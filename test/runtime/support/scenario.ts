@@ -18,6 +18,8 @@ export interface ScenarioOptions {
   readonly images?: Record<string, 2 | 3>;
   /** Host names outside the manifests and their addresses. */
   readonly extraHosts?: Record<string, string>;
+  /** A real API server the pods reach instead of the stand-in, with the tokens it issued. */
+  readonly kubernetesApi?: { port: number; caCert: string; tokens: Record<string, string> };
 }
 
 export class Scenario {
@@ -25,14 +27,14 @@ export class Scenario {
   public static async start(name: string, objects: Json[], options: ScenarioOptions = {}): Promise<Scenario> {
     const dir = workDir(name);
     const kubernetes = new KubernetesApiStandIn(dir);
-    await kubernetes.start();
+    if (!options.kubernetesApi) await kubernetes.start();
     const cluster = new LocalCluster({
       objects,
       secrets: options.secrets,
       imageFor: imageFor(options.images),
       extraHosts: options.extraHosts,
       workDir: dir,
-      kubernetesApi: { port: kubernetes.port, caCert: kubernetes.caCert },
+      kubernetesApi: options.kubernetesApi ?? { port: kubernetes.port, caCert: kubernetes.caCert },
     });
     return new Scenario(dir, objects, kubernetes, cluster);
   }
@@ -75,6 +77,6 @@ export class Scenario {
 
   public async stop(): Promise<void> {
     await this.cluster.stop();
-    await this.kubernetes.stop();
+    await this.kubernetes.stop().catch(() => undefined);
   }
 }
