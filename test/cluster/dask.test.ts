@@ -61,6 +61,12 @@ describe.each(clusters().map(c => [c.version, c] as const))('Kubernetes %s', (_v
     await kube.request('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD.metadata.name}`);
   });
 
+  test('the account the RoleBinding grants is the one the pool\'s job template runs flows as', () => {
+    const template = JSON.parse(OBJECTS.find(o => o.kind === 'ConfigMap' && o.data?.['base-job-template.json']).data['base-job-template.json']);
+    expect(template.variables.properties.service_account_name.default).toBe(flowRunAccount.name);
+    expect(template.variables.properties.namespace.default).toBe(flowRunAccount.namespace);
+  });
+
   test('the flow runs\' account creates and deletes its DaskCluster in the Dask namespace, and in no other', async () => {
     const as = kube.as(await kube.tokenOf(flowRunAccount.namespace, flowRunAccount.name));
     const collection = (ns: string) => `/apis/kubernetes.dask.org/v1/namespaces/${ns}/daskclusters`;

@@ -31,6 +31,7 @@ describe.each(clusters().map(c => [c.version, c] as const))('Kubernetes %s', (_v
       const first = await applyAll(kube, objects);
       expect(applyProblems(first)).toEqual([]);
       const second = await applyAll(kube, objects);
+      expect(applyProblems(second)).toEqual([]);
       expect(reapplyChanges(first, second)).toEqual([]);
       await runCronJobs(kube, objects);
       let problems: string[] = [];

@@ -72,6 +72,8 @@ async function rulesIn(client: KubeClient, namespace: string): Promise<Grant[]> 
   const review = await client.ok('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
     apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace },
   });
+  // A review the authorizer could not complete would not list every rule.
+  if (review.status.incomplete) throw new Error(`the rules review in ${namespace} is incomplete: ${review.status.evaluationError}`);
   return grantsOf(review.status.resourceRules);
 }
 

@@ -65,6 +65,11 @@ describe.each(clusters().map(c => [c.version, c] as const))('Kubernetes %s', (_v
         });
         const version = live.metadata.labels['pod-security.kubernetes.io/enforce-version'] ?? 'latest';
         expect(`${describeName(live)}: ${answer.status} ${answer.body?.message}`).toContain(`: 403 pods "breaks-pod-security" is forbidden: violates PodSecurity "${level}:${version}": privileged`);
+        // Baseline, not restricted: refused only where "restricted" is enforced.
+        const baseline = await kube.request('POST', `/api/v1/namespaces/${ns}/pods?dryRun=All`, {
+          apiVersion: 'v1', kind: 'Pod', metadata: { name: 'breaks-restricted' }, spec: { containers: [{ name: 'c', image: 'registry.example.com/control:1' }] },
+        });
+        expect(`${ns}: ${baseline.status}`).toBe(`${ns}: ${level === 'restricted' ? 403 : 201}`);
       }
     });
   });

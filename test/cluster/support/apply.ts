@@ -43,6 +43,9 @@ export function applyProblems(applied: Applied[]): string[] {
   ]);
 }
 
+/** Annotations the controllers write on the objects the suite applies. */
+const CONTROLLER_ANNOTATIONS = ['deployment.kubernetes.io/revision'];
+
 /** An object without what its controllers and the API server write: status, versions, field owners. */
 function desired(o: Json): Json {
   const { status: _status, metadata, ...rest } = o;
@@ -62,7 +65,11 @@ export function reapplyChanges(first: Applied[], second: Applied[]): string[] {
     const changed = before.metadata.generation !== undefined
       ? before.metadata.generation !== after.metadata.generation
       : JSON.stringify(desired(before)) !== JSON.stringify(desired(after));
+    // Labels and annotations are no part of the generation; what controllers add is left out.
+    const meta = (o: Json) => JSON.stringify([o.metadata.labels ?? {}, Object.fromEntries(Object.entries(o.metadata.annotations ?? {})
+      .filter(([k]) => !CONTROLLER_ANNOTATIONS.includes(k)))]);
     return [
+      ...(meta(before) !== meta(after) ? [`${describeName(object)}: its labels or annotations changed`] : []),
       ...(changed ? [`${describeName(object)} changed (generation ${before.metadata.generation} -> ${after.metadata.generation}, resourceVersion ${before.metadata.resourceVersion} -> ${after.metadata.resourceVersion})`] : []),
       ...(owned(before) !== owned(after) ? [`${describeName(object)}: the fields applied changed`] : []),
     ];

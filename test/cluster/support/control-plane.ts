@@ -33,13 +33,21 @@ export function binariesRoot(): string {
   return process.env.CDK8S_PREFECT_KUBE ?? path.join(os.homedir(), '.cache', 'cdk8s-prefect', 'kube');
 }
 
-/** The releases built by scripts/cluster-setup.sh, oldest first (KUBE_RELEASES picks some). */
+/** The releases pinned under tools/ (kube-<release>/). */
+export function pinnedReleases(): string[] {
+  return fs.readdirSync(path.join(__dirname, '..', '..', '..', 'tools')).filter(d => d.startsWith('kube-')).map(d => d.slice('kube-'.length));
+}
+
+/**
+ * The pinned releases built by scripts/cluster-setup.sh, oldest first (KUBE_RELEASES picks some);
+ * a stale build of a release no longer pinned is left out.
+ */
 export function builtReleases(): string[] {
   const root = binariesRoot();
   const chosen = process.env.KUBE_RELEASES?.split(',').filter(Boolean);
   const built = fs.existsSync(root) ? fs.readdirSync(root).filter(r => fs.existsSync(path.join(root, r, '.stamp'))) : [];
   const order = (r: string) => r.split('.').map(Number);
-  return built.filter(r => !chosen || chosen.includes(r)).sort((a, b) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1]);
+  return built.filter(r => pinnedReleases().includes(r) && (!chosen || chosen.includes(r))).sort((a, b) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1]);
 }
 
 async function freePort(): Promise<number> {
@@ -125,6 +133,8 @@ export async function startControlPlane(release: string, address = '127.0.0.1'):
   const admin = new KubeClient(info);
   try {
     await waitFor(`kube-apiserver ${version}`, async () => (await admin.request('GET', '/readyz')).status === 200, 120, file('kube-apiserver.log'));
+    const served = (await admin.request('GET', '/version')).body?.gitVersion;
+    if (served !== version) throw new Error(`the API server of ${release} reports ${served}, not ${version}`);
     fs.writeFileSync(file('kubeconfig'), kubeconfig(info));
     children.push(start(dir, 'kube-controller-manager', path.join(bin, 'kube-controller-manager'), [
       '--kubeconfig', file('kubeconfig'), '--bind-address', '127.0.0.1', '--secure-port', '0', '--leader-elect=false',

@@ -5,11 +5,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { builtReleases, ClusterInfo, startControlPlane, stopControlPlane } from './control-plane';
+import { builtReleases, ClusterInfo, pinnedReleases, startControlPlane, stopControlPlane } from './control-plane';
 
 export default async function globalSetup(): Promise<void> {
   const releases = builtReleases();
-  if (releases.length === 0) throw new Error('no control plane is built: run bash scripts/cluster-setup.sh first');
+  // Every release pinned under tools/ runs, unless KUBE_RELEASES picks some.
+  const missing = process.env.KUBE_RELEASES ? [] : pinnedReleases().filter(r => !releases.includes(r));
+  if (releases.length === 0 || missing.length > 0) {
+    throw new Error(`control planes not built: ${missing.join(', ') || 'any'}; run bash scripts/cluster-setup.sh first`);
+  }
   const started: ClusterInfo[] = [];
   try {
     // One after the other: two API servers starting at once on two cores starve each other.

@@ -58,6 +58,23 @@ export async function runCronJobs(kube: KubeClient, objects: Json[]): Promise<Js
   return jobs;
 }
 
+/**
+ * A workload's pods of its current template: a Deployment's of its newest ReplicaSet (an old
+ * revision's Pending pod would stand in for a refused new one), the others' by their selector.
+ */
+async function currentPods(kube: KubeClient, live: Json): Promise<{ pods: Json[]; rolling: boolean }> {
+  const namespace = live.metadata.namespace;
+  const pods = await kube.list('v1', 'Pod', namespace, selectorQuery(live.spec.selector));
+  if (live.kind !== 'Deployment') return { pods, rolling: false };
+  const revision = live.metadata.annotations?.['deployment.kubernetes.io/revision'];
+  const sets = await kube.list('apps/v1', 'ReplicaSet', namespace, selectorQuery(live.spec.selector));
+  const current = sets.find(rs => rs.metadata.ownerReferences?.some((o: Json) => o.uid === live.metadata.uid)
+    && rs.metadata.annotations?.['deployment.kubernetes.io/revision'] === revision);
+  const hash = current?.metadata.labels?.['pod-template-hash'];
+  const owned = sets.filter(rs => rs.metadata.ownerReferences?.some((o: Json) => o.uid === live.metadata.uid));
+  return { pods: hash === undefined ? [] : pods.filter(p => p.metadata.labels?.['pod-template-hash'] === hash), rolling: owned.length > 1 };
+}
+
 /** The workloads of the objects (and the CronJobs' runs) that lack pods, with the reason given. */
 export async function controllerPodProblems(kube: KubeClient, objects: Json[]): Promise<string[]> {
   const problems: string[] = [];
@@ -69,8 +86,10 @@ export async function controllerPodProblems(kube: KubeClient, objects: Json[]): 
       problems.push(`${describeName(workload)} does not exist`);
       continue;
     }
-    const expected = expectedPods(live);
-    const pods = await kube.list('v1', 'Pod', namespace, selectorQuery(live.spec.selector));
+    const { pods, rolling } = await currentPods(kube, live);
+    // A rollout adds new pods as old ones become ready, which none does here: the first new pod
+    // shows that the new template is admitted.
+    const expected = rolling ? Math.min(1, expectedPods(live)) : expectedPods(live);
     if (pods.length >= expected) continue;
     const events = await kube.list('v1', 'Event', namespace);
     const refused = events.filter(e => e.reason === 'FailedCreate' || e.type === 'Warning').map(e => `${e.involvedObject.kind} ${e.involvedObject.name}: ${e.message}`);
