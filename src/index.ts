@@ -1,6 +1,7 @@
 // The public API, area by area (docs/architecture.md); internal modules live in private/ folders.
 export * from './core/environment-variable';
 export * from './core/log-level';
+export * from './core/pod-options';
 export * from './core/prefect-image';
 export * from './core/prefect-version';
 export * from './core/secret-key-reference';

@@ -50,7 +50,7 @@ test('the random platforms cover every option the suite claims to combine', () =
     'no network policies': c => c.parts.policies === undefined,
     'three pools': c => allPools(c).length >= 3,
     'server env, resources and startup timeout': c => server(c)?.env !== undefined && server(c)?.resources !== undefined && server(c)?.startupTimeout !== undefined,
-    'pool env from a Secret, resources, node selector': c => allPools(c).some(p => p.env !== undefined && p.resources !== undefined && p.nodeSelector !== undefined),
+    'pool env from a Secret, resources, node selector': c => allPools(c).some(p => p.env !== undefined && p.resources !== undefined && p.pod?.nodeSelector !== undefined),
     'worker name, prefetch, query interval': c => allPools(c).some(p => p.workerName !== undefined && p.prefetch !== undefined && p.queryInterval !== undefined),
     'queue concurrency limits': c => allPools(c).some(p => (p.queues ?? []).some(q => q.concurrencyLimit !== undefined)),
     'pools named apart from their work pool': c => allPools(c).some(p => p.name !== undefined),

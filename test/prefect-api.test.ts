@@ -36,7 +36,11 @@ describe('SQLite (the default)', () => {
   const container = containerOf(sts, 'prefect-server');
 
   test('is one StatefulSet pod that keeps its claim', () => {
-    expect(kinds(objects)).toEqual(['Service/prefect-server', 'StatefulSet/prefect-server']);
+    expect(kinds(objects)).toEqual(['Service/prefect-server', 'ServiceAccount/prefect-server', 'StatefulSet/prefect-server']);
+    // Its own account, without a token: the server never calls the Kubernetes API.
+    expect(objects.find(o => o.kind === 'ServiceAccount').automountServiceAccountToken).toBe(false);
+    expect(sts.spec.template.spec.serviceAccountName).toBe('prefect-server');
+    expect(sts.spec.template.spec.automountServiceAccountToken).toBe(false);
     expect(sts.spec.replicas).toBe(1);
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
     expect(sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate' });
@@ -146,7 +150,7 @@ describe('PostgreSQL by connection URL', () => {
   const container = containerOf(deployment, 'prefect-server');
 
   test('is a Deployment that rolls without dropping the API, with no claim', () => {
-    expect(kinds(objects)).toEqual(['Deployment/prefect-server', 'Service/prefect-server']);
+    expect(kinds(objects)).toEqual(['Deployment/prefect-server', 'Service/prefect-server', 'ServiceAccount/prefect-server']);
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
     expect(container.volumeMounts.map((m: any) => m.name)).toEqual(['tmp', 'home', 'ui']);

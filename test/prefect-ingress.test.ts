@@ -33,7 +33,7 @@ describe('PrefectIngress', () => {
   test('routes the UI and /api of every host to the server\'s Service, and gives the UI the first host\'s API URL', () => {
     const { objects, server, ingress } = exposed({ hosts: ['prefect.example.com', 'prefect.internal.example.com'], ingressClassName: 'nginx' });
     expect(problems(objects)).toEqual([]);
-    expect(kinds(objects)).toEqual(['Ingress/prefect-server', 'Service/prefect-server', 'StatefulSet/prefect-server']);
+    expect(kinds(objects)).toEqual(['Ingress/prefect-server', 'Service/prefect-server', 'ServiceAccount/prefect-server', 'StatefulSet/prefect-server']);
     const resource = only(objects, 'Ingress');
     expect(routes(resource)).toEqual([
       ['prefect.example.com', ['/api -> prefect-server:4200', '/ -> prefect-server:4200']],

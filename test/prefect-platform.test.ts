@@ -32,7 +32,7 @@ describe('PrefectPlatform', () => {
     const objects = Testing.synth(platform());
     expect(kinds(objects)).toEqual([
       'Namespace/prefect', 'NetworkPolicy/prefect-default-deny', 'NetworkPolicy/prefect-server-egress', 'NetworkPolicy/prefect-server-ingress',
-      'Service/prefect-server', 'StatefulSet/prefect-server',
+      'Service/prefect-server', 'ServiceAccount/prefect-server', 'StatefulSet/prefect-server',
     ]);
     expect(objects[0].kind).toBe('Namespace');
     expect(only(objects, 'Namespace').metadata).toEqual({

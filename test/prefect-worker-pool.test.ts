@@ -377,9 +377,11 @@ test('worker options: replicas, limit, name, prefetch, query interval, log level
     prefetch: Duration.seconds(30),
     queryInterval: Duration.seconds(5),
     logLevel: PrefectLogLevel.DEBUG,
-    nodeSelector: { 'kubernetes.io/arch': 'amd64' },
-    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'prefect', effect: 'NoSchedule' }],
-    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['etl'] }] }] } } },
+    pod: {
+      nodeSelector: { 'kubernetes.io/arch': 'amd64' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'prefect', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['etl'] }] }] } } },
+    },
     resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(512), limit: Size.gibibytes(2) } },
     env: [EnvironmentVariable.fromValue('EXTRA', '1')],
   });

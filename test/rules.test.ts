@@ -116,11 +116,11 @@ const CASES: Array<[string, (chart: Chart) => void, string]> = [
     pool({ imagePullSecrets: ['Reg Cred'] }),
     'PrefectWorkerPool \'test/Pool\': imagePullSecrets "Reg Cred" is not accepted: a DNS-1123 subdomain'],
   ['PrefectWorkerPool: a node selector key that is none',
-    pool({ nodeSelector: { 'bad key!': 'x' } }),
-    'PrefectWorkerPool \'test/Pool\': nodeSelector "bad key!" is not accepted: a label or annotation key'],
+    pool({ pod: { nodeSelector: { 'bad key!': 'x' } } }),
+    'PrefectWorkerPool \'test/Pool\': pod.nodeSelector "bad key!" is not accepted: a label or annotation key'],
   ['PrefectWorkerPool: a node selector value that is none',
-    pool({ nodeSelector: { pool: 'big nodes' } }),
-    'PrefectWorkerPool \'test/Pool\': nodeSelector[pool] "big nodes" is not accepted: a label value'],
+    pool({ pod: { nodeSelector: { pool: 'big nodes' } } }),
+    'PrefectWorkerPool \'test/Pool\': pod.nodeSelector[pool] "big nodes" is not accepted: a label value'],
   ['PrefectWorkerPool: a cluster id with a space',
     chart => {
       const server = new PrefectApi(chart, 'Server', { image: PrefectImage.official({ version: PrefectVersion.of('3.4.0') }) });

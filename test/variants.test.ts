@@ -80,7 +80,7 @@ test('minimal: the namespace, the SQLite server and a kubernetes pool with its w
     'NetworkPolicy/kubernetes-worker-egress', 'NetworkPolicy/kubernetes-worker-flow-runs', 'NetworkPolicy/prefect-default-deny',
     'NetworkPolicy/prefect-server-egress', 'NetworkPolicy/prefect-server-ingress',
     'Role/kubernetes-worker', 'RoleBinding/kubernetes-worker',
-    'Service/prefect-server', 'ServiceAccount/kubernetes-worker', 'StatefulSet/prefect-server',
+    'Service/prefect-server', 'ServiceAccount/kubernetes-worker', 'ServiceAccount/prefect-server', 'StatefulSet/prefect-server',
   ]);
 });
 
@@ -101,12 +101,12 @@ test('production: the highly available server on PostgreSQL, behind an ingress w
     'PodDisruptionBudget/prefect-server',
     'Role/etl-worker', 'Role/reports-worker', 'RoleBinding/etl-worker', 'RoleBinding/reports-worker',
     'Service/prefect-server',
-    'ServiceAccount/etl-worker', 'ServiceAccount/reports-worker',
+    'ServiceAccount/etl-worker', 'ServiceAccount/prefect-server', 'ServiceAccount/reports-worker',
   ]);
   const objects = variants.get('production')!;
   // Runs go to their own namespace; the workers' permissions are there, their identities here.
   expect(objects.filter(o => o.kind === 'Role').map(o => o.metadata.namespace)).toEqual(['prefect-runs', 'prefect-runs']);
-  expect(objects.filter(o => o.kind === 'ServiceAccount').map(o => o.metadata.namespace)).toEqual(['prefect', 'prefect']);
+  expect(objects.filter(o => o.kind === 'ServiceAccount').map(o => o.metadata.namespace)).toEqual(['prefect', 'prefect', 'prefect']);
   // The workers send the server's basic auth string, and the Jobs reference the same Secret.
   const worker = envOf(containerOf(objects.find(o => o.metadata.name === 'etl-worker-prod-main'), 'prefect-worker'));
   expect(worker.PREFECT_API_AUTH_STRING).toBe('secret:prefect-basic-auth/auth-string');
@@ -138,7 +138,7 @@ test('prefect2-agents: a Prefect 2 server on PostgreSQL and one agent per queue,
     'Deployment/prefect-server', 'Deployment/production-agent-prod-main', 'Deployment/production-agent-prod-secondary',
     'Ingress/prefect-server', 'Ingress/prefect-server-api', 'Namespace/prefect',
     'NetworkPolicy/prefect-default-deny', 'NetworkPolicy/prefect-server-egress', 'NetworkPolicy/prefect-server-ingress', 'NetworkPolicy/production-agent-egress',
-    'Role/production-agent', 'RoleBinding/production-agent', 'Service/prefect-server', 'ServiceAccount/production-agent',
+    'Role/production-agent', 'RoleBinding/production-agent', 'Service/prefect-server', 'ServiceAccount/prefect-server', 'ServiceAccount/production-agent',
   ]);
   // The agents' Jobs come from KubernetesJob blocks made elsewhere: the namespace enforces
   // "baseline" and only warns of "restricted".

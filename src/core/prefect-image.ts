@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { PrefectVersion } from './prefect-version';
+import { isPinned, parseImageReference, PINNED_IMAGE } from './private/image-reference';
 import { enumChoices, factoryError, requireArgument } from './private/validation';
 import { warn } from './private/warnings';
 import { ValidationCode } from './validation-code';
@@ -43,10 +44,8 @@ export interface OfficialPrefectImageOptions {
 }
 
 const PYTHON_VERSION = /^3\.\d{1,2}$/;
-// registry[:port]/path[:tag][@sha256:digest]
 /** The official images on Docker Hub, by any of the names Docker Hub answers to. */
 const OFFICIAL_REPOSITORY = /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?prefecthq\/prefect$/;
-const IMAGE_REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
 /**
  * A pinned container image with Prefect in it, and the Prefect release it contains (which decides
@@ -89,15 +88,15 @@ export class PrefectImage {
   public static fromRegistry(reference: string, version: PrefectVersion): PrefectImage {
     requireArgument('PrefectImage.fromRegistry', 'reference', reference, 'an image reference');
     requireArgument('PrefectImage.fromRegistry', 'version', version, 'the PrefectVersion the image contains, such as PrefectVersion.V3_8_3');
-    const match = IMAGE_REFERENCE.exec(reference);
-    if (!match) {
+    const parsed = parseImageReference(reference);
+    if (!parsed) {
       throw factoryError('PrefectImage.fromRegistry', 'reference', reference, 'an image reference such as "registry.example.com/team/prefect:3.8.3-python3.12"', ValidationCode.FORMAT);
     }
-    const [, tag, digest] = match;
-    if (!digest && (!tag || tag === 'latest' || tag.endsWith('-latest'))) {
-      throw factoryError('PrefectImage.fromRegistry', 'reference', reference,
-        'the image must be pinned, by a tag naming an exact build (not "latest" or "<major>-latest") or by a digest (@sha256:...)', ValidationCode.IMAGE);
+    if (!isPinned(parsed)) {
+      throw factoryError('PrefectImage.fromRegistry', 'reference', reference, `the image must be ${PINNED_IMAGE}`, ValidationCode.IMAGE);
     }
+    const { digest } = parsed;
+    const tag = parsed.tag ?? '';
     // The official repository's tags start with the release, or float (`3`, `3-python3.12`).
     const official = OFFICIAL_REPOSITORY.test(reference.replace(/[:@].*$/, ''));
     if (official && !digest && tag !== version.version && !tag.startsWith(`${version.version}-`)) {

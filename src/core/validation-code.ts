@@ -43,6 +43,8 @@ export enum ValidationCode {
   PLACEHOLDER = 'PLACEHOLDER',
   /** An image that is not pinned, or whose tag names another Prefect release than the one stated. */
   IMAGE = 'IMAGE',
+  /** A container or volume of the user's that would break Pod Security "restricted". */
+  POD_SECURITY = 'POD_SECURITY',
   /** A construct that nothing uses. */
   UNUSED = 'UNUSED',
 }

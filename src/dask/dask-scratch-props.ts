@@ -1,5 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu } from 'cdk8s-plus-27';
+import { PrefectPodOptions } from '../core/pod-options';
 import { PrefectImage } from '../core/prefect-image';
 
 /** Bounds of the scratch namespace (ResourceQuota). */
@@ -127,4 +128,24 @@ export interface DaskScratchProps {
    * @default the official image of `image`'s release (Python 3.12; 3.11 for Prefect 2, 3.10 for Prefect 1)
    */
   readonly cleanupImage?: PrefectImage;
+
+  /**
+   * What is set on the scheduler's pods (see `PrefectPodOptions`). Its `serviceAccount` makes an
+   * account `<name>-scheduler` where the clusters run. No sidecars: the DaskCluster resource has
+   * no native sidecars.
+   * @default none
+   */
+  readonly schedulerPod?: PrefectPodOptions;
+
+  /**
+   * What is set on the Dask workers' pods, as `schedulerPod` is (account `<name>-worker`).
+   * @default none
+   */
+  readonly workerPod?: PrefectPodOptions;
+
+  /**
+   * What is set on the cleanup CronJob's pods. Its `serviceAccount` annotates the cleanup's account.
+   * @default none
+   */
+  readonly cleanupPod?: PrefectPodOptions;
 }

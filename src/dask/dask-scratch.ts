@@ -8,6 +8,7 @@ import { cronProblem } from '../core/private/cron';
 import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { checkNamespaceToCreate, podSecurityNamespace, PodSecurityEnforcement } from '../core/private/namespaces';
 import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
+import { nativeSidecars, podMetadata } from '../core/private/pod-options';
 import { Program, programSource } from '../core/private/programs';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
@@ -16,6 +17,7 @@ import { checkCpu, checkDns1035Label, checkInstance, checkInteger, checkRequired
 import { ValidationCode } from '../core/validation-code';
 import { DaskScratchProps } from './dask-scratch-props';
 import { clusterManifest, schedulerResources, workerResources } from './private/cluster-manifest';
+import { checkDaskPods, clusterAccountName, clusterAccounts, clusterPodOptions } from './private/dask-pods';
 import { DASK_CONFIG_DIRECTORY, DaskJobTemplateAdditions } from './private/job-template-additions';
 
 const EXACT = SizeRoundingBehavior.NONE;
@@ -91,6 +93,7 @@ export class DaskScratch extends Construct {
     this.scratchSize = props.scratchSize ?? Size.gibibytes(10);
     this.maxSpill = props.maxSpill ?? Size.mebibytes(Math.floor(this.scratchSize.toMebibytes({ rounding: EXACT }) * 0.8));
     this.ages = this.validate();
+    checkDaskPods(this, props);
     this.clusterManifest = this.manifest();
     const home = this.namespace ?? Chart.of(this).namespace;
     if (!home) {
@@ -102,6 +105,7 @@ export class DaskScratch extends Construct {
       checkNamespaceToCreate(this, 'namespace', this.namespace, 'a namespace of the Dask clusters\' own, or unset to run them beside the flow runs');
       podSecurityNamespace(this, 'Namespace', this.namespace, this.labels('scratch'), PodSecurityEnforcement.RESTRICTED);
       this.quota();
+      clusterAccounts(this, props, this.name, this.namespace, this.labels('cluster'));
       this.clientRole(this.namespace);
       this.cleanupRole(this.namespace, ['daskclusters']);
     }
@@ -138,7 +142,10 @@ export class DaskScratch extends Construct {
       if (!this.runNamespaces.has(ns)) {
         this.runNamespaces.add(ns);
         this.configMap(ns);
-        if (!this.namespace) this.clientRole(ns);
+        if (!this.namespace) {
+          this.clientRole(ns);
+          clusterAccounts(this, this.props, this.name, ns, this.labels('cluster'));
+        }
         this.cleanupRole(ns, this.namespace ? ['pods', 'jobs'] : ['pods', 'jobs', 'daskclusters']);
       }
       if (!this.namespace) bind(ns, [account]);
@@ -275,7 +282,10 @@ export class DaskScratch extends Construct {
     const image = props.cleanupImage ?? cleanupImage(this.image.version);
     const labels = this.labels('cleanup');
     const metadata = { name: `${this.name}-cleanup`, namespace: this.home, labels };
-    const account = new k8s.KubeServiceAccount(this, 'CleanupAccount', { metadata, automountServiceAccountToken: false });
+    const account = new k8s.KubeServiceAccount(this, 'CleanupAccount', {
+      metadata: { ...metadata, annotations: props.cleanupPod?.serviceAccount?.annotations },
+      automountServiceAccountToken: false,
+    });
     this.cleanupAccount = account;
     const script = new k8s.KubeConfigMap(this, 'CleanupScript', { metadata, data: { 'cleanup.py': programSource(Program.DASK_CLEANUP) } });
     const container = restrictedContainerSpec({
@@ -290,7 +300,7 @@ export class DaskScratch extends Construct {
       },
       volumeMounts: [{ name: 'script', mountPath: CLEANUP_DIRECTORY, readOnly: true }],
     });
-    new k8s.KubeCronJob(this, 'Cleanup', {
+    const cronJob = new k8s.KubeCronJob(this, 'Cleanup', {
       metadata,
       spec: {
         schedule: props.cleanupSchedule?.trim() ?? '*/15 * * * *',
@@ -304,7 +314,7 @@ export class DaskScratch extends Construct {
             activeDeadlineSeconds: 600,
             ttlSecondsAfterFinished: 86400,
             template: {
-              metadata: { labels },
+              metadata: podMetadata(props.cleanupPod, labels),
               // It deletes through the Kubernetes API.
               spec: restrictedPodSpec({
                 serviceAccountName: account.name,
@@ -312,12 +322,14 @@ export class DaskScratch extends Construct {
                 restartPolicy: 'Never',
                 containers: [container],
                 volumes: [{ name: 'script', configMap: { name: script.name } }],
+                options: { scope: this, prop: 'cleanupPod', options: props.cleanupPod },
               }),
             },
           },
         },
       },
     });
+    nativeSidecars(cronJob, ['spec', 'jobTemplate', 'spec', 'template', 'spec'], props.cleanupPod);
   }
 
   /** What the cleanup deletes, by namespace, label and age, once every pool is bound. */
@@ -371,6 +383,10 @@ export class DaskScratch extends Construct {
       scheduler: this.schedulerResources(),
       worker: this.workerResources(),
       labels: component => this.labels(component),
+      scope: this,
+      schedulerPod: clusterPodOptions(this.props, 'scheduler'),
+      workerPod: clusterPodOptions(this.props, 'worker'),
+      accounts: { scheduler: clusterAccountName(this.props, this.name, 'scheduler'), worker: clusterAccountName(this.props, this.name, 'worker') },
     });
   }
 }

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import { ContainerResources } from 'cdk8s-plus-27';
 import { EnvironmentVariable } from '../core/environment-variable';
 import { PrefectLogLevel } from '../core/log-level';
+import { PrefectPodOptions } from '../core/pod-options';
 import { PrefectImage } from '../core/prefect-image';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { PrefectDatabase } from './prefect-database';
@@ -113,4 +114,24 @@ export interface PrefectApiProps {
    * @default Duration.minutes(5)
    */
   readonly startupTimeout?: Duration;
+
+  /**
+   * What is set on the server's pods (see `PrefectPodOptions`): labels, annotations, scheduling,
+   * extra volumes, init containers and sidecars, `envFrom`. Its `serviceAccount` annotates the
+   * server's ServiceAccount, which the background services and the migration Job share.
+   * @default none
+   */
+  readonly pod?: PrefectPodOptions;
+
+  /**
+   * What is set on the background services' pods (highly available servers only), instead of `pod`.
+   * @default the server's `pod`
+   */
+  readonly servicesPod?: PrefectPodOptions;
+
+  /**
+   * What is set on the migration Job's pod (highly available servers only), instead of `pod`.
+   * @default the server's `pod`
+   */
+  readonly migrationPod?: PrefectPodOptions;
 }

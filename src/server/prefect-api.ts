@@ -1,16 +1,10 @@
-import { createHash } from 'node:crypto';
-import { ApiObject, Chart, Duration, Lazy, Size } from 'cdk8s';
-import { ContainerResources, Cpu, k8s, Service, ServiceType } from 'cdk8s-plus-27';
+import { ApiObject, Chart } from 'cdk8s';
+import { k8s, Service, ServiceType } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { PrefectImage } from '../core/prefect-image';
 import { brand } from '../core/private/brands';
-import { ContainerArg, ContainerEnvVar } from '../core/private/kubelet';
-import { recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
-import { PodParts, restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
-import { httpGetProbe, PROBE_PERIOD_SECONDS } from '../core/private/probes';
-import { Program, programSource } from '../core/private/programs';
+import { recommendedLabels, selectorLabels } from '../core/private/labels';
 import { register } from '../core/private/registry';
-import { mergeResources, toRequirements } from '../core/private/resources';
 import { checkRequired, propError } from '../core/private/validation';
 import { SecretKeyReference } from '../core/secret-key-reference';
 import { ValidationCode } from '../core/validation-code';
@@ -18,21 +12,10 @@ import { ExternalServiceOptions, ExternalServiceType } from './external-service'
 import { PrefectApiProps } from './prefect-api-props';
 import { PrefectDatabase } from './prefect-database';
 import { PrefectIngress, PrefectIngressOptions } from './prefect-ingress';
-import {
-  COMPONENT_MIGRATION, COMPONENT_SERVER, COMPONENT_SERVICES, PORT_NAME, ResolvedServer, resolveServer, ServerExposure, serverMounts, serverVolumes,
-} from './private/resolved-server';
-import { extraEnv, serverOnlyEnv, sharedEnv } from './private/server-env';
+import { COMPONENT_SERVER, PORT_NAME, ResolvedServer, resolveServer, ServerExposure } from './private/resolved-server';
 import { outboundPorts, serverPodSelector } from './private/server-network';
 import { browserUrlProblems, checkBasicAuth, checkExternalService, checkServerShapes, validateServer } from './private/server-validation';
-
-const DEFAULT_SERVER_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.millis(500) },
-  memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
-};
-const DEFAULT_SERVICES_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.millis(250) },
-  memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
-};
+import { ServerWorkloads } from './private/server-workloads';
 
 /**
  * The Prefect server (`prefect server start`): API and UI, its database, probes, a ClusterIP
@@ -61,6 +44,8 @@ export class PrefectApi extends Construct {
   public readonly servicesWorkload?: ApiObject;
   /** The database migration Job of a highly available server. */
   public readonly migrationJob?: ApiObject;
+  /** The ServiceAccount of the server's pods (without a token: the server never calls the Kubernetes API). */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
 
   private readonly namespace?: string;
   private readonly props: PrefectApiProps;
@@ -104,14 +89,24 @@ export class PrefectApi extends Construct {
       this.service.selectLabel(key, value);
     }
 
-    if (this.database.isSqlite) {
-      this.workload = this.sqliteStatefulSet();
-    } else {
-      this.workload = this.serverDeployment();
-    }
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER), annotations: props.pod?.serviceAccount?.annotations },
+      // The server never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+    const workloads = new ServerWorkloads({
+      scope: this,
+      server,
+      serviceName: this.service.name,
+      serviceAccountName: this.serviceAccount.name,
+      labels: component => this.labels(component),
+      apiPath: () => this.apiPath,
+      exposure: () => this.exposure(),
+    });
+    this.workload = workloads.workload;
+    this.servicesWorkload = workloads.servicesWorkload;
+    this.migrationJob = workloads.migrationJob;
     if (this.highlyAvailable) {
-      this.servicesWorkload = this.servicesDeployment();
-      this.migrationJob = this.migration();
       new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
         metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
         spec: {
@@ -244,149 +239,5 @@ export class PrefectApi extends Construct {
 
   private labels(component: string): Record<string, string> {
     return recommendedLabels(this.name, component, this.image.version);
-  }
-
-  /** A server pod: it never calls the Kubernetes API. */
-  private podSpec(containers: k8s.Container[], volumes: k8s.Volume[], extra: Partial<PodParts> = {}): k8s.PodSpec {
-    return restrictedPodSpec({ containers, volumes, callsKubernetesApi: false, imagePullSecrets: this.props.imagePullSecrets, ...extra });
-  }
-
-  private container(name: string, args: ContainerArg[], env: ContainerEnvVar[], resources: ContainerResources, withUi: boolean): k8s.Container {
-    return restrictedContainerSpec({
-      name,
-      image: this.image.reference,
-      args,
-      env: [...env, ...extraEnv(this.server)],
-      resources: toRequirements(resources),
-      volumeMounts: serverMounts(this.server, withUi),
-    });
-  }
-
-  private serverPodTemplate(): k8s.PodTemplateSpec {
-    const args = ['prefect', 'server', 'start', '--host', '0.0.0.0', '--port', String(this.port)];
-    if (this.highlyAvailable) args.push('--no-services');
-    const serverResources = mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources);
-    // Rendered at synth, in one place: an ingress added later sets the UI's API URL, may add basic
-    // auth, and at a sub-path moves the API the probes call.
-    const server: k8s.Container = Lazy.any({ produce: () => this.serverContainer(args, serverResources) });
-    const spread: Partial<PodParts> = this.highlyAvailable ? {
-      topologySpreadConstraints: [{
-        maxSkew: 1,
-        topologyKey: 'kubernetes.io/hostname',
-        whenUnsatisfiable: 'ScheduleAnyway',
-        labelSelector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) },
-      }],
-    } : {};
-    return {
-      metadata: { labels: this.labels(COMPONENT_SERVER) },
-      spec: this.podSpec([server], serverVolumes(true), { ...spread, ...this.schemaGate(serverResources) }),
-    };
-  }
-
-  /** The server's container, as the exposure known at synth makes it. */
-  private serverContainer(args: string[], resources: ContainerResources): k8s.Container {
-    return {
-      ...this.container('prefect-server', args, [...sharedEnv(this.server), ...serverOnlyEnv(this.server, this.exposure())], resources, true),
-      ports: [{ name: PORT_NAME, containerPort: this.port, protocol: 'TCP' }],
-      startupProbe: httpGetProbe(`${this.apiPath}/health`, PORT_NAME,
-        Math.ceil((this.props.startupTimeout ?? Duration.minutes(5)).toSeconds() / PROBE_PERIOD_SECONDS)),
-      livenessProbe: httpGetProbe(`${this.apiPath}/health`, PORT_NAME, 3),
-      readinessProbe: httpGetProbe(`${this.apiPath}/ready`, PORT_NAME, 3),
-    };
-  }
-
-  private sqliteStatefulSet(): ApiObject {
-    const sqlite = this.database._sqlite!;
-    return new k8s.KubeStatefulSet(this, 'Resource', {
-      metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
-      spec: {
-        // SQLite is single-writer: one pod, and a StatefulSet never runs two pods with one identity,
-        // so a rollout or node failure cannot put two servers on the database file.
-        replicas: 1,
-        serviceName: this.service.name,
-        podManagementPolicy: 'OrderedReady',
-        updateStrategy: { type: 'RollingUpdate' },
-        selector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) },
-        // Deleting or scaling the StatefulSet keeps the database claim.
-        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-        template: this.serverPodTemplate(),
-        volumeClaimTemplates: [{
-          // Claim templates are immutable: only labels that never change (no version).
-          metadata: { name: 'data', labels: stableLabels(this.name, COMPONENT_SERVER) },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: sqlite.storageClassName,
-            resources: { requests: { storage: k8s.Quantity.fromString((sqlite.size ?? Size.gibibytes(5)).asString()) } },
-          },
-        }],
-      },
-    });
-  }
-
-  private serverDeployment(): ApiObject {
-    return new k8s.KubeDeployment(this, 'Resource', {
-      metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },
-      spec: {
-        replicas: this.replicas,
-        selector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVER) },
-        // A new pod is ready before an old one goes, so a rollout never drops the API.
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
-        },
-        template: this.serverPodTemplate(),
-      },
-    });
-  }
-
-  /**
-   * `prefect server services start` opens no port and has no health endpoint, so its container has
-   * no probes: it exits (and is restarted) when a service fails fatally.
-   */
-  private servicesDeployment(): ApiObject {
-    const resources = mergeResources(DEFAULT_SERVICES_RESOURCES, this.props.servicesResources);
-    const container = this.container('prefect-services', ['prefect', 'server', 'services', 'start'], sharedEnv(this.server), resources, false);
-    return new k8s.KubeDeployment(this, 'Services', {
-      metadata: { name: `${this.name}-services`, labels: this.labels(COMPONENT_SERVICES) },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: selectorLabels(this.name, COMPONENT_SERVICES) },
-        // The loop services (scheduler, late runs, ...) must not run twice at once.
-        strategy: { type: 'Recreate' },
-        template: {
-          metadata: { labels: this.labels(COMPONENT_SERVICES) },
-          spec: this.podSpec([container], serverVolumes(false), this.schemaGate(resources)),
-        },
-      },
-    });
-  }
-
-  /**
-   * What keeps the pods of a highly available server from starting before the migration Job has
-   * brought the schema to this release (programs/wait-for-schema.py).
-   */
-  private schemaGate(resources: ContainerResources): Partial<PodParts> {
-    if (!this.highlyAvailable) return {};
-    return { initContainers: [this.container('wait-for-schema', ['python', '-c', programSource(Program.WAIT_FOR_SCHEMA, true)], sharedEnv(this.server), resources, false)] };
-  }
-
-  private migration(): ApiObject {
-    const container = this.container('prefect-migrate', ['prefect', 'server', 'database', 'upgrade', '-y'], sharedEnv(this.server),
-      mergeResources(DEFAULT_SERVER_RESOURCES, this.props.resources), false);
-    const template: k8s.PodTemplateSpec = {
-      metadata: { labels: this.labels(COMPONENT_MIGRATION) },
-      spec: this.podSpec([container], serverVolumes(false), { restartPolicy: 'Never' }),
-    };
-    // A Job's pod template is immutable: a new image or database gets a Job of its own name.
-    const digest = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 8);
-    return new k8s.KubeJob(this, 'Migration', {
-      metadata: { name: `${this.name}-migrate-${digest}`, labels: this.labels(COMPONENT_MIGRATION) },
-      spec: {
-        backoffLimit: 3,
-        activeDeadlineSeconds: 3600,
-        ttlSecondsAfterFinished: 86400,
-        template,
-      },
-    });
   }
 }

@@ -6,7 +6,7 @@ import { clusterScoped } from '../core/private/cluster-scoped';
 import { recommendedLabels } from '../core/private/labels';
 import { bindRole } from '../core/private/rbac';
 import { register } from '../core/private/registry';
-import { checkBooleans, checkDns1123Subdomain, checkEnum, checkInstance, checkJobNamespace, checkLists, propError } from '../core/private/validation';
+import { checkAnnotations, checkBooleans, checkDns1123Subdomain, checkEnum, checkInstance, checkJobNamespace, checkLists, propError } from '../core/private/validation';
 import { warn } from '../core/private/warnings';
 import { ValidationCode } from '../core/validation-code';
 import { WarningCode } from '../core/warning-code';
@@ -60,6 +60,13 @@ export interface AgentRbacProps {
    * @default 3.8.3 for workers, 2.20.25 for Prefect 2 agents, 1.4.1 for the Prefect 1 agent
    */
   readonly version?: PrefectVersion;
+
+  /**
+   * Annotations of the ServiceAccount: a cloud identity such as `eks.amazonaws.com/role-arn`
+   * (IRSA) or `iam.gke.io/gcp-service-account` (Workload Identity).
+   * @default none
+   */
+  readonly serviceAccountAnnotations?: { [key: string]: string };
 }
 
 const READ = ['get', 'list', 'watch'];
@@ -129,6 +136,7 @@ export class AgentRbac extends Construct {
     checkLists(this, { jobNamespaces: props.jobNamespaces }, 'string');
     checkInstance(this, 'version', props.version, PrefectVersion, 'a PrefectVersion, such as PrefectVersion.V3_8_3 or PrefectVersion.of("3.8.3")');
     checkBooleans(this, { clusterWide: props.clusterWide, manageApiKeySecrets: props.manageApiKeySecrets });
+    checkAnnotations(this, 'serviceAccountAnnotations', props.serviceAccountAnnotations ?? {});
     this.launcher = props.launcher ?? RunLauncher.KUBERNETES_WORKER;
     this.clusterWide = props.clusterWide ?? false;
     const manageSecrets = props.manageApiKeySecrets ?? false;
@@ -162,7 +170,7 @@ export class AgentRbac extends Construct {
 
     const labels = recommendedLabels(name, 'rbac', props.version ?? DEFAULT_VERSION[this.launcher]);
     this.serviceAccount = new ServiceAccount(this, 'Resource', {
-      metadata: { name, labels },
+      metadata: { name, labels, annotations: props.serviceAccountAnnotations },
       // The token is mounted by the pods that use it, not by every pod of the namespace.
       automountToken: false,
     });

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { ContainerResources, ImagePullPolicy } from 'cdk8s-plus-27';
 import { EnvironmentVariable } from '../core/environment-variable';
+import { PrefectPodOptions } from '../core/pod-options';
 import { PrefectImage } from '../core/prefect-image';
 
 /**
@@ -84,4 +85,18 @@ export interface KubernetesJobTemplateOptions {
    * @default Duration.minutes(5)
    */
   readonly podWatchTimeout?: Duration;
+
+  /**
+   * What is set on the flow-run pods (see `PrefectPodOptions`). Scheduling (`nodeSelector`,
+   * `tolerations`, `affinity`, `topologySpreadConstraints`, `priorityClassName`),
+   * `terminationGracePeriod` and `envFrom` become job variables a deployment can override
+   * (`node_selector`, `tolerations`, `affinity`, `topology_spread_constraints`,
+   * `priority_class_name`, `termination_grace_period_seconds`, `env_from`); volumes, mounts, init
+   * containers and sidecars are fixed by the pool, since a variable would replace the whole list,
+   * the library's volumes included. Pod annotations join `annotations`. A `serviceAccount` makes
+   * the pool create an account of that name in each job namespace (`<name>-flow-run`), which the
+   * flow runs use without a Kubernetes API token.
+   * @default none
+   */
+  readonly pod?: PrefectPodOptions;
 }

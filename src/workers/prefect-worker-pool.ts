@@ -6,8 +6,9 @@ import { PrefectLogLevel } from '../core/log-level';
 import { PrefectImage } from '../core/prefect-image';
 import { toEnvVars } from '../core/private/env';
 import { ContainerArg, ContainerEnvVar } from '../core/private/kubelet';
-import { flowRunSelectorLabels, recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
+import { recommendedLabels, selectorLabels, stableLabels } from '../core/private/labels';
 import { restrictedContainerSpec, restrictedPodSpec } from '../core/private/pod';
+import { nativeSidecars, podMetadata } from '../core/private/pod-options';
 import { SETTINGS } from '../core/private/prefect-settings';
 import { httpGetProbe } from '../core/private/probes';
 import { Program, programSource } from '../core/private/programs';
@@ -20,7 +21,8 @@ import { DaskJobTemplateAdditions } from '../dask/private/job-template-additions
 import { AgentRbac } from './agent-rbac';
 import { PrefectConnection } from './prefect-connection';
 import { JobTemplateContext } from './private/job-templates';
-import { WorkerPoolNetworkProfile } from './private/network-profile';
+import { flowRunSelector, WorkerPoolNetworkProfile } from './private/network-profile';
+import { PoolAccounts } from './private/pool-accounts';
 import { BASE_JOB_TEMPLATE_FILE, poolSetUpData, SET_UP_DATA_FILE, SET_UP_FILE } from './private/pool-setup';
 import { checkShapes, validatePool } from './private/pool-validation';
 import { warnPool } from './private/pool-warnings';
@@ -117,6 +119,7 @@ export class PrefectWorkerPool extends Construct {
   public readonly deployments: ApiObject[] = [];
   /** The ServiceAccount and RBAC of the workers, when they launch Kubernetes Jobs. */
   public readonly rbac?: AgentRbac;
+  private readonly accounts: PoolAccounts;
   /** The namespace of the flow-run Jobs (kubernetes pools and the Prefect 1 agent). */
   public readonly jobNamespace?: string;
   /**
@@ -162,8 +165,10 @@ export class PrefectWorkerPool extends Construct {
         launcher: this.behaviour.launcher,
         jobNamespaces: pool.jobNamespaces,
         version: pool.version,
+        serviceAccountAnnotations: props.pod?.serviceAccount?.annotations,
       });
     }
+    this.accounts = new PoolAccounts(this, pool, props.pod, this.rbac !== undefined, this.labels(pool.name));
     this.filesConfig = this.configFileMaps();
     if (pool.keepsBaseJobTemplate) {
       this.dask = props.dask?._bindPool(this, pool.name, pool.poolName!, pool.jobNamespaces);
@@ -199,27 +204,15 @@ export class PrefectWorkerPool extends Construct {
    */
   public _networkProfile(): WorkerPoolNetworkProfile {
     const pool = this.pool;
-    // Pods of Jobs from our templates carry our labels; Prefect 2 agents' KubernetesJob blocks and
-    // pools whose template is managed elsewhere only label the Job, so their pods are known by the
-    // Job controller's label alone.
     const labelled = this.templateKeptHere;
-    const flowRunSelector: k8s.LabelSelector = labelled
-      ? { matchLabels: flowRunSelectorLabels(pool.name, COMPONENT_FLOW_RUN) }
-      : {
-        // Job pods other than this library's own (migrations, cleanups): whatever a worker sets
-        // as managed-by (Prefect 3: "prefect"; Prefect 2: nothing), it is not this library's name.
-        matchExpressions: [
-          { key: 'job-name', operator: 'Exists' },
-          { key: 'app.kubernetes.io/managed-by', operator: 'NotIn', values: [stableLabels(pool.name, COMPONENT_FLOW_RUN)['app.kubernetes.io/managed-by']] },
-        ],
-      };
+    const selector = flowRunSelector(pool.name, COMPONENT_FLOW_RUN, labelled);
     return {
       namespace: pool.namespace,
       workerSelector: {
         matchLabels: { 'app.kubernetes.io/name': 'prefect', 'app.kubernetes.io/component': this.behaviour.component },
         matchExpressions: [{ key: 'app.kubernetes.io/instance', operator: 'In', values: this.deployments.map(d => d.name) }],
       },
-      flowRuns: pool.launchesJobs ? { namespaces: pool.jobNamespaces, selector: flowRunSelector, labelled } : undefined,
+      flowRuns: pool.launchesJobs ? { namespaces: pool.jobNamespaces, selector, labelled } : undefined,
       callsKubernetesApi: pool.launchesJobs,
       installsPackages: pool.pipPackages.length > 0,
       dask: this.dask ? this.props.dask : undefined,
@@ -244,13 +237,15 @@ export class PrefectWorkerPool extends Construct {
   /** The user's job template, with the ServiceAccount that may create Dask clusters when there is one. */
   private jobTemplateOptions() {
     const options = this.pool.jobTemplate;
-    return this.dask ? { ...options, serviceAccountName: this.dask.serviceAccountName } : options;
+    const account = this.dask?.serviceAccountName ?? this.accounts.flowRunName;
+    return account !== undefined ? { ...options, serviceAccountName: account } : options;
   }
 
   private jobTemplateContext(): JobTemplateContext {
     const pool = this.pool;
     const dask = this.dask;
     return {
+      scope: this,
       namespace: pool.jobNamespace!,
       image: PrefectImage.official({ version: pool.version }),
       imagePullSecrets: pool.imagePullSecrets,
@@ -258,6 +253,7 @@ export class PrefectWorkerPool extends Construct {
       env: [...(pool.timeZone ? [{ name: SETTINGS.pod.TZ.name, value: pool.timeZone }] : []), ...(dask?.env ?? [])],
       volumes: [...(this.filesConfig ? [this.filesVolume()] : []), ...(dask ? [dask.volume] : [])],
       volumeMounts: [...this.filesMounts(), ...(dask ? [dask.volumeMount] : [])],
+      ownFlowRunAccount: this.accounts.flowRunName !== undefined,
     };
   }
 
@@ -306,7 +302,7 @@ export class PrefectWorkerPool extends Construct {
       ...this.healthCheck(),
     };
     const initContainers = this.initContainers(env, resources, mounts);
-    return new k8s.KubeDeployment(this, id, {
+    const deployment = new k8s.KubeDeployment(this, id, {
       metadata: { name, labels: this.labels(name) },
       spec: {
         replicas: pool.replicas,
@@ -316,18 +312,13 @@ export class PrefectWorkerPool extends Construct {
           rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
         },
         template: {
-          metadata: {
-            labels: this.labels(name),
-            annotations: { 'checksum/config': configHash },
-          },
+          metadata: podMetadata(props.pod, this.labels(name), { 'checksum/config': configHash }),
           spec: restrictedPodSpec({
-            serviceAccountName: this.rbac?.serviceAccountName,
+            serviceAccountName: this.rbac?.serviceAccountName ?? this.accounts.worker?.name,
             // Only workers that launch Jobs call the Kubernetes API.
             callsKubernetesApi: this.rbac !== undefined,
             imagePullSecrets: pool.imagePullSecrets,
-            nodeSelector: props.nodeSelector,
-            tolerations: props.tolerations,
-            affinity: props.affinity,
+            options: { scope: this, prop: 'pod', options: props.pod },
             initContainers,
             containers: [main],
             volumes,
@@ -335,6 +326,8 @@ export class PrefectWorkerPool extends Construct {
         },
       },
     });
+    nativeSidecars(deployment, ['spec', 'template', 'spec'], props.pod);
+    return deployment;
   }
 
   /** The writable directories, the configuration files, the pool's ConfigMap and the packages. */

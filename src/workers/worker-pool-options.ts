@@ -1,7 +1,8 @@
 import { Duration } from 'cdk8s';
-import { ContainerResources, k8s } from 'cdk8s-plus-27';
+import { ContainerResources } from 'cdk8s-plus-27';
 import { EnvironmentVariable } from '../core/environment-variable';
 import { PrefectLogLevel } from '../core/log-level';
+import { PrefectPodOptions } from '../core/pod-options';
 import { PrefectImage } from '../core/prefect-image';
 import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
 import { ConfigFile, QueueDeployments, WorkPoolType, WorkQueue } from './work-pool';
@@ -109,22 +110,12 @@ export interface PrefectWorkerPoolOptions {
   readonly timeZone?: string;
 
   /**
-   * Node labels the worker pods must run on.
+   * What is set on the worker pods (see `PrefectPodOptions`): labels, annotations, scheduling,
+   * extra volumes, init containers and sidecars, `envFrom`. Its `serviceAccount` annotates the
+   * workers' ServiceAccount. Flow-run pods take theirs from `jobTemplate.pod`.
    * @default none
    */
-  readonly nodeSelector?: { [key: string]: string };
-
-  /**
-   * Tolerations of the worker pods.
-   * @default none
-   */
-  readonly tolerations?: k8s.Toleration[];
-
-  /**
-   * Affinity of the worker pods.
-   * @default none
-   */
-  readonly affinity?: k8s.Affinity;
+  readonly pod?: PrefectPodOptions;
 
   /**
    * Resources of the worker container. A memory limit is required.

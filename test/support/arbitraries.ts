@@ -100,7 +100,7 @@ function toPoolOptions(p: Json, version: string): PrefectPlatformWorkerPoolOptio
     name: x.name ? `${p.poolName}-pool-workers` : undefined,
     env: x.env ? [EnvironmentVariable.fromValue('HTTPS_PROXY', 'http://proxy.example.com:3128'), EnvironmentVariable.fromSecret('GITHUB_TOKEN', secret('github', 'token'))] : undefined,
     resources: x.resources ? { cpu: { request: Cpu.millis(200) }, memory: { request: Size.mebibytes(384), limit: Size.mebibytes(768) } } : undefined,
-    nodeSelector: x.nodeSelector ? { 'kubernetes.io/os': 'linux' } : undefined,
+    pod: x.nodeSelector ? { nodeSelector: { 'kubernetes.io/os': 'linux' } } : undefined,
     prefetch: x.prefetchSeconds && !agent ? Duration.seconds(x.prefetchSeconds) : undefined,
     queryInterval: x.querySeconds ? Duration.seconds(x.querySeconds) : undefined,
     // A fixed cluster id, which only releases before 3.4.1 read.

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { ContainerArg, ContainerEnvVar, renderArgs, renderEnv } from './kubelet';
+import { addPodOptions, PodOptionsUse } from './pod-options';
 import { restrictedContainer, restrictedPod } from './security';
 
 /**
@@ -84,10 +85,10 @@ export interface PodParts {
   /** Names of Secrets to pull the images with. */
   readonly imagePullSecrets?: string[];
   readonly initContainers?: k8s.Container[];
-  readonly nodeSelector?: { [key: string]: string };
-  readonly tolerations?: k8s.Toleration[];
-  readonly affinity?: k8s.Affinity;
+  /** The library's own, before the user's. */
   readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+  /** What the user sets on the pods. */
+  readonly options?: PodOptionsUse;
   /** @default the workload's (Always) */
   readonly restartPolicy?: string;
 }
@@ -111,17 +112,15 @@ export function podBasics<Token extends boolean | string>(callsKubernetesApi: To
 export function restrictedPodSpec(parts: PodParts): k8s.PodSpec {
   const pullSecrets = parts.imagePullSecrets ?? [];
   const initContainers = parts.initContainers ?? [];
-  return {
+  const spec: k8s.PodSpec = {
     ...(parts.serviceAccountName ? { serviceAccountName: parts.serviceAccountName } : {}),
     ...podBasics(parts.callsKubernetesApi),
     containers: parts.containers,
     volumes: parts.volumes,
     ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map(name => ({ name })) } : {}),
-    ...(parts.nodeSelector ? { nodeSelector: parts.nodeSelector } : {}),
-    ...(parts.tolerations ? { tolerations: parts.tolerations } : {}),
-    ...(parts.affinity ? { affinity: parts.affinity } : {}),
     ...(parts.topologySpreadConstraints ? { topologySpreadConstraints: parts.topologySpreadConstraints } : {}),
     ...(initContainers.length > 0 ? { initContainers } : {}),
     ...(parts.restartPolicy ? { restartPolicy: parts.restartPolicy } : {}),
   };
+  return parts.options ? addPodOptions(parts.options, spec) : spec;
 }

@@ -1,11 +1,14 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
+import { IConstruct } from 'constructs';
 import type {
-  DaskClusterProps, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpecContainers,
+  DaskClusterProps, DaskClusterSpecSchedulerSpec, DaskClusterSpecSchedulerSpecContainers, DaskClusterSpecWorkerSpec, DaskClusterSpecWorkerSpecContainers,
 } from '../../../imports/kubernetes.dask.org';
+import { PrefectPodOptions } from '../../core/pod-options';
 import { PrefectImage } from '../../core/prefect-image';
 import { KubeletText, renderArgs, renderEnv } from '../../core/private/kubelet';
 import { podBasics } from '../../core/private/pod';
+import { addPodOptions, plainPodOptions, podMetadata } from '../../core/private/pod-options';
 import { mergeResources, toRequirements } from '../../core/private/resources';
 import { restrictedContainer } from '../../core/private/security';
 
@@ -44,6 +47,11 @@ export interface ClusterSpecParts {
   readonly scheduler: ContainerResources;
   readonly worker: ContainerResources;
   readonly labels: (component: string) => Record<string, string>;
+  /** The DaskScratch, which errors about the pod options name. */
+  readonly scope: IConstruct;
+  readonly schedulerPod?: PrefectPodOptions;
+  readonly workerPod?: PrefectPodOptions;
+  readonly accounts: { readonly scheduler?: string; readonly worker?: string };
 }
 
 /** The scheduler's, with ephemeral storage for its /tmp (a quota on it needs every pod to say). */
@@ -82,8 +90,9 @@ export function clusterManifest(spec: ClusterSpecParts): Record<string, unknown>
     spec: {
       idleTimeout: spec.idleTimeout,
       scheduler: {
-        metadata: { labels: spec.labels('scheduler') },
-        spec: { ...basics, containers: [scheduler], volumes: [tmp] },
+        metadata: podMetadata(spec.schedulerPod, spec.labels('scheduler')),
+        spec: addPodOptions({ scope: spec.scope, prop: 'schedulerPod', options: plainPodOptions(spec.schedulerPod) },
+          { ...account(spec.accounts.scheduler), ...basics, containers: [scheduler], volumes: [tmp] }) as DaskClusterSpecSchedulerSpec,
         service: {
           type: 'ClusterIP',
           // The operator adds no selector; the helper puts the cluster's own name here.
@@ -95,9 +104,10 @@ export function clusterManifest(spec: ClusterSpecParts): Record<string, unknown>
         },
       },
       worker: {
-        metadata: { labels: spec.labels('worker') },
+        metadata: podMetadata(spec.workerPod, spec.labels('worker')),
         replicas: spec.workers,
-        spec: { ...basics, containers: [worker], volumes: [tmp, { name: 'scratch', emptyDir: { sizeLimit: scratch } }] },
+        spec: addPodOptions({ scope: spec.scope, prop: 'workerPod', options: plainPodOptions(spec.workerPod) },
+          { ...account(spec.accounts.worker), ...basics, containers: [worker], volumes: [tmp, { name: 'scratch', emptyDir: { sizeLimit: scratch } }] }) as DaskClusterSpecWorkerSpec,
       },
     },
   };
@@ -105,6 +115,10 @@ export function clusterManifest(spec: ClusterSpecParts): Record<string, unknown>
   // the library.
   const { toJson_DaskClusterProps } = require('../../../imports/kubernetes.dask.org') as typeof import('../../../imports/kubernetes.dask.org');
   return { apiVersion: 'kubernetes.dask.org/v1', kind: 'DaskCluster', ...toJson_DaskClusterProps(props) };
+}
+
+function account(name: string | undefined): { serviceAccountName?: string } {
+  return name !== undefined ? { serviceAccountName: name } : {};
 }
 
 function schedulerContainer(spec: ClusterSpecParts, env: Array<{ name: string; value: string }>): DaskClusterSpecSchedulerSpecContainers {

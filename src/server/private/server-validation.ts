@@ -3,6 +3,7 @@ import { EnvironmentVariable } from '../../core/environment-variable';
 import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
+import { checkPodOptions } from '../../core/private/pod-options';
 import { settingAliases, settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
@@ -54,6 +55,7 @@ export function validateServer(scope: IConstruct, server: ResolvedServer, exposu
       'only with replicas > 1: a single server runs its background services in the API container (use resources)', ValidationCode.CONFLICT);
   }
   checkContainerResources(scope, 'servicesResources', props.servicesResources);
+  checkServerPods(scope, server);
   if (props.startupTimeout !== undefined) checkSeconds(scope, 'startupTimeout', props.startupTimeout, PROBE_PERIOD_SECONDS, 3600);
   // The server's settings belong to its props whatever the mode (a stray connection URL would
   // override the database); what else the pods get (HOME, TZ), under every name, as set.
@@ -89,6 +91,22 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
 }
 
 /** What a JavaScript or Python caller can pass of another type, checked before the props are resolved. */
+/** The pod options of the server's workloads: the services' and migration's only when they exist. */
+function checkServerPods(scope: IConstruct, server: ResolvedServer): void {
+  checkPodOptions({ scope, prop: 'pod', options: server.props.pod });
+  for (const prop of ['servicesPod', 'migrationPod'] as const) {
+    const options = server.props[prop];
+    if (options === undefined) continue;
+    if (!server.highlyAvailable) {
+      throw propError(scope, prop, 'set', 'only with replicas > 1: a single server has no separate background services or migration Job (use pod)', ValidationCode.CONFLICT);
+    }
+    checkPodOptions({ scope, prop, options });
+    if (options?.serviceAccount !== undefined) {
+      throw propError(scope, `${prop}.serviceAccount`, 'set', 'unset: every server pod runs as the server\'s ServiceAccount (annotate it with pod.serviceAccount)', ValidationCode.CONFLICT);
+    }
+  }
+}
+
 export function checkServerShapes(scope: IConstruct, props: PrefectApiProps): void {
   checkInstance(scope, 'image', props.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
   checkInstance(scope, 'database', props.database, PrefectDatabase, 'a PrefectDatabase: sqlite(), postgres() or postgresUrl()');

@@ -1,9 +1,11 @@
 import { Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, ImagePullPolicy, k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { PrefectPodOptions } from '../../core/pod-options';
 import { PrefectImage } from '../../core/prefect-image';
 import { toEnvVars } from '../../core/private/env';
 import { podBasics, templateContainer } from '../../core/private/pod';
+import { addPodOptions, checkPodOptions, plainPodOptions } from '../../core/private/pod-options';
 import { SETTINGS } from '../../core/private/prefect-settings';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
@@ -20,6 +22,8 @@ import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
 
 /** What the pool contributes to its job template beyond the user's options. */
 export interface JobTemplateContext {
+  /** The pool, which errors about the pod options name. */
+  readonly scope: IConstruct;
   readonly namespace: string;
   readonly image: PrefectImage;
   readonly imagePullSecrets: string[];
@@ -27,6 +31,8 @@ export interface JobTemplateContext {
   readonly env: k8s.EnvVar[];
   readonly volumes: k8s.Volume[];
   readonly volumeMounts: k8s.VolumeMount[];
+  /** Whether the flow runs' ServiceAccount is the pool's own, made for its annotations: no token by default. */
+  readonly ownFlowRunAccount?: boolean;
 }
 
 const DEFAULT_RUN_RESOURCES: ContainerResources = {
@@ -80,9 +86,35 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
     checkLabelValue(scope, `${prop}.labels[${key}]`, value);
   }
   for (const key of Object.keys(options.annotations ?? {})) checkLabelKey(scope, `${prop}.annotations`, key);
+  checkFlowRunPods(scope, options);
   if (options.finishedJobTtl !== undefined) checkSeconds(scope, `${prop}.finishedJobTtl`, options.finishedJobTtl, 0, 365 * 86400);
   if (options.backoffLimit !== undefined) checkInteger(scope, `${prop}.backoffLimit`, options.backoffLimit, 0, 100);
   if (options.podWatchTimeout !== undefined) checkSeconds(scope, `${prop}.podWatchTimeout`, options.podWatchTimeout, 10, 86400);
+}
+
+/** The flow-run pod options: as for every workload, and no placeholder anywhere, which the worker would fill in. */
+function checkFlowRunPods(scope: IConstruct, options: KubernetesJobTemplateOptions): void {
+  const prop = 'jobTemplate.pod';
+  checkPodOptions({ scope, prop, options: options.pod });
+  const placeholder = stringsOf(options.pod, prop).find(([, value]) => PREFECT_PLACEHOLDER.test(value));
+  if (placeholder) {
+    throw propError(scope, placeholder[0], placeholder[1],
+      'a value without a Prefect placeholder such as "{{ $VAR }}": the worker fills in every placeholder of the job template', ValidationCode.PLACEHOLDER);
+  }
+  if (options.pod?.serviceAccount !== undefined && options.serviceAccountName !== undefined) {
+    throw propError(scope, `${prop}.serviceAccount`, 'set',
+      'unset with jobTemplate.serviceAccountName: annotate that existing account yourself, or let the pool create one (leave serviceAccountName unset)', ValidationCode.CONFLICT);
+  }
+}
+
+/** Every string in a value, keys included, with where it is. */
+function stringsOf(value: unknown, where: string): Array<[string, string]> {
+  if (typeof value === 'string') return [[where, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringsOf(v, `${where}[${i}]`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => [[`${where}`, k] as [string, string], ...stringsOf(v, `${where}.${k}`)]);
+  }
+  return [];
 }
 
 function quantity(resources: ContainerResources) {
@@ -106,13 +138,13 @@ function runResources(options: KubernetesJobTemplateOptions): ContainerResources
 }
 
 function annotations(options: KubernetesJobTemplateOptions): Record<string, string> {
-  return { [SAFE_TO_EVICT]: 'false', ...options.annotations };
+  return { [SAFE_TO_EVICT]: 'false', ...options.pod?.annotations, ...options.annotations };
 }
 
 function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateContext, container: Record<string, unknown>,
-  serviceAccount: { name: string | undefined; automount: boolean | string }): Record<string, unknown> {
+  serviceAccount: { name: string | undefined; automount: boolean | string }, variables: boolean): Record<string, unknown> {
   const pullSecrets = options.imagePullSecrets ?? context.imagePullSecrets;
-  return {
+  const spec = {
     restartPolicy: 'Never',
     ...(serviceAccount.name !== undefined ? { serviceAccountName: serviceAccount.name } : {}),
     ...podBasics(serviceAccount.automount),
@@ -124,6 +156,25 @@ function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateCont
       ...context.volumes,
     ],
   };
+  // In a base job template, what deployments may override is a variable (see templateVariables).
+  const pod = options.pod && variables ? { ...options.pod, envFrom: undefined } : options.pod;
+  const withOptions = addPodOptions({ scope: context.scope, prop: 'jobTemplate.pod', options: pod }, spec as unknown as { containers: Array<Record<string, unknown> & { name: string }> }, !variables);
+  if (!variables) return withOptions;
+  return {
+    ...withOptions,
+    containers: withOptions.containers.map(c => ({ ...c, envFrom: '{{ env_from }}' })),
+    nodeSelector: '{{ node_selector }}',
+    tolerations: '{{ tolerations }}',
+    affinity: '{{ affinity }}',
+    topologySpreadConstraints: '{{ topology_spread_constraints }}',
+    priorityClassName: '{{ priority_class_name }}',
+    terminationGracePeriodSeconds: '{{ termination_grace_period_seconds }}',
+  };
+}
+
+/** The flow-run pods' labels: the user's, then the ones that identify them. */
+function podLabels(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, string> {
+  return { ...options.pod?.labels, ...context.podLabels };
 }
 
 function runEnv(options: KubernetesJobTemplateOptions, context: JobTemplateContext): k8s.EnvVar[] {
@@ -138,7 +189,8 @@ function runMounts(context: JobTemplateContext): k8s.VolumeMount[] {
  * The base job template of a Prefect 2.10+ or 3 `kubernetes` work pool: the job configuration with
  * its Job manifest, and the variables deployments may override, whose defaults are the options.
  */
-export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
+export function baseJobTemplate(given: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
+  const options = { ...given, pod: plainPodOptions(given.pod) };
   const resources = quantity(runResources(options));
   const image = options.image ?? context.image;
   const container = templateContainer({
@@ -160,7 +212,7 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
     workingDir: HOME,
   });
   const spec = podSpec(options, context, container,
-    { name: '{{ service_account_name }}', automount: '{{ automount_service_account_token }}' });
+    { name: '{{ service_account_name }}', automount: '{{ automount_service_account_token }}' }, true);
   const jobManifest = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -174,7 +226,7 @@ export function baseJobTemplate(options: KubernetesJobTemplateOptions, context: 
       backoffLimit: '{{ backoff_limit }}',
       ttlSecondsAfterFinished: '{{ finished_job_ttl }}',
       template: {
-        metadata: { labels: context.podLabels, annotations: '{{ annotations }}' },
+        metadata: { labels: podLabels(options, context), annotations: '{{ annotations }}' },
         // The worker refuses a manifest whose pod spec lacks `parallelism: 1` and `completions: 1`
         // (fields of the Job spec, which the API server ignores here, as in Prefect's own default).
         spec: { parallelism: 1, completions: 1, ...spec },
@@ -219,7 +271,7 @@ function templateVariables(options: KubernetesJobTemplateOptions, context: JobTe
         title: 'Mount Service Account Token',
         description: 'Whether the flow-run pods get a Kubernetes API token (only when the flow calls the Kubernetes API).',
         type: 'boolean',
-        default: options.serviceAccountName !== undefined,
+        default: options.serviceAccountName !== undefined && !context.ownFlowRunAccount,
       },
       command: string('Command', 'Command of the flow-run container (the worker\'s default runs the flow).'),
       env: { title: 'Environment Variables', description: 'Extra environment variables of the flow-run container.', type: 'object', additionalProperties: { type: 'string' } },
@@ -233,7 +285,26 @@ function templateVariables(options: KubernetesJobTemplateOptions, context: JobTe
       cpu_limit: string('CPU Limit', 'CPU limit of the flow-run container.', resources.cpuLimit),
       memory_request: string('Memory Request', 'Memory request of the flow-run container.', resources.memoryRequest),
       memory_limit: string('Memory Limit', 'Memory limit of the flow-run container.', resources.memoryLimit),
+      ...podVariables(options.pod ?? {}),
     },
+  };
+}
+
+/** The job variables of the flow-run pod options, with the options as defaults where they are set. */
+function podVariables(pod: PrefectPodOptions): Record<string, unknown> {
+  const variable = (title: string, description: string, schema: Record<string, unknown>, value: unknown) => ({
+    title, description, ...schema, ...(value !== undefined ? { default: value } : {}),
+  });
+  const objects = { type: 'array', items: { type: 'object' } };
+  return {
+    node_selector: variable('Node Selector', 'Node labels the flow-run pods must run on.', { type: 'object', additionalProperties: { type: 'string' } }, pod.nodeSelector),
+    tolerations: variable('Tolerations', 'Tolerations of the flow-run pods (Kubernetes Toleration objects).', objects, pod.tolerations),
+    affinity: variable('Affinity', 'Node and pod affinity of the flow-run pods (a Kubernetes Affinity object).', { type: 'object' }, pod.affinity),
+    topology_spread_constraints: variable('Topology Spread Constraints', 'Topology spread constraints of the flow-run pods.', objects, pod.topologySpreadConstraints),
+    priority_class_name: variable('Priority Class Name', 'PriorityClass of the flow-run pods.', { type: 'string' }, pod.priorityClassName),
+    termination_grace_period_seconds: variable('Termination Grace Period', 'Seconds a flow-run pod has to stop after SIGTERM.', { type: 'integer', minimum: 0 },
+      pod.terminationGracePeriod?.toSeconds()),
+    env_from: variable('Environment From', 'ConfigMaps and Secrets (in the job namespace) whose keys become variables of the flow-run container.', objects, pod.envFrom),
   };
 }
 
@@ -241,7 +312,8 @@ function templateVariables(options: KubernetesJobTemplateOptions, context: JobTe
  * The job template file of the Prefect 1 Kubernetes agent (`--job-template`): the agent fills in
  * the image, command, run environment and labels.
  */
-export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
+export function prefect1JobTemplate(given: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, unknown> {
+  const options = { ...given, pod: plainPodOptions(given.pod) };
   const resources = quantity(runResources(options));
   const container = templateContainer({
     name: 'flow',
@@ -275,9 +347,9 @@ export function prefect1JobTemplate(options: KubernetesJobTemplateOptions, conte
       backoffLimit: options.backoffLimit ?? 0,
       ttlSecondsAfterFinished: (options.finishedJobTtl ?? Duration.days(1)).toSeconds(),
       template: {
-        metadata: { labels: { ...options.labels, ...context.podLabels }, annotations: annotations(options) },
+        metadata: { labels: { ...options.labels, ...podLabels(options, context) }, annotations: annotations(options) },
         spec: podSpec(options, context, container,
-          { name: options.serviceAccountName, automount: options.serviceAccountName !== undefined }),
+          { name: options.serviceAccountName, automount: options.serviceAccountName !== undefined && !context.ownFlowRunAccount }, false),
       },
     },
   };

@@ -4,12 +4,13 @@ import { IConstruct } from 'constructs';
 import { EnvironmentVariable } from '../../core/environment-variable';
 import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImage } from '../../core/prefect-image';
+import { checkPodOptions as checkWorkloadPods } from '../../core/private/pod-options';
 import { settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
-  checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue,
-  checkBooleans, checkBranded, checkInstance, checkJobNamespace, checkLists, checkMap, checkRequired, checkSeconds, checkString, checkTimeZone, isOptions,
+  checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger,
+  checkBooleans, checkBranded, checkInstance, checkJobNamespace, checkLists, checkRequired, checkSeconds, checkString, checkTimeZone,
   problemsOf, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
@@ -85,10 +86,8 @@ export function checkShapes(scope: IConstruct, props: (GivenPoolProps & { readon
     'pipPackages': props!.pipPackages, 'additionalJobNamespaces': props!.additionalJobNamespaces, 'imagePullSecrets': props!.imagePullSecrets,
     'jobTemplate.imagePullSecrets': props!.jobTemplate?.imagePullSecrets,
   }, 'string');
-  checkLists(scope, { queues: props!.queues, configFiles: props!.configFiles, tolerations: props!.tolerations }, 'options');
+  checkLists(scope, { queues: props!.queues, configFiles: props!.configFiles }, 'options');
   checkLists(scope, { 'env': props!.env, 'jobTemplate.env': props!.jobTemplate?.env }, ENV_ITEM);
-  checkMap(scope, 'nodeSelector', props!.nodeSelector);
-  if (props!.affinity !== undefined && !isOptions(props!.affinity)) throw propError(scope, 'affinity', props!.affinity, 'an Affinity: { nodeAffinity?, podAffinity?, podAntiAffinity? }', ValidationCode.FORMAT);
 }
 
 export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: ResolvedPool, runtime: RuntimeBehaviour): void {
@@ -225,14 +224,11 @@ function checkWorkerName({ scope, pool, runtime }: Checked): void {
   if (runtime.noWorkerName) throw propError(scope, 'workerName', name, runtime.noWorkerName, ValidationCode.CONFLICT);
 }
 
-/** Pull secrets, time zone, node selector, resources and extra environment of the worker pods. */
+/** Pull secrets, time zone, pod options, resources and extra environment of the worker pods. */
 function checkPodOptions({ scope, props, pool }: Checked): void {
   for (const secret of pool.imagePullSecrets) checkDns1123Subdomain(scope, 'imagePullSecrets', secret);
   if (pool.timeZone !== undefined) checkTimeZone(scope, 'timeZone', pool.timeZone);
-  for (const [key, value] of Object.entries(props.nodeSelector ?? {})) {
-    checkLabelKey(scope, 'nodeSelector', key);
-    checkLabelValue(scope, `nodeSelector[${key}]`, value);
-  }
+  checkWorkloadPods({ scope, prop: 'pod', options: props.pod });
   checkContainerResources(scope, 'resources', props.resources);
   checkExtraEnv(scope, 'env', pool.env, name => {
     if (!RESERVED_ENV.has(name)) return undefined;
@@ -325,6 +321,10 @@ function checkDask({ scope, props, pool }: Checked): void {
   if (template?.serviceAccountName !== undefined) {
     throw propError(scope, 'jobTemplate.serviceAccountName', template.serviceAccountName,
       'unset with dask: the flow runs run under the ServiceAccount that may create Dask clusters', ValidationCode.CONFLICT);
+  }
+  if (template?.pod?.serviceAccount !== undefined) {
+    throw propError(scope, 'jobTemplate.pod.serviceAccount', 'set',
+      'unset with dask: the flow runs run under the ServiceAccount that may create Dask clusters (DaskScratch owns it)', ValidationCode.CONFLICT);
   }
   if (template?.env?.some(e => ['PYTHONPATH', 'USER', 'DASK_KUBERNETES__NAMESPACE'].includes(e.name))) {
     throw propError(scope, 'jobTemplate.env', 'PYTHONPATH, USER or DASK_KUBERNETES__NAMESPACE', 'none of these with dask, which sets them for the dask_scratch module', ValidationCode.RESERVED);
