@@ -1,4 +1,5 @@
 // The public API, area by area (docs/architecture.md); internal modules live in private/ folders.
+export * from './core/autoscaling';
 export * from './core/environment-variable';
 export * from './core/log-level';
 export * from './core/pod-options';

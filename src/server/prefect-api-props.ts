@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { ContainerResources } from 'cdk8s-plus-27';
+import { PrefectAutoscaling } from '../core/autoscaling';
 import { EnvironmentVariable } from '../core/environment-variable';
 import { PrefectLogLevel } from '../core/log-level';
 import { PrefectPodOptions } from '../core/pod-options';
@@ -41,6 +42,22 @@ export interface PrefectApiProps {
    * @default 1
    */
   readonly replicas?: number;
+
+  /**
+   * Scale the API pods with a HorizontalPodAutoscaler instead of a fixed `replicas` (which must
+   * then be unset). The server is highly available, so `minReplicas` is at least 2 and the
+   * requirements of `replicas` > 1 apply.
+   * @default none: `replicas` pods
+   */
+  readonly autoscaling?: PrefectAutoscaling;
+
+  /**
+   * Background services pods of a highly available server. More than one needs Prefect 3.6.7 or
+   * newer, whose loop services run as docket tasks on Redis, each in one pod at a time; they then
+   * roll one at a time and get a PodDisruptionBudget.
+   * @default 1
+   */
+  readonly servicesReplicas?: number;
 
   /**
    * Redis for a highly available server. Required when `replicas` is more than one.

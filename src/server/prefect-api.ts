@@ -44,6 +44,8 @@ export class PrefectApi extends Construct {
   public readonly servicesWorkload?: ApiObject;
   /** The database migration Job of a highly available server. */
   public readonly migrationJob?: ApiObject;
+  /** The HorizontalPodAutoscaler of the API pods, when `autoscaling` is set. */
+  public readonly autoscaler?: ApiObject;
   /** The ServiceAccount of the server's pods (without a token: the server never calls the Kubernetes API). */
   public readonly serviceAccount: k8s.KubeServiceAccount;
 
@@ -106,6 +108,7 @@ export class PrefectApi extends Construct {
     this.workload = workloads.workload;
     this.servicesWorkload = workloads.servicesWorkload;
     this.migrationJob = workloads.migrationJob;
+    this.autoscaler = workloads.autoscaler;
     if (this.highlyAvailable) {
       new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
         metadata: { name: this.name, labels: this.labels(COMPONENT_SERVER) },

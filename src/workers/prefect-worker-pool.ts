@@ -23,6 +23,7 @@ import { PrefectConnection } from './prefect-connection';
 import { JobTemplateContext } from './private/job-templates';
 import { flowRunSelector, WorkerPoolNetworkProfile } from './private/network-profile';
 import { PoolAccounts } from './private/pool-accounts';
+import { addPoolScaling } from './private/pool-scaling';
 import { BASE_JOB_TEMPLATE_FILE, poolSetUpData, SET_UP_DATA_FILE, SET_UP_FILE } from './private/pool-setup';
 import { checkShapes, validatePool } from './private/pool-validation';
 import { warnPool } from './private/pool-warnings';
@@ -77,7 +78,7 @@ function resolvePool(scope: Construct, props: PrefectWorkerPoolProps, runtime: R
     connection: props.connection,
     queues,
     perQueue: (props.queueDeployments ?? QueueDeployments.SHARED) === QueueDeployments.PER_QUEUE,
-    replicas: props.replicas ?? 1,
+    replicas: props.autoscaling?.minReplicas ?? props.replicas ?? 1,
     managePool,
     keepsBaseJobTemplate: runtime.appliesBaseJobTemplate && managePool && launchesJobs,
     jobTemplate,
@@ -305,7 +306,8 @@ export class PrefectWorkerPool extends Construct {
     const deployment = new k8s.KubeDeployment(this, id, {
       metadata: { name, labels: this.labels(name) },
       spec: {
-        replicas: pool.replicas,
+        // An autoscaled Deployment leaves the count to its autoscaler, also when re-applied.
+        ...(props.autoscaling ? {} : { replicas: pool.replicas }),
         selector: { matchLabels: selectorLabels(name, this.behaviour.component) },
         strategy: {
           type: 'RollingUpdate',
@@ -327,6 +329,7 @@ export class PrefectWorkerPool extends Construct {
       },
     });
     nativeSidecars(deployment, ['spec', 'template', 'spec'], props.pod);
+    addPoolScaling(this, id, deployment, props, this.labels(name), selectorLabels(name, this.behaviour.component));
     return deployment;
   }
 

@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { ContainerResources } from 'cdk8s-plus-27';
+import { PrefectAutoscaling } from '../core/autoscaling';
 import { EnvironmentVariable } from '../core/environment-variable';
 import { PrefectLogLevel } from '../core/log-level';
 import { PrefectPodOptions } from '../core/pod-options';
@@ -7,6 +8,22 @@ import { PrefectImage } from '../core/prefect-image';
 import { KubernetesJobTemplateOptions } from './kubernetes-job-template';
 import { ConfigFile, QueueDeployments, WorkPoolType, WorkQueue } from './work-pool';
 import { WorkerRuntime } from './worker-runtime';
+
+/** How many worker pods a voluntary disruption (a drain, an upgrade) may take at once: one of the two. */
+export interface WorkerDisruptionBudget {
+  /**
+   * The most worker pods of a Deployment that may be down at once.
+   * @default 1, unless minAvailable is set
+   */
+  readonly maxUnavailable?: number;
+
+  /**
+   * The fewest worker pods of a Deployment that must stay up; less than its pods, so a drain can
+   * proceed.
+   * @default none
+   */
+  readonly minAvailable?: number;
+}
 
 /**
  * What a `PrefectWorkerPool` is, apart from what it connects to: the options a `PrefectPlatform`
@@ -54,6 +71,20 @@ export interface PrefectWorkerPoolOptions {
    * @default 1
    */
   readonly replicas?: number;
+
+  /**
+   * Scale each worker Deployment with a HorizontalPodAutoscaler instead of a fixed `replicas`
+   * (which must then be unset). Mostly for process pools, whose flow runs use the workers' CPU.
+   * @default none: `replicas` pods
+   */
+  readonly autoscaling?: PrefectAutoscaling;
+
+  /**
+   * A PodDisruptionBudget for each worker Deployment, so a node drain or cluster upgrade never
+   * takes more workers away at once than this allows.
+   * @default none
+   */
+  readonly disruptionBudget?: WorkerDisruptionBudget;
 
   /**
    * Most flow runs one worker runs at once (`--limit`).

@@ -24,6 +24,11 @@ export const SINCE = {
   HIGH_AVAILABILITY: '3.4.16',
   /** `PREFECT_SERVER_DOCKET_URL`. */
   DOCKET: '3.6.0',
+  /**
+   * Every loop service of `prefect server services start` is a docket perpetual task, which one
+   * pod at a time runs: the services may run in several pods (3.6.6 converted only some).
+   */
+  SCALABLE_SERVICES: '3.6.7',
   /** `prefect worker start --with-healthcheck`: `GET /health` on port 8080. */
   WORKER_HEALTHCHECK: '2.10.12',
   /** `prefect worker start --install-policy`. */

@@ -19,8 +19,13 @@ export interface ResolvedServer {
   readonly props: PrefectApiProps;
   readonly name: string;
   readonly database: PrefectDatabase;
+  /** The API pods: `replicas`, or the autoscaler's fewest. */
   readonly replicas: number;
+  /** The prop that gives the API pods, as errors name it. */
+  readonly replicasProp: 'replicas' | 'autoscaling.minReplicas';
   readonly highlyAvailable: boolean;
+  /** Background services pods (highly available servers). */
+  readonly servicesReplicas: number;
   readonly image: PrefectImage;
   readonly version: PrefectVersion;
   readonly port: number;
@@ -38,7 +43,7 @@ export interface ServerExposure {
 }
 
 export function resolveServer(props: PrefectApiProps): ResolvedServer {
-  const replicas = props.replicas ?? 1;
+  const replicas = props.autoscaling?.minReplicas ?? props.replicas ?? 1;
   const highlyAvailable = replicas > 1;
   const image = (props.image ?? PrefectImage.official())
     ._withDefaultFlavor(highlyAvailable ? PrefectImageFlavor.KUBERNETES : PrefectImageFlavor.STANDARD);
@@ -47,7 +52,9 @@ export function resolveServer(props: PrefectApiProps): ResolvedServer {
     name: props.name ?? 'prefect-server',
     database: props.database ?? PrefectDatabase.sqlite(),
     replicas,
+    replicasProp: props.autoscaling ? 'autoscaling.minReplicas' : 'replicas',
     highlyAvailable,
+    servicesReplicas: props.servicesReplicas ?? 1,
     image,
     version: image.version,
     port: props.port ?? 4200,

@@ -3,6 +3,7 @@ import { EnvironmentVariable } from '../../core/environment-variable';
 import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
+import { checkAutoscaling } from '../../core/private/autoscaler';
 import { checkPodOptions } from '../../core/private/pod-options';
 import { settingAliases, settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
@@ -34,7 +35,7 @@ export function validateServer(scope: IConstruct, server: ResolvedServer, exposu
     throw propError(scope, 'image', `${server.image.reference} (Prefect ${version})`,
       `Prefect ${SINCE.WRITABLE_UI_DIRECTORY} or newer (Prefect 1 has no \`prefect server start\`; older 2.x releases write the UI into the image, which a read-only root filesystem forbids)`, ValidationCode.RELEASE);
   }
-  checkInteger(scope, 'replicas', server.replicas, 1, 100);
+  checkReplicas(scope, server);
   checkInteger(scope, 'port', server.port, 1024, 65535);
   for (const secret of props.imagePullSecrets ?? []) {
     checkDns1123Subdomain(scope, 'imagePullSecrets', secret);
@@ -91,6 +92,28 @@ function validateDatabase(scope: IConstruct, server: ResolvedServer): void {
 }
 
 /** What a JavaScript or Python caller can pass of another type, checked before the props are resolved. */
+/**
+ * The API pods, fixed or autoscaled (then highly available: at least two), and the background
+ * services pods, which only Prefect releases whose loop services all run on docket may multiply.
+ */
+function checkReplicas(scope: IConstruct, server: ResolvedServer): void {
+  const props = server.props;
+  if (props.autoscaling !== undefined && props.replicas !== undefined) {
+    throw propError(scope, 'replicas', props.replicas, 'unset with autoscaling, whose minReplicas and maxReplicas give the API pods', ValidationCode.CONFLICT);
+  }
+  if (props.autoscaling !== undefined) checkAutoscaling(scope, 'autoscaling', props.autoscaling, 2);
+  else checkInteger(scope, 'replicas', server.replicas, 1, 100);
+  if (props.servicesReplicas === undefined) return;
+  checkInteger(scope, 'servicesReplicas', props.servicesReplicas, 1, 20);
+  if (props.servicesReplicas > 1 && !server.highlyAvailable) {
+    throw propError(scope, 'servicesReplicas', props.servicesReplicas, '1 on a server with one API pod, which runs its background services itself', ValidationCode.CONFLICT);
+  }
+  if (props.servicesReplicas > 1 && !server.version.isAtLeast(SINCE.SCALABLE_SERVICES)) {
+    throw propError(scope, 'servicesReplicas', `${props.servicesReplicas} with Prefect ${server.version}`,
+      `1, or Prefect ${SINCE.SCALABLE_SERVICES} or newer: before it, loop services such as the scheduler and the late-runs service are not docket tasks and would run once per pod`, ValidationCode.RELEASE);
+  }
+}
+
 /** The pod options of the server's workloads: the services' and migration's only when they exist. */
 function checkServerPods(scope: IConstruct, server: ResolvedServer): void {
   checkPodOptions({ scope, prop: 'pod', options: server.props.pod });
@@ -129,11 +152,11 @@ function validateHighAvailability(scope: IConstruct, server: ResolvedServer): vo
     return;
   }
   if (server.database.isSqlite) {
-    throw propError(scope, 'replicas', server.replicas,
+    throw propError(scope, server.replicasProp, server.replicas,
       '1 with SQLite, which allows a single writer; for more replicas use PostgreSQL (database: PrefectDatabase.postgres(...) or PrefectDatabase.postgresUrl(...)) and redis', ValidationCode.CONFLICT);
   }
   if (!version.isAtLeast(SINCE.HIGH_AVAILABILITY)) {
-    throw propError(scope, 'replicas', `${server.replicas} with Prefect ${version}`,
+    throw propError(scope, server.replicasProp, `${server.replicas} with Prefect ${version}`,
       `1, or Prefect ${SINCE.HIGH_AVAILABILITY} or newer: several API pods need \`--no-services\` to keep every loop service out of them, and Redis lease storage and event ordering`, ValidationCode.RELEASE);
   }
   const redis = server.props.redis;

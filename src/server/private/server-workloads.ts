@@ -3,6 +3,7 @@ import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PrefectPodOptions } from '../../core/pod-options';
+import { horizontalAutoscaler } from '../../core/private/autoscaler';
 import { ContainerArg, ContainerEnvVar } from '../../core/private/kubelet';
 import { selectorLabels, stableLabels } from '../../core/private/labels';
 import { PodParts, restrictedContainerSpec, restrictedPodSpec } from '../../core/private/pod';
@@ -46,13 +47,18 @@ export class ServerWorkloads {
   public readonly workload: ApiObject;
   public readonly servicesWorkload?: ApiObject;
   public readonly migrationJob?: ApiObject;
+  public readonly autoscaler?: ApiObject;
 
   public constructor(private readonly context: ServerContext) {
     const server = context.server;
     this.workload = server.database.isSqlite ? this.sqliteStatefulSet() : this.serverDeployment();
     nativeSidecars(this.workload, POD_SPEC, server.props.pod);
+    if (server.props.autoscaling) {
+      this.autoscaler = horizontalAutoscaler(context.scope, 'Autoscaler', this.workload, server.props.autoscaling, context.labels(COMPONENT_SERVER));
+    }
     if (server.highlyAvailable) {
       this.servicesWorkload = this.servicesDeployment();
+      if (server.servicesReplicas > 1) this.servicesBudget();
       nativeSidecars(this.servicesWorkload, POD_SPEC, this.podOptions('servicesPod').options);
       this.migrationJob = this.migration();
       nativeSidecars(this.migrationJob, POD_SPEC, this.podOptions('migrationPod').options);
@@ -161,7 +167,8 @@ export class ServerWorkloads {
     return new k8s.KubeDeployment(scope, 'Resource', {
       metadata: { name: server.name, labels: labels(COMPONENT_SERVER) },
       spec: {
-        replicas: server.replicas,
+        // An autoscaled Deployment leaves the count to its autoscaler, also when re-applied.
+        ...(server.props.autoscaling ? {} : { replicas: server.replicas }),
         selector: { matchLabels: selectorLabels(server.name, COMPONENT_SERVER) },
         // A new pod is ready before an old one goes, so a rollout never drops the API.
         strategy: {
@@ -184,14 +191,29 @@ export class ServerWorkloads {
     return new k8s.KubeDeployment(scope, 'Services', {
       metadata: { name: `${server.name}-services`, labels: labels(COMPONENT_SERVICES) },
       spec: {
-        replicas: 1,
+        replicas: server.servicesReplicas,
         selector: { matchLabels: selectorLabels(server.name, COMPONENT_SERVICES) },
-        // The loop services (scheduler, late runs, ...) must not run twice at once.
-        strategy: { type: 'Recreate' },
+        // One services pod runs the loop services alone, so it must not overlap with its successor;
+        // several coordinate through docket and roll one at a time.
+        strategy: server.servicesReplicas > 1
+          ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } }
+          : { type: 'Recreate' },
         template: {
           metadata: podMetadata(this.podOptions('servicesPod').options, labels(COMPONENT_SERVICES)),
           spec: this.podSpec('servicesPod', [container], serverVolumes(false), this.schemaGate(resources)),
         },
+      },
+    });
+  }
+
+  /** Several background services pods: a voluntary disruption takes one at a time. */
+  private servicesBudget(): void {
+    const { scope, server, labels } = this.context;
+    new k8s.KubePodDisruptionBudget(scope, 'ServicesDisruptionBudget', {
+      metadata: { name: `${server.name}-services`, labels: labels(COMPONENT_SERVICES) },
+      spec: {
+        maxUnavailable: k8s.IntOrString.fromNumber(1),
+        selector: { matchLabels: selectorLabels(server.name, COMPONENT_SERVICES) },
       },
     });
   }

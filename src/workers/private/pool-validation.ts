@@ -21,6 +21,7 @@ import { QueueDeployments, WorkPoolType } from '../work-pool';
 import { PrefectWorkerPoolOptions } from '../worker-pool-options';
 import { WorkerRuntime } from '../worker-runtime';
 import { checkJobTemplate } from './job-templates';
+import { checkPoolScaling } from './pool-scaling';
 import { ResolvedPool, slug } from './resolved-pool';
 import { RuntimeBehaviour } from './runtimes';
 import { PACKAGES_DIRECTORY, POOL_CONFIG_DIRECTORY } from './worker-layout';
@@ -104,7 +105,8 @@ export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: Res
       'a chart with a namespace for a kubernetes pool: its RBAC names the worker\'s ServiceAccount by namespace (new Chart(app, id, { namespace }))', ValidationCode.REQUIRED);
   }
   checkQueues(c);
-  checkInteger(scope, 'replicas', pool.replicas, 1, 100);
+  if (props.autoscaling === undefined) checkInteger(scope, 'replicas', pool.replicas, 1, 100);
+  checkPoolScaling(scope, props);
   if (pool.limit !== undefined) checkInteger(scope, 'limit', pool.limit, 1, 10000);
   checkWorkerName(c);
   for (const [prop, value] of [['prefetch', pool.prefetch], ['queryInterval', pool.queryInterval]] as const) {
@@ -211,13 +213,13 @@ function checkQueues({ scope, pool }: Checked): void {
   }
 }
 
-function checkWorkerName({ scope, pool, runtime }: Checked): void {
+function checkWorkerName({ scope, props, pool, runtime }: Checked): void {
   const name = pool.workerName;
   if (name === undefined) return;
   if (name.trim() === '' || /[\n\r'"\\/%&><$]/.test(name) || name.length > 100) {
     throw propError(scope, 'workerName', name, 'a name of 1 to 100 characters without quotes, slashes, $, %, &, < or >', ValidationCode.FORMAT);
   }
-  const pods = pool.replicas * (pool.perQueue ? pool.queues.length : 1);
+  const pods = (props.autoscaling?.maxReplicas ?? pool.replicas) * (pool.perQueue ? pool.queues.length : 1);
   if (pods > 1) {
     throw propError(scope, 'workerName', name, `unset when there are ${pods} worker pods: each worker needs its own name (the default is the pod's name)`, ValidationCode.CONFLICT);
   }
