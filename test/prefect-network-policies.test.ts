@@ -19,7 +19,7 @@ const internet: Endpoint = { id: 'internet', ip: '203.0.113.10' };
 const bystander = (namespace: string): Endpoint => ({ id: `bystander in ${namespace}`, namespace, labels: { app: 'unrelated' } });
 const PORTS: Port[] = [
   { port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }, { port: 5353, protocol: 'UDP' }, { port: 5353, protocol: 'TCP' },
-  ...[80, 443, 4200, 5432, 6379, 6443, 8080].map(port => ({ port, protocol: 'TCP' as const })),
+  ...[80, 443, 4200, 5432, 6379, 6432, 6443, 8080].map(port => ({ port, protocol: 'TCP' as const })),
 ];
 
 /** Allowed connections in which a pod of the chart takes part. */
@@ -79,6 +79,29 @@ describe('the production variant', () => {
     ];
     const others = [ingressController, dns, kubernetesApi, internet, postgres, redis, bystander('prefect'), bystander('prefect-runs'), bystander('default')];
     expect(paths(objects, others)).toEqual(expected.sort());
+  });
+});
+
+describe('the enterprise variant', () => {
+  const app = Testing.app();
+  const chart = buildVariants(app).find(c => c.node.id === 'enterprise')!;
+  const objects = Testing.synth(chart);
+  const vpc: Endpoint = { id: 'rds-and-elasticache', ip: '10.20.1.5' };
+  const migration = objects.find(o => o.kind === 'Job').metadata.name;
+
+  test('the database is behind the sidecar on the pod\'s loopback: egress to the VPC only, on the ports given', () => {
+    const server = ['Deployment/prefect-server', 'Deployment/prefect-server-services', `Job/${migration}`];
+    const dnsPorts = ['kube-dns:53/TCP', 'kube-dns:53/UDP'];
+    const expected = [
+      ...expand(['ingress-controller', 'Deployment/gpu-worker', 'flow-run of gpu-worker'], ['Deployment/prefect-server:4200/TCP']),
+      // No port 6432 anywhere: PgBouncer listens on the pods' loopback, where policies do not apply.
+      // Redis's address is not known to the library: any address on its port.
+      ...expand(server, [...dnsPorts, 'rds-and-elasticache:5432/TCP', 'rds-and-elasticache:6379/TCP', 'internet:6379/TCP', 'kubernetes-api:6379/TCP']),
+      ...expand(['Deployment/gpu-worker'], [...dnsPorts, 'kubernetes-api:443/TCP']),
+      ...expand(['flow-run of gpu-worker'], [...dnsPorts, 'kubernetes-api:443/TCP', 'internet:443/TCP', 'rds-and-elasticache:443/TCP']),
+    ];
+    expect(paths(objects, [ingressController, dns, kubernetesApi, internet, vpc, bystander('prefect'), bystander('prefect-gpu')])).toEqual(expected.sort());
+    expect(policiesSelectingNothing(objects)).toEqual([]);
   });
 });
 

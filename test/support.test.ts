@@ -47,6 +47,19 @@ describe('Kubernetes 1.27 schema check', () => {
       'Deployment/app.spec.template.spec.containers[0].securityContext.runAsRoot: unknown field',
     ]);
   });
+  test('native sidecars (an init container with restartPolicy Always) only from 1.29, and nothing else newer', () => {
+    const withSidecar = (policy: string, where: 'initContainers' | 'containers' = 'initContainers'): any => {
+      const d: any = deployment();
+      d.spec.template.spec[where] = [{ ...d.spec.template.spec.containers[0], name: 'proxy', ports: [], restartPolicy: policy }];
+      if (where === 'containers') d.spec.template.spec.containers = d.spec.template.spec[where];
+      return d;
+    };
+    const field = 'Deployment/app.spec.template.spec.initContainers[0].restartPolicy: unknown field';
+    expect(kubernetes127Errors(withSidecar('Always'))).toEqual([field]);
+    expect(kubernetes127Errors(withSidecar('Always'), 29)).toEqual([]);
+    expect(kubernetes127Errors(withSidecar('OnFailure'), 29)).toEqual([field]);
+    expect(kubernetes127Errors(withSidecar('Always', 'containers'), 29)).toEqual(['Deployment/app.spec.template.spec.containers[0].restartPolicy: unknown field']);
+  });
   test('rejects API versions 1.27 no longer serves', () => {
     expect(kubernetes127Errors({ apiVersion: 'policy/v1beta1', kind: 'PodDisruptionBudget', metadata: { name: 'x' }, spec: {} }))
       .toEqual(['PodDisruptionBudget/x: policy/v1beta1/PodDisruptionBudget is not served by Kubernetes 1.27']);

@@ -37,6 +37,24 @@ describe('TopologyDiagram', () => {
     expect(diagram.filter(l => l.includes('Service__ns__api --> Deployment__ns__other'))).toEqual([]);
   });
 
+  test('an autoscaled workload shows its range, native sidecars are named, a database on the loopback is a proxy in the pod', () => {
+    const sidecar = { name: 'pgbouncer', image: 'p:1', restartPolicy: 'Always' };
+    const diagram = lines([
+      deployment('api', { app: 'api' }, {
+        initContainers: [sidecar, { name: 'setup', image: 's:1' }],
+        containers: [{ name: 'c', image: 'i:1', env: [{ name: 'PREFECT_SERVER_DATABASE_HOST', value: '127.0.0.1' }] }],
+      }),
+      { ...deployment('fixed', { app: 'fixed' }), spec: { ...deployment('fixed', { app: 'fixed' }).spec, replicas: 3 } },
+      {
+        apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'api', namespace: 'ns' },
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' }, minReplicas: 2, maxReplicas: 6 },
+      },
+    ]);
+    expect(diagram).toContain('    Deployment__ns__api["Deployment api<br/>autoscaled, 2 to 6 replicas<br/>sidecar pgbouncer"]');
+    expect(diagram).toContain('    Deployment__ns__fixed["Deployment fixed<br/>3 replicas"]');
+    expect(diagram).toContain('  external__PostgreSQL__127_0_0_1[/"PostgreSQL<br/>127.0.0.1, a proxy in the pod"/]');
+  });
+
   test('clients point at the Service or outside endpoint their environment names; Secrets and SQLite files are not hosts', () => {
     const client = deployment('worker', { app: 'worker' }, {
       containers: [{

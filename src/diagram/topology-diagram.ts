@@ -130,10 +130,11 @@ export class TopologyDiagram {
   }
 
   private workload(w: Manifest, services: Manifest[]): void {
-    const replicas = w.spec?.replicas !== undefined && w.spec.replicas !== 1 ? `<br/>${w.spec.replicas} replicas` : '';
-    const schedule = w.kind === 'CronJob' ? `<br/>${w.spec?.schedule}` : '';
-    this.node(w, `${w.kind} ${w.metadata.name}${replicas}${schedule}`, ['[', ']']);
     const pod = podSpec(w);
+    const schedule = w.kind === 'CronJob' ? `<br/>${w.spec?.schedule}` : '';
+    const sidecars = list(pod?.initContainers).filter((c: Manifest) => c?.restartPolicy === 'Always').map((c: Manifest) => c.name);
+    const withSidecars = sidecars.length > 0 ? `<br/>sidecar ${sidecars.join(', ')}` : '';
+    this.node(w, `${w.kind} ${w.metadata.name}${this.replicas(w)}${schedule}${withSidecars}`, ['[', ']']);
     for (const claim of list(w.spec?.volumeClaimTemplates)) {
       const storage = claim.spec?.resources?.requests?.storage;
       const id = this.add({ id: mermaidId('claim', podNamespace(w), w.metadata.name, claim.metadata?.name),
@@ -141,6 +142,14 @@ export class TopologyDiagram {
       this.link(nodeId(w), '---', id);
     }
     for (const [target, label] of this.peers(pod, podNamespace(w), services)) this.link(nodeId(w), '-->', target, label);
+  }
+
+  /** The pods of a workload: its fixed count, or its autoscaler's range. */
+  private replicas(w: Manifest): string {
+    const autoscaler = this.manifests.find(o => o.kind === 'HorizontalPodAutoscaler' && o.metadata?.namespace === w.metadata.namespace
+      && o.spec?.scaleTargetRef?.kind === w.kind && o.spec?.scaleTargetRef?.name === w.metadata.name);
+    if (autoscaler) return `<br/>autoscaled, ${autoscaler.spec.minReplicas ?? 1} to ${autoscaler.spec.maxReplicas} replicas`;
+    return w.spec?.replicas !== undefined && w.spec.replicas !== 1 ? `<br/>${w.spec.replicas} replicas` : '';
   }
 
   /** Where a pod's containers connect to, by the URLs and hosts in their environment. */
@@ -163,7 +172,9 @@ export class TopologyDiagram {
           found.push([nodeId(service), what]);
         } else {
           const address = `${target.host}${target.port !== undefined ? `:${target.port}` : ''}`;
-          found.push([this.add({ id: mermaidId('external', what, address), text: `${what}<br/>${address}`, shape: ['[/', '/]'] }), what]);
+          // On the pod's loopback, the peer is a proxy in the pod (a sidecar) in front of it.
+          const shown = /^(localhost|127\.[\d.]+|::1)$/.test(target.host) ? `${address}, a proxy in the pod` : address;
+          found.push([this.add({ id: mermaidId('external', what, address), text: `${what}<br/>${shown}`, shape: ['[/', '/]'] }), what]);
         }
       }
     }

@@ -1,8 +1,8 @@
-import { App, Chart, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
+import { App, Chart, Duration, Size } from 'cdk8s';
+import { Cpu, k8s } from 'cdk8s-plus-27';
 import {
   IngressAccessControl, IngressTls, NetworkDestination, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase, PrefectImage,
-  PrefectLogLevel, PrefectPlatform, PrefectVersion, PrefectWarnings, QueueDeployments, SecretKeyReference, WarningCode, WorkerRuntime,
+  PrefectLogLevel, PrefectPlatform, PrefectPlatformWorkerPoolOptions, PrefectPodOptions, PrefectVersion, PrefectWarnings, QueueDeployments, SecretKeyReference, WarningCode, WorkerRuntime,
 } from '..';
 
 /**
@@ -188,7 +188,115 @@ export function dask(app: App): PrefectPlatform {
   });
 }
 
+/** A ServiceAccount annotation for an IAM role (IRSA, on EKS). */
+const irsa = (role: string) => ({ annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::123456789012:role/${role}` } });
+
+/**
+ * An enterprise install on EKS: an autoscaled, highly available server on RDS PostgreSQL through a
+ * PgBouncer sidecar (a native sidecar, so it is up before the server, its background services and
+ * its migration), on the platform node group with a high priority; GPU flow runs on tainted GPU
+ * nodes, with an IAM role for their data (IRSA); workers with a disruption budget. Kubernetes 1.29
+ * or later (native sidecars).
+ */
+export function enterprise(app: App): PrefectPlatform {
+  const platform = enterprisePlatform(app);
+  // On purpose: S3 and ECR have no fixed addresses; prefect-gpu has the basic auth Secret.
+  [WarningCode.EGRESS_ANYWHERE, WarningCode.SECRETS_IN_OTHER_NAMESPACES].forEach(code => PrefectWarnings.acknowledge(platform, code));
+  return platform;
+}
+
+/** PgBouncer in front of RDS, on the pod's loopback. */
+function pgbouncer(): k8s.Container {
+  return {
+    name: 'pgbouncer',
+    image: 'docker.io/edoburu/pgbouncer:v1.25.1-p0',
+    env: [
+      { name: 'DB_HOST', value: 'prefect.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com' },
+      { name: 'DB_USER', value: 'prefect' },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'prefect-rds', key: 'password' } } },
+      { name: 'LISTEN_PORT', value: '6432' },
+      { name: 'POOL_MODE', value: 'session' },
+      { name: 'AUTH_TYPE', value: 'scram-sha-256' },
+    ],
+    ports: [{ name: 'pgbouncer', containerPort: 6432 }],
+    startupProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(6432) }, periodSeconds: 2, failureThreshold: 30 },
+    resources: { requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('32Mi') }, limits: { memory: k8s.Quantity.fromString('128Mi') } },
+    // The image writes its configuration from the environment at start.
+    volumeMounts: [{ name: 'pgbouncer-config', mountPath: '/etc/pgbouncer' }],
+  };
+}
+
+/** GPU flow runs on tainted nodes, with an IAM role for their data; workers with a disruption budget. */
+function gpuPool(platformNodes: PrefectPodOptions): PrefectPlatformWorkerPoolOptions {
+  return {
+    poolName: 'gpu',
+    replicas: 2,
+    disruptionBudget: { maxUnavailable: 1 },
+    pod: { ...platformNodes, serviceAccount: irsa('prefect-worker') },
+    jobTemplate: {
+      namespace: 'prefect-gpu',
+      image: PrefectImage.fromRegistry('123456789012.dkr.ecr.eu-west-1.amazonaws.com/ml/flows-gpu:2026.11.2', PrefectVersion.V3_8_3),
+      resources: {
+        cpu: { request: Cpu.units(4) },
+        memory: { request: Size.gibibytes(16), limit: Size.gibibytes(16) },
+      },
+      extendedResources: { 'nvidia.com/gpu': 1 },
+      pod: {
+        nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+        serviceAccount: irsa('prefect-flows-gpu'),
+        terminationGracePeriod: Duration.minutes(2),
+      },
+    },
+  };
+}
+
+function enterprisePlatform(app: App): PrefectPlatform {
+  const platformNodes: PrefectPodOptions = {
+    nodeSelector: { 'eks.amazonaws.com/nodegroup': 'platform' },
+    priorityClassName: 'prefect-critical',
+  };
+  return new PrefectPlatform(app, 'enterprise', {
+    server: PlatformServer.deploy({
+      autoscaling: { minReplicas: 2, maxReplicas: 6, cpuUtilization: 70 },
+      servicesReplicas: 2,
+      database: PrefectDatabase.postgres({
+        host: '127.0.0.1',
+        port: 6432,
+        user: 'prefect',
+        databaseName: 'prefect',
+        password: SecretKeyReference.fromSecret('prefect-rds', 'password'),
+      }),
+      redis: {
+        host: 'prefect.a1b2c3.ng.0001.euw1.cache.amazonaws.com',
+        ssl: true,
+        password: SecretKeyReference.fromSecret('prefect-redis', 'auth-token'),
+      },
+      pod: {
+        ...platformNodes,
+        sidecars: [pgbouncer()],
+        volumes: [{ name: 'pgbouncer-config', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } }],
+        annotations: { 'ad.datadoghq.com/prefect-server.logs': '[{"source":"prefect","service":"prefect-server"}]' },
+      },
+    }),
+    ingress: {
+      hosts: ['prefect.corp.example.com'],
+      ingressClassName: 'nginx',
+      tls: IngressTls.certManager({ clusterIssuer: 'corp-ca' }),
+      accessControl: IngressAccessControl.prefectBasicAuth(SecretKeyReference.fromSecret('prefect-basic-auth', 'auth-string')),
+    },
+    workerPools: [gpuPool(platformNodes)],
+    networkPolicies: NetworkIsolation.defaultDeny({
+      kubernetesApiServer: NetworkDestination.cidr('10.0.0.0/24', [443]),
+      // RDS (through the sidecar) and ElastiCache in the VPC.
+      serverEgress: [NetworkDestination.cidr('10.20.0.0/16', [5432, 6379])],
+      // Flow data in S3 and the image registry, over HTTPS.
+      flowRunEgress: [NetworkDestination.anywhere([443])],
+    }),
+  });
+}
+
 /** Every variant, one chart (and one file in dist/) each. */
 export function buildVariants(app: App): Chart[] {
-  return [minimal(app), production(app), cloudWorkers(app), prefect2Agents(app), prefect1Agent(app), dask(app)];
+  return [minimal(app), production(app), cloudWorkers(app), prefect2Agents(app), prefect1Agent(app), dask(app), enterprise(app)];
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { Duration, JsonPatch } from 'cdk8s';
 import { ContainerResources, ImagePullPolicy } from 'cdk8s-plus-27';
 import { EnvironmentVariable } from '../core/environment-variable';
 import { PrefectPodOptions } from '../core/pod-options';
@@ -47,6 +47,22 @@ export interface KubernetesJobTemplateOptions {
    * @default requests 500m CPU and 512Mi memory, memory limit 2Gi
    */
   readonly resources?: ContainerResources;
+
+  /**
+   * Extended resources of the flow-run container, such as `{ 'nvidia.com/gpu': 1 }`: requested
+   * and limited alike, as Kubernetes requires (fixed by the pool, not a job variable).
+   * @default none
+   */
+  readonly extendedResources?: { [resource: string]: number };
+
+  /**
+   * Raw JSON patches on the flow-run Job, for what no option covers, e.g.
+   * `JsonPatch.add('/spec/template/spec/hostAliases', [...])` (paths from the Job's root). The
+   * patched Job is checked: its flow-run container, the labels that select its pods and Pod
+   * Security "restricted" stay, and no placeholder is added.
+   * @default none
+   */
+  readonly patches?: JsonPatch[];
 
   /**
    * Environment of the flow-run container, in addition to what the worker sets.

@@ -9,10 +9,10 @@ type Json = any;
  * Everything a cluster would reject or that would not work together: schema, API rules, Pod Security,
  * references, and `$(VAR)` references the kubelet would expand that the library did not make.
  */
-export function problems(objects: Json[]): string[] {
+export function problems(objects: Json[], kubernetesMinor = 27): string[] {
   const found: string[] = [];
   for (const o of objects) {
-    found.push(...kubernetes127Errors(o), ...apiServerRuleErrors(o));
+    found.push(...kubernetes127Errors(o, kubernetesMinor), ...apiServerRuleErrors(o));
     for (const t of podTemplates(o)) {
       found.push(...restrictedViolations(t.spec, t.annotations).map(v => `${o.kind}/${o.metadata.name}: ${v}`));
     }

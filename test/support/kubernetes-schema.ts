@@ -47,26 +47,37 @@ function servedKinds(): Map<string, string> {
 
 let KINDS: Map<string, string> | undefined;
 
-function unknownFields(value: Json, type: string, path: string, errors: string[]): void {
+/**
+ * The one field newer than 1.27 that the output may have, and the release that added it: an init
+ * container's `restartPolicy: Always` makes it a native sidecar (1.28 alpha, on by default from
+ * 1.29).
+ */
+const NATIVE_SIDECAR_RELEASE = 29;
+
+function newerField(type: string, key: string, child: Json, path: string, minor: number): boolean {
+  return minor >= NATIVE_SIDECAR_RELEASE && type === 'Container' && key === 'restartPolicy' && child === 'Always' && /\.initContainers\[\d+\]$/.test(path);
+}
+
+function unknownFields(value: Json, type: string, path: string, errors: string[], minor = 27): void {
   if (type.startsWith(MAP_OF)) {
-    for (const [key, child] of Object.entries(value ?? {})) unknownFields(child, type.slice(MAP_OF.length), `${path}[${key}]`, errors);
+    for (const [key, child] of Object.entries(value ?? {})) unknownFields(child, type.slice(MAP_OF.length), `${path}[${key}]`, errors, minor);
     return;
   }
   const fields = FIELDS.get(type);
   if (!fields || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    value.forEach((item, i) => unknownFields(item, type, `${path}[${i}]`, errors));
+    value.forEach((item, i) => unknownFields(item, type, `${path}[${i}]`, errors, minor));
     return;
   }
   // Types with no fields of their own (Quantity, IntOrString, maps) are leaves.
   if (fields.size === 0) return;
   for (const [key, child] of Object.entries(value)) {
     if (!fields.has(key)) {
-      errors.push(`${path}.${key}: unknown field`);
+      if (!newerField(type, key, child, path, minor)) errors.push(`${path}.${key}: unknown field`);
       continue;
     }
     const childType = fields.get(key);
-    if (childType) unknownFields(child, childType, `${path}.${key}`, errors);
+    if (childType) unknownFields(child, childType, `${path}.${key}`, errors, minor);
   }
 }
 
@@ -76,8 +87,11 @@ function modelClass(apiVersion: string, kind: string): any {
   return require(module)[kind];
 }
 
-/** Every reason a Kubernetes 1.27 API server would reject the object; empty when it is accepted. */
-export function kubernetes127Errors(object: Json): string[] {
+/**
+ * Every reason a Kubernetes 1.27 API server would reject the object; empty when it is accepted.
+ * With `minor` 29 or more, native sidecars are accepted too (the only newer field the checks know).
+ */
+export function kubernetes127Errors(object: Json, minor = 27): string[] {
   if (FIELDS.size === 0) loadFields();
   KINDS ??= servedKinds();
   const id = `${object.kind}/${object.metadata?.name}`;
@@ -92,7 +106,7 @@ export function kubernetes127Errors(object: Json): string[] {
     errors.push(`${id}: ${e.message}`);
   }
   const { apiVersion, kind, ...rest } = object;
-  unknownFields(rest, type, id, errors);
+  unknownFields(rest, type, id, errors, minor);
   return errors;
 }
 

@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectPodOptions } from '../pod-options';
 import { ValidationCode } from '../validation-code';
-import { checkUserContainers, withRestrictedDefaults } from './user-containers';
+import { checkUserContainers, RESTRICTED_VOLUMES, withRestrictedDefaults } from './user-containers';
 import {
   checkAnnotations, checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabels, checkLabelValue, checkLists,
   checkSeconds, checkString, isOptions, propError,
@@ -24,8 +24,6 @@ export interface PodOptionsUse {
 
 /** Labels the library selects and identifies pods by. */
 const RESERVED_LABELS = /^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by|version)$/;
-/** Volume types Pod Security "restricted" allows. */
-const RESTRICTED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 const SYSTEM_DIRECTORIES = ['/proc', '/sys', '/dev'];
 const TOLERATION_OPERATORS = ['Exists', 'Equal'];
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];

@@ -90,3 +90,31 @@ function checkContainerFields(scope: IConstruct, where: string, container: k8s.C
     throw propError(scope, `${where}.${probe}`, container[probe], 'no probe on an init container, which runs to completion (a sidecar may have probes)', ValidationCode.CONFLICT);
   }
 }
+
+/** Volume types Pod Security "restricted" allows. */
+export const RESTRICTED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+
+/**
+ * A whole pod spec that the user's patches changed: host namespaces, volume types, the pod's
+ * security settings, and every container's, against "restricted".
+ */
+export function checkPodSpecRestricted(scope: IConstruct, prop: string, spec: Record<string, any>): void {
+  const refuse = (what: string) => {
+    throw propError(scope, prop, what, 'patches that keep the pod within Pod Security "restricted"', ValidationCode.POD_SECURITY);
+  };
+  if (spec.hostNetwork === true || spec.hostPID === true || spec.hostIPC === true) refuse('host namespaces');
+  const pod = spec.securityContext ?? {};
+  if (pod.runAsNonRoot !== true) refuse('pod securityContext.runAsNonRoot other than true');
+  if (pod.runAsUser === 0) refuse('pod securityContext.runAsUser 0');
+  if (pod.seccompProfile?.type !== 'RuntimeDefault' && pod.seccompProfile?.type !== 'Localhost') refuse('a pod seccomp profile other than RuntimeDefault or Localhost');
+  for (const volume of spec.volumes ?? []) {
+    const sources = Object.keys(volume ?? {}).filter(k => k !== 'name');
+    if (sources.length !== 1 || !RESTRICTED_VOLUMES.has(sources[0])) refuse(`volume ${volume?.name}: ${sources.join(', ') || 'no source'}`);
+  }
+  for (const container of [...spec.initContainers ?? [], ...spec.containers ?? []]) {
+    const violation = restrictedViolation({ ...container?.securityContext, runAsNonRoot: container?.securityContext?.runAsNonRoot ?? pod.runAsNonRoot,
+      seccompProfile: container?.securityContext?.seccompProfile ?? pod.seccompProfile });
+    if (violation !== undefined) refuse(`container ${container?.name}: ${violation}`);
+    if ((container?.ports ?? []).some((p: { hostPort?: number }) => p?.hostPort !== undefined)) refuse(`container ${container?.name}: a hostPort`);
+  }
+}

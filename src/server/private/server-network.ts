@@ -15,9 +15,15 @@ export function serverPodSelector(server: ResolvedServer, apiOnly: boolean): k8s
 /** The TCP ports the server's pods connect to outside the cluster's pods: the database, Redis, and Prefect's analytics. */
 export function outboundPorts(server: ResolvedServer): number[] {
   const ports: number[] = [];
-  // A connection URL's port is in its Secret: assume PostgreSQL's default.
-  if (!server.database.isSqlite) ports.push(server.database._components?.port ?? 5432);
+  // A connection URL's port is in its Secret: assume PostgreSQL's default. A database on the
+  // pod's loopback (a proxy sidecar) needs no egress: network policies do not apply there.
+  const host = server.database._components?.host;
+  if (!server.database.isSqlite && !isLoopback(host)) ports.push(server.database._components?.port ?? 5432);
   if (server.highlyAvailable) ports.push(server.props.redis!.port ?? 6379);
   if (server.props.analytics) ports.push(443);
   return [...new Set(ports)];
+}
+
+function isLoopback(host: string | undefined): boolean {
+  return host !== undefined && (host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1');
 }

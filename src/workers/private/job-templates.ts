@@ -10,10 +10,11 @@ import { SETTINGS } from '../../core/private/prefect-settings';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
 import {
-  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkJobNamespace, checkMap, checkSeconds, checkString, propError,
+  checkDns1123Subdomain, checkExtraEnv, checkInteger, checkLabelKey, checkLabelValue, checkJobNamespace, checkMap, checkSeconds, checkString, isOptions, propError,
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
+import { applyPatches, checkPatchList } from './template-patches';
 
 /**
  * Rendering of the job templates: the base job template of a Prefect 2.10+ or 3 kubernetes work
@@ -87,6 +88,8 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
   }
   for (const key of Object.keys(options.annotations ?? {})) checkLabelKey(scope, `${prop}.annotations`, key);
   checkFlowRunPods(scope, options);
+  checkExtendedResources(scope, options.extendedResources);
+  checkPatchList(scope, options.patches);
   if (options.finishedJobTtl !== undefined) checkSeconds(scope, `${prop}.finishedJobTtl`, options.finishedJobTtl, 0, 365 * 86400);
   if (options.backoffLimit !== undefined) checkInteger(scope, `${prop}.backoffLimit`, options.backoffLimit, 0, 100);
   if (options.podWatchTimeout !== undefined) checkSeconds(scope, `${prop}.podWatchTimeout`, options.podWatchTimeout, 10, 86400);
@@ -131,6 +134,29 @@ function quantity(resources: ContainerResources) {
 /** The ephemeral-storage part of requests or limits (not a job variable: fixed by the pool). */
 function storage(value: string | undefined): Record<string, string> {
   return value ? { 'ephemeral-storage': value } : {};
+}
+
+/** Extended resources (GPUs), requested and limited alike. */
+function extended(options: KubernetesJobTemplateOptions): Record<string, string> {
+  return Object.fromEntries(Object.entries(options.extendedResources ?? {}).map(([name, count]) => [name, String(count)]));
+}
+
+/** An extended resource: a name with a domain prefix (not the kubernetes.io one), a whole count. */
+function checkExtendedResources(scope: IConstruct, resources: { [resource: string]: number } | undefined): void {
+  checkMapOfNumbers(scope, 'jobTemplate.extendedResources', resources);
+  for (const [name, count] of Object.entries(resources ?? {})) {
+    checkLabelKey(scope, 'jobTemplate.extendedResources', name);
+    if (!name.includes('/') || /(^|\.)kubernetes\.io\//.test(name)) {
+      throw propError(scope, 'jobTemplate.extendedResources', name,
+        'an extended resource name with a domain prefix other than kubernetes.io, such as "nvidia.com/gpu" (cpu, memory and ephemeral storage are in resources)', ValidationCode.FORMAT);
+    }
+    checkInteger(scope, `jobTemplate.extendedResources[${name}]`, count, 1, 1000);
+  }
+}
+
+function checkMapOfNumbers(scope: IConstruct, prop: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (!isOptions(value)) throw propError(scope, prop, value, 'a map of resource names to counts', ValidationCode.FORMAT);
 }
 
 function runResources(options: KubernetesJobTemplateOptions): ContainerResources {
@@ -202,8 +228,8 @@ export function baseJobTemplate(given: KubernetesJobTemplateOptions, context: Jo
     // the `env` job variable) in front and drops entries they replace.
     env: runEnv(options, context),
     resources: {
-      requests: { cpu: '{{ cpu_request }}', memory: '{{ memory_request }}', ...storage(resources.storageRequest) },
-      limits: { cpu: '{{ cpu_limit }}', memory: '{{ memory_limit }}', ...storage(resources.storageLimit) },
+      requests: { cpu: '{{ cpu_request }}', memory: '{{ memory_request }}', ...storage(resources.storageRequest), ...extended(options) },
+      limits: { cpu: '{{ cpu_limit }}', memory: '{{ memory_limit }}', ...storage(resources.storageLimit), ...extended(options) },
     },
     volumeMounts: runMounts(context),
     // The image's working directory, /opt/prefect, is read-only, and Prefect 2 runs pull steps
@@ -234,6 +260,7 @@ export function baseJobTemplate(given: KubernetesJobTemplateOptions, context: Jo
     },
   };
   const variables = templateVariables(options, context, resources, image);
+  const patched = applyPatches(context.scope, jobManifest, options.patches, 'prefect-job');
   return {
     job_configuration: {
       command: '{{ command }}',
@@ -241,7 +268,7 @@ export function baseJobTemplate(given: KubernetesJobTemplateOptions, context: Jo
       labels: '{{ labels }}',
       name: '{{ name }}',
       namespace: '{{ namespace }}',
-      job_manifest: jobManifest,
+      job_manifest: patched,
       pod_watch_timeout_seconds: '{{ pod_watch_timeout_seconds }}',
       stream_output: '{{ stream_output }}',
     },
@@ -325,17 +352,19 @@ export function prefect1JobTemplate(given: KubernetesJobTemplateOptions, context
         ...(resources.cpuRequest ? { cpu: resources.cpuRequest } : {}),
         ...(resources.memoryRequest ? { memory: resources.memoryRequest } : {}),
         ...storage(resources.storageRequest),
+        ...extended(options),
       },
       limits: {
         ...(resources.cpuLimit ? { cpu: resources.cpuLimit } : {}),
         ...(resources.memoryLimit ? { memory: resources.memoryLimit } : {}),
         ...storage(resources.storageLimit),
+        ...extended(options),
       },
     },
     volumeMounts: runMounts(context),
     workingDir: HOME,
   });
-  return {
+  return applyPatches(context.scope, {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
@@ -352,5 +381,5 @@ export function prefect1JobTemplate(given: KubernetesJobTemplateOptions, context
           { name: options.serviceAccountName, automount: options.serviceAccountName !== undefined && !context.ownFlowRunAccount }, false),
       },
     },
-  };
+  }, options.patches, 'flow');
 }

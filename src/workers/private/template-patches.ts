@@ -1,0 +1,75 @@
+import { JsonPatch } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { checkPodSpecRestricted } from '../../core/private/user-containers';
+import { checkLists, propError } from '../../core/private/validation';
+import { ValidationCode } from '../../core/validation-code';
+
+/**
+ * Raw JSON patches on the flow-run Job, for what no option covers. The patched Job must still be
+ * one the worker and Pod Security "restricted" accept: the flow-run container stays, the labels
+ * that select the pods stay, and no new placeholder appears for the worker to fill in.
+ */
+
+const PROP = 'jobTemplate.patches';
+const IDENTIFYING = /^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by)$/;
+const PLACEHOLDER = /\{\{[^}]*\}\}/g;
+
+export function checkPatchList(scope: IConstruct, patches: unknown): void {
+  checkLists(scope, { [PROP]: patches }, { type: JsonPatch, what: 'a JsonPatch: JsonPatch.add(path, value), replace(), remove(), copy() or move()' });
+}
+
+/** The Job manifest with the patches applied, or an error that names the prop. */
+export function applyPatches(scope: IConstruct, job: Record<string, any>, patches: JsonPatch[] | undefined, containerName: string): Record<string, any> {
+  if (!patches || patches.length === 0) return job;
+  let patched: Record<string, any> = structuredClone(job);
+  patches.forEach((patch, i) => {
+    // Applied one by one: replace, remove and test need their path, copy and move their source,
+    // which the patch library would otherwise create or skip without a word.
+    const op = patch._toJson() as { op: string; path: string; from?: string };
+    const needed = op.op === 'copy' || op.op === 'move' ? op.from : op.op === 'add' ? undefined : op.path;
+    if (needed !== undefined && !pointerExists(patched, needed)) {
+      throw propError(scope, `${PROP}[${i}]`, `${op.op} ${needed}`, 'a path that exists in the flow-run Job at that point (e.g. "/spec/template/spec/containers/0/name"); add creates new fields', ValidationCode.FORMAT);
+    }
+    try {
+      patched = JsonPatch.apply(patched, patch);
+    } catch (e) {
+      throw propError(scope, `${PROP}[${i}]`, `${op.op} ${op.path}`, `a patch that applies to the flow-run Job: ${(e as Error).message.split('\n')[0]}`, ValidationCode.FORMAT);
+    }
+  });
+  const before = new Set(JSON.stringify(job).match(PLACEHOLDER) ?? []);
+  const added = (JSON.stringify(patched).match(PLACEHOLDER) ?? []).find(p => !before.has(p));
+  if (added !== undefined) {
+    throw propError(scope, PROP, added, 'values without a Prefect placeholder: the worker fills in every placeholder of the job template, from its own environment too', ValidationCode.PLACEHOLDER);
+  }
+  const template = patched?.spec?.template;
+  const spec = template?.spec;
+  if (!Array.isArray(spec?.containers) || !spec.containers.some((c: { name?: string }) => c?.name === containerName)) {
+    throw propError(scope, PROP, 'the patched Job', `a Job whose pod keeps the container "${containerName}", which the worker runs the flow in`, ValidationCode.RESERVED);
+  }
+  const labels = template.metadata?.labels ?? {};
+  const changed = Object.keys(job.spec.template.metadata.labels).find(key => IDENTIFYING.test(key) && labels[key] !== job.spec.template.metadata.labels[key]);
+  if (changed !== undefined) {
+    throw propError(scope, PROP, changed, 'patches that keep the flow-run pods\' app.kubernetes.io labels, which their network policies select them by', ValidationCode.RESERVED);
+  }
+  checkPodSpecRestricted(scope, PROP, spec);
+  return patched;
+}
+
+/** Whether a JSON pointer (RFC 6901) names a value in the document. */
+function pointerExists(document: unknown, pointer: string): boolean {
+  if (pointer === '') return true;
+  if (!pointer.startsWith('/')) return false;
+  let node: unknown = document;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= node.length) return false;
+      node = node[Number(key)];
+    } else if (typeof node === 'object' && node !== null && Object.prototype.hasOwnProperty.call(node, key)) {
+      node = (node as Record<string, unknown>)[key];
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
