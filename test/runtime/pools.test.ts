@@ -8,13 +8,17 @@
  *    admit it;
  *  - names and values full of `$(...)`: the pool and queue the set-up creates, the worker that
  *    joins, and the variable of the flow-run Job the real worker renders are exactly what was
- *    written, after the kubelet's expansion (and Prefect's placeholders).
+ *    written, after the kubelet's expansion (and Prefect's placeholders);
+ *  - flow-run pod options: the Job the real worker renders has them where the options put them,
+ *    a deployment's job variables replace the scheduling ones, and a pool without options gets
+ *    none of their fields.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Duration, Testing } from 'cdk8s';
-import { EnvironmentVariable, PrefectPlatform } from '../../src';
+import { App, Duration, JsonPatch, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { EnvironmentVariable, PrefectPlatform, PrefectPodOptions } from '../../src';
 import { allowed, matchesSelector } from '../support/network-policies';
 import { only } from '../support/synth';
 import { flowRepository, flowRunEndpoint, runFromGit, selectorProblems } from './support/flow-runs';
@@ -31,6 +35,20 @@ const DOLLAR_POOL = 'dollars $(PREFECT_API_KEY)';
 const DOLLAR_QUEUE = 'queue $(POD_NAME) $$x';
 const DOLLAR_VALUE = 'a $(PREFECT_API_URL) $$(HOME) {{ not a placeholder }} $';
 
+const FLOW_RUN_POD: PrefectPodOptions = {
+  labels: { team: 'ml' },
+  annotations: { 'example.com/owner': 'ml-platform' },
+  nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+  tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+  priorityClassName: 'batch-high',
+  terminationGracePeriod: Duration.seconds(90),
+  envFrom: [{ configMapRef: { name: 'flow-settings' } }],
+  volumes: [{ name: 'scratch', emptyDir: {} }],
+  volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+  sidecars: [{ name: 'proxy', image: 'registry.example.com/proxy:1.0.0', resources: { limits: { memory: k8s.Quantity.fromString('64Mi') } } }],
+  serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/flows' } },
+};
+
 function objects(): Json[] {
   // The cluster's package index: files on disk here, with no other index.
   const env = [
@@ -46,6 +64,7 @@ function objects(): Json[] {
       { poolName: 'conflict', pipPackages: ['prefect==3.9.1'], env },
       // Polled often, to keep the scenario short.
       { poolName: 'external', managePool: false, queryInterval: Duration.seconds(2) },
+      { poolName: 'options', queryInterval: Duration.seconds(2), jobTemplate: { pod: FLOW_RUN_POD, extendedResources: { 'nvidia.com/gpu': 1 }, patches: [JsonPatch.add('/spec/activeDeadlineSeconds', 7200)] } },
       {
         poolName: DOLLAR_POOL, name: 'dollars', queues: [{ name: DOLLAR_QUEUE }], queryInterval: Duration.seconds(2),
         jobTemplate: { env: [EnvironmentVariable.fromValue('LITERAL', DOLLAR_VALUE)] },
@@ -138,6 +157,38 @@ describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
     });
   });
 
+  describe('flow-run pod options', () => {
+    let defaults: Json;
+
+    test('the Job the real worker renders has every option where it belongs', async () => {
+      await scenario.startWorker('options-worker');
+      defaults = await scenario.jobFor(await runFromGit(client, flowRepository(scenario.dir), 'options'));
+      const pod = defaults.spec.template;
+      expect(pod.metadata.labels).toMatchObject({ 'team': 'ml', 'app.kubernetes.io/component': 'flow-run' });
+      expect(pod.metadata.annotations).toMatchObject({ 'example.com/owner': 'ml-platform', 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false' });
+      expect(pod.spec).toMatchObject({
+        nodeSelector: FLOW_RUN_POD.nodeSelector, tolerations: FLOW_RUN_POD.tolerations, priorityClassName: 'batch-high',
+        terminationGracePeriodSeconds: 90, serviceAccountName: 'options-worker-flow-run', automountServiceAccountToken: false,
+      });
+      expect(pod.spec.affinity).toBeUndefined();
+      expect(pod.spec.topologySpreadConstraints).toBeUndefined();
+      const container = pod.spec.containers.find((c: Json) => c.name === 'prefect-job');
+      expect(container.envFrom).toEqual(FLOW_RUN_POD.envFrom);
+      expect(container.volumeMounts).toContainEqual({ name: 'scratch', mountPath: '/scratch' });
+      expect(container.resources.limits['nvidia.com/gpu']).toBe('1');
+      expect(pod.spec.initContainers.map((c: Json) => [c.name, c.restartPolicy])).toEqual([['proxy', 'Always']]);
+      expect(defaults.spec.activeDeadlineSeconds).toBe(7200);
+    });
+
+    test('a deployment\'s job variables replace the scheduling options', async () => {
+      const job = await scenario.jobFor(await runFromGit(client, flowRepository(scenario.dir), 'options', undefined,
+        { node_selector: { pool: 'cpu' }, tolerations: [], priority_class_name: 'batch-low', termination_grace_period_seconds: 5 }, 'overrides'));
+      expect(job.spec.template.spec).toMatchObject({ nodeSelector: { pool: 'cpu' }, tolerations: [], priorityClassName: 'batch-low', terminationGracePeriodSeconds: 5 });
+      // What it leaves alone keeps the pool's.
+      expect(job.spec.template.spec.containers.find((c: Json) => c.name === 'prefect-job').envFrom).toEqual(FLOW_RUN_POD.envFrom);
+    });
+  });
+
   describe('names and values with $(...)', () => {
     test('the set-up creates the pool and queue as named, and the worker joins the pool', async () => {
       const worker = await scenario.startWorker('dollars');
@@ -152,6 +203,12 @@ describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
       const vars = new Map<string, string>();
       for (const e of job.spec.template.spec.containers[0].env) vars.set(e.name, typeof e.value === 'string' ? expand(e.value, vars) : '(from a reference)');
       expect(vars.get('LITERAL')).toBe(DOLLAR_VALUE);
+      // A pool without pod options: the worker drops every field whose variable has no value.
+      const spec = job.spec.template.spec;
+      for (const field of ['nodeSelector', 'tolerations', 'affinity', 'topologySpreadConstraints', 'priorityClassName', 'terminationGracePeriodSeconds', 'initContainers']) {
+        expect([field, spec[field]]).toEqual([field, undefined]);
+      }
+      expect(spec.containers[0].envFrom).toBeUndefined();
     });
   });
 });

@@ -77,6 +77,44 @@ export function reapplyChanges(first: Applied[], second: Applied[]): string[] {
 }
 
 /**
+ * The objects as they are now, in the shape of applied answers: controllers may have changed them
+ * since they were applied (an autoscaler sets a Deployment's replicas), which a second apply must
+ * not be blamed for.
+ */
+export async function liveAll(kube: KubeClient, applied: Applied[]): Promise<Applied[]> {
+  const live: Applied[] = [];
+  for (const { object } of applied) {
+    const path = await kube.pathOf(object.apiVersion, object.kind, object.metadata?.namespace, object.metadata?.name);
+    live.push({ object, answer: await kube.request('GET', path) });
+  }
+  return live;
+}
+
+/**
+ * The PriorityClasses the pods name: cluster-scoped, a cluster admin's (the README's
+ * prerequisites), without which no pod of theirs is admitted.
+ */
+export function priorityClassesToProvide(objects: Json[]): string[] {
+  const names = new Set<string>();
+  JSON.stringify(objects, (key, value) => {
+    if (key === 'priorityClassName' && typeof value === 'string') names.add(value);
+    return value;
+  });
+  return [...names].sort();
+}
+
+export async function providePriorityClasses(kube: KubeClient, names: string[]): Promise<void> {
+  for (const name of names) {
+    const answer = await kube.apply({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value: 100000 });
+    if (answer.status > 201) throw new Error(`PriorityClass ${name}: ${answer.body?.message}`);
+  }
+}
+
+export async function removePriorityClasses(kube: KubeClient, names: string[]): Promise<void> {
+  for (const name of names) await kube.request('DELETE', `/apis/scheduling.k8s.io/v1/priorityclasses/${name}`);
+}
+
+/**
  * The namespaces the objects are in or send work to that they do not create: a cluster admin makes
  * those first (the README's prerequisites), here enforcing Pod Security "restricted".
  */

@@ -43,10 +43,12 @@ export function flowRepository(dir: string): string {
 }
 
 /** Deploys the repository's flow to the pool (and queue) and starts a run of it; returns the run's id. */
-export async function runFromGit(client: PrefectClient, repository: string, pool: string, queue?: string): Promise<string> {
+export async function runFromGit(client: PrefectClient, repository: string, pool: string, queue?: string,
+  jobVariables?: Record<string, unknown>, name = `from-git-${pool}`): Promise<string> {
   const flow = await client.call('POST', '/flows/', { name: 'hello' });
   const deployment = await client.call('POST', '/deployments/', {
-    name: `from-git-${pool}`,
+    name,
+    ...(jobVariables ? { job_variables: jobVariables } : {}),
     flow_id: flow.id,
     work_pool_name: pool,
     ...(queue ? { work_queue_name: queue } : {}),

@@ -79,9 +79,16 @@ export class PrefectClient {
     return { status: response.status, body: parsed };
   }
 
-  /** The parsed body of a successful call; throws with the server's answer otherwise. */
+  /**
+   * The parsed body of a successful call; throws with the server's answer otherwise. A 503 (the
+   * SQLite database busy) is retried, as Prefect's own client retries it.
+   */
   public async call(method: string, route: string, body?: Json): Promise<Json> {
-    const r = await this.request(method, route, body);
+    let r = await this.request(method, route, body);
+    for (let attempt = 1; r.status === 503 && attempt <= 5; attempt++) {
+      await new Promise(resolve => setTimeout(resolve, 500 * 2 ** attempt));
+      r = await this.request(method, route, body);
+    }
     if (r.status >= 300) throw new Error(`${method} ${route}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   }
