@@ -4,14 +4,14 @@
  * synthesized configuration must hold.
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-27';
+import { Cpu, k8s } from 'cdk8s-plus-27';
 import * as fc from 'fast-check';
 import * as yaml from 'yaml';
 import {
   DaskScratch, EnvironmentVariable, ExternalServiceType, IngressAccessControl, IngressTls, NetworkDestination, PrefectApi, PrefectApiProps, PrefectNetworkPolicies, PrefectNetworkPoliciesOptions,
   PrefectWorkerPool, NetworkIsolation, PlatformServer, PrefectConnection, PrefectDatabase,
   PrefectImage, PrefectImageFlavor, PrefectIngressOptions, PrefectLogLevel, PrefectPlatform, PrefectPlatformProps,
-  PrefectPlatformWorkerPoolOptions, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
+  PrefectPlatformWorkerPoolOptions, PrefectPodOptions, PrefectVersion, QueueDeployments, SecretKeyReference, WorkerRuntime, WorkPoolType,
 } from '../../src';
 import { problems } from './checks';
 import { flowRunJobsOf } from './job-template';
@@ -77,8 +77,43 @@ function poolArbitrary(version: string, index: number, jobNamespaces: string[], 
       querySeconds: fc.option(fc.integer({ min: 5, max: 60 }), { nil: undefined }),
       name: fc.boolean(),
       clusterUid: fc.boolean(),
+      podOptions: fc.boolean(),
+      flowRunPod: fc.boolean(),
+      budget: fc.boolean(),
     }),
   }).map(p => ({ ...p, poolName: ['etl', 'reports', 'ml', 'adhoc'][index] }));
+}
+
+/** Pod options of workers: scheduling, metadata, an extra volume and an init container using it. */
+function workerPod(nodeSelector: boolean, more: boolean): PrefectPodOptions {
+  return {
+    ...(nodeSelector ? { nodeSelector: { 'kubernetes.io/os': 'linux' } } : {}),
+    ...(more ? {
+      labels: { team: 'data' },
+      annotations: { 'example.com/owner': 'data-platform' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'prefect', effect: 'NoSchedule' }],
+      volumes: [{ name: 'certs', emptyDir: {} }],
+      volumeMounts: [{ name: 'certs', mountPath: '/etc/company-certs', readOnly: true }],
+      initContainers: [{
+        name: 'fetch-certs', image: 'registry.example.com/tools/fetch-certs:1.4.0',
+        resources: { limits: { memory: k8s.Quantity.fromString('64Mi') } },
+        volumeMounts: [{ name: 'certs', mountPath: '/certs' }],
+      }],
+      serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/prefect-worker' } },
+      terminationGracePeriod: Duration.seconds(60),
+    } : {}),
+  };
+}
+
+/** Pod options of flow runs (their own account, unless Dask owns it). */
+function flowRunPod(dask: boolean): PrefectPodOptions {
+  return {
+    nodeSelector: { 'node.kubernetes.io/instance-type': 'm6i.2xlarge' },
+    tolerations: [{ key: 'spot', operator: 'Exists', effect: 'NoSchedule' }],
+    labels: { cost: 'batch' },
+    terminationGracePeriod: Duration.seconds(120),
+    ...(dask ? {} : { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/flows' } } }),
+  };
 }
 
 function toPoolOptions(p: Json, version: string): PrefectPlatformWorkerPoolOptions {
@@ -88,19 +123,22 @@ function toPoolOptions(p: Json, version: string): PrefectPlatformWorkerPoolOptio
   const templated = kubernetesWorker && managed;
   // Namespaces beside the job template's own.
   const additional = p.additional.filter((n: string) => n !== (templated ? p.jobNamespace : undefined));
+  const x = p.extras;
+  const dask = p.useDask && templated && at(version, '3.0.0');
   const jobTemplate = templated ? {
     namespace: p.jobNamespace,
     finishedJobTtl: p.ttlHours ? Duration.hours(p.ttlHours) : undefined,
     resources: p.memoryGi ? { memory: { request: Size.gibibytes(p.memoryGi), limit: Size.gibibytes(p.memoryGi * 2) } } : undefined,
+    pod: x.flowRunPod ? flowRunPod(dask) : undefined,
   } : undefined;
-  const x = p.extras;
   const perQueue = p.perQueue && p.queues.length > 0;
   return {
     poolName: p.poolName,
     name: x.name ? `${p.poolName}-pool-workers` : undefined,
     env: x.env ? [EnvironmentVariable.fromValue('HTTPS_PROXY', 'http://proxy.example.com:3128'), EnvironmentVariable.fromSecret('GITHUB_TOKEN', secret('github', 'token'))] : undefined,
     resources: x.resources ? { cpu: { request: Cpu.millis(200) }, memory: { request: Size.mebibytes(384), limit: Size.mebibytes(768) } } : undefined,
-    pod: x.nodeSelector ? { nodeSelector: { 'kubernetes.io/os': 'linux' } } : undefined,
+    pod: x.nodeSelector || x.podOptions ? workerPod(x.nodeSelector, x.podOptions) : undefined,
+    disruptionBudget: x.budget ? { maxUnavailable: 1 } : undefined,
     prefetch: x.prefetchSeconds && !agent ? Duration.seconds(x.prefetchSeconds) : undefined,
     queryInterval: x.querySeconds ? Duration.seconds(x.querySeconds) : undefined,
     // A fixed cluster id, which only releases before 3.4.1 read.
@@ -121,7 +159,7 @@ function toPoolOptions(p: Json, version: string): PrefectPlatformWorkerPoolOptio
     configFiles: p.files ? [{ path: '/etc/krb5.conf', content: '[libdefaults]\n  default_realm = EXAMPLE.COM\n' }] : undefined,
     timeZone: p.timeZone,
     managePool: agent || p.managePool ? undefined : false,
-    useDask: p.useDask && templated && at(version, '3.0.0') ? true : undefined,
+    useDask: dask ? true : undefined,
   };
 }
 
