@@ -85,3 +85,10 @@ describe('rejects', () => {
     expect(construct({}, null)).toThrow("AgentRbac 'test/rbac': namespace (unset) is not accepted: a chart with a namespace");
   });
 });
+
+test('serviceAccountAnnotations annotate the ServiceAccount (a cloud identity), and nothing else', () => {
+  const objects = rbac({ serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/prefect-worker' } });
+  expect(only(objects, 'ServiceAccount').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/prefect-worker' });
+  expect(only(objects, 'Role').metadata.annotations).toBeUndefined();
+  expect(only(rbac(), 'ServiceAccount').metadata.annotations).toBeUndefined();
+});

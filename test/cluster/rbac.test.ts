@@ -7,7 +7,7 @@
  */
 import { Testing } from 'cdk8s';
 import { buildVariants } from '../../src/examples/variants';
-import { applyAll, applyProblems, clusters, namespacesToProvide, provideNamespaces, removeAll } from './support/apply';
+import { applyAll, applyProblems, clusters, minimumMinor, minorOf, namespacesToProvide, provideNamespaces, removeAll } from './support/apply';
 import { KubeClient } from './support/kube-client';
 
 type Json = any;
@@ -30,12 +30,16 @@ const DASK_CLIENT: Grant[] = [
 
 /** Per variant: each ServiceAccount (namespace/name) and what it holds in each namespace. */
 const EXPECTED: Record<string, Record<string, Record<string, Grant[]>>> = {
-  'minimal': { 'prefect/kubernetes-worker': { prefect: WORKER } },
-  'production': { 'prefect/etl-worker': { 'prefect-runs': WORKER }, 'prefect/reports-worker': { 'prefect-runs': WORKER } },
+  // The server's own account holds nothing: the server never calls the Kubernetes API.
+  'minimal': { 'prefect/kubernetes-worker': { prefect: WORKER }, 'prefect/prefect-server': {} },
+  'production': { 'prefect/etl-worker': { 'prefect-runs': WORKER }, 'prefect/reports-worker': { 'prefect-runs': WORKER }, 'prefect/prefect-server': {} },
   'cloud-workers': { 'prefect/k8s-cluster-a-worker': { prefect: WORKER } },
-  'prefect2-agents': { 'prefect/production-agent': { prefect: PREFECT2_AGENT } },
+  'prefect2-agents': { 'prefect/production-agent': { prefect: PREFECT2_AGENT }, 'prefect/prefect-server': {} },
   'prefect1-agent': { 'prefect/prefect-agent': { prefect: PREFECT1_AGENT } },
+  // The flow runs' account, made for its IAM role annotation, holds nothing either.
+  'enterprise': { 'prefect/gpu-worker': { 'prefect-gpu': WORKER }, 'prefect-gpu/gpu-worker-flow-run': {}, 'prefect/prefect-server': {} },
   'dask': {
+    'prefect/prefect-server': {},
     'prefect/dask-worker': { prefect: WORKER },
     // The flow runs' account: Dask clusters in the Dask namespace only.
     'prefect/dask-worker-dask': { 'dask-scratch': DASK_CLIENT },
@@ -79,10 +83,10 @@ async function rulesIn(client: KubeClient, namespace: string): Promise<Grant[]> 
 
 const VARIANTS = buildVariants(Testing.app()).map(chart => [chart.node.id, Testing.synth(chart)] as [string, Json[]]);
 
-describe.each(clusters().map(c => [c.version, c] as const))('Kubernetes %s', (_version, cluster) => {
+describe.each(clusters().map(c => [c.version, c] as const))('Kubernetes %s', (version, cluster) => {
   const kube = new KubeClient(cluster);
 
-  describe.each(VARIANTS)('%s', (variant, objects) => {
+  describe.each(VARIANTS.filter(([name]) => minorOf(version) >= minimumMinor(name)))('%s', (variant, objects) => {
     const provided = namespacesToProvide(objects);
     beforeAll(async () => {
       await provideNamespaces(kube, provided);

@@ -7,7 +7,7 @@
 import { Testing } from 'cdk8s';
 import { buildVariants } from '../../src/examples/variants';
 import {
-  Applied, applyAll, applyProblems, clusters, describeName, eventually, liveAll, namespacesToProvide, priorityClassesToProvide, provideNamespaces,
+  Applied, applyAll, applyProblems, clusters, describeName, eventually, liveAll, minimumMinor, minorOf, namespacesToProvide, priorityClassesToProvide, provideNamespaces,
   providePriorityClasses, reapplyChanges, removeAll, removePriorityClasses,
 } from './support/apply';
 import { KubeClient } from './support/kube-client';
@@ -16,13 +16,10 @@ import { controllerPodProblems, runCronJobs } from './support/workloads';
 type Json = any;
 
 const VARIANTS: Array<[string, Json[]]> = buildVariants(Testing.app()).map(chart => [chart.node.id, Testing.synth(chart)]);
-/** The oldest minor release each variant needs (README): the enterprise one has native sidecars. */
-const MINIMUM_MINOR: Record<string, number> = { enterprise: 29 };
-const minorOf = (version: string) => Number(/^v?1\.(\d+)\./.exec(version)![1]);
 
 describe.each(clusters().map(c => [c.version, c] as const))('Kubernetes %s', (version, cluster) => {
   const kube = new KubeClient(cluster);
-  const fits = ([name]: [string, Json[]]) => minorOf(version) >= (MINIMUM_MINOR[name] ?? 27);
+  const fits = ([name]: [string, Json[]]) => minorOf(version) >= minimumMinor(name);
   const tooOld = VARIANTS.filter(v => !fits(v));
 
   if (tooOld.length > 0) {

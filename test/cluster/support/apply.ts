@@ -15,6 +15,19 @@ export function clusters(): ClusterInfo[] {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
+/** The oldest minor release each variant needs (README): the enterprise one has native sidecars. */
+const MINIMUM_MINOR: Record<string, number> = { enterprise: 29 };
+
+/** The oldest minor release a variant needs. */
+export function minimumMinor(variant: string): number {
+  return MINIMUM_MINOR[variant] ?? 27;
+}
+
+/** The minor release of an API server's version (`v1.37.2` → 37). */
+export function minorOf(version: string): number {
+  return Number(/^v?1\.(\d+)\./.exec(version)![1]);
+}
+
 export const describeName = (o: Json) => `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
 
 /** Namespaces and definitions first, as `kubectl apply` of a folder would need them. */
