@@ -15,7 +15,7 @@ const memory = { limits: { memory: k8s.Quantity.fromString('64Mi') } };
 const container = (extra: Json = {}): k8s.Container => ({ name: 'helper', image: 'registry.example.com/helper:1.0.0', resources: memory, ...extra });
 
 const server = (pod: Json) => (chart: Chart) => new PrefectApi(chart, 'api', { pod });
-const workers = (pod: Json) => (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', pod });
+const workers = (pod: Json, extra: Json = {}) => (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', pod, ...extra });
 const flowRuns = (pod: Json, extra: Json = {}) => (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', jobTemplate: { pod, ...extra } });
 const ha = (props: Json) => (chart: Chart) => new PrefectApi(chart, 'api', {
   replicas: 2, database: PrefectDatabase.postgresUrl(SecretKeyReference.fromSecret('db', 'url')), redis: { host: 'redis' }, ...props,
@@ -97,7 +97,34 @@ const CASES: Array<[string, (chart: Chart) => unknown, string, string]> = [
     connection, poolName: 'etl', dask: new DaskScratch(chart, 'dask', { image: PrefectImage.official() }), jobTemplate: { pod: { serviceAccount: {} } },
   }), 'CONFLICT', 'jobTemplate.pod.serviceAccount'],
   ['a placeholder in a flow-run sidecar', flowRuns({ sidecars: [container({ args: ['--token={{ $PREFECT_API_KEY }}'] })] }), 'PLACEHOLDER', 'jobTemplate.pod.sidecars[0].args[0]'],
-  ['a placeholder in a flow-run label key', flowRuns({ annotations: { '{{ x }}': 'y' } }), 'FORMAT', 'jobTemplate.pod.annotations'],
+  ['a placeholder in a key of a flow-run option', flowRuns({ affinity: { nodeAffinity: { '{{ $PREFECT_API_KEY }}': {} } } }), 'PLACEHOLDER', 'jobTemplate.pod.affinity.nodeAffinity'],
+  ['a probe on an init container, not shown (its headers may hold a credential)',
+    server({ initContainers: [container({ readinessProbe: { httpGet: { port: 80, httpHeaders: [{ name: 'Authorization', value: 'Bearer s3cr3t' }] } } })] }),
+    'CONFLICT', 'pod.initContainers[0].readinessProbe'],
+  ['a memory limit that is a string', server({ sidecars: [container({ resources: { limits: { memory: '64Mi' } } })] }), 'FORMAT', 'pod.sidecars[0].resources.limits.memory'],
+  ['a memory limit that is null', server({ sidecars: [container({ resources: { limits: { memory: null } } })] }), 'FORMAT', 'pod.sidecars[0].resources.limits.memory'],
+  ['a volume source that is null', server({ volumes: [{ name: 'v', emptyDir: null }] }), 'POD_SECURITY', 'pod.volumes[0]'],
+  ['ports that are a string', server({ sidecars: [container({ ports: 'x' })] }), 'FORMAT', 'pod.sidecars[0].ports'],
+  ['an empty port', server({ sidecars: [container({ ports: [null] })] }), 'REQUIRED', 'pod.sidecars[0].ports[0]'],
+  ['args that are a string', server({ sidecars: [container({ args: '--x' })] }), 'FORMAT', 'pod.sidecars[0].args'],
+  ['env that is a string', server({ sidecars: [container({ env: 'x' })] }), 'FORMAT', 'pod.sidecars[0].env'],
+  ['a drop that is a string', server({ sidecars: [container({ securityContext: { capabilities: { drop: 'ALL' } } })] }), 'POD_SECURITY', 'pod.sidecars[0].securityContext'],
+  ['an add that is a string', server({ sidecars: [container({ securityContext: { capabilities: { add: 'SYS_ADMIN', drop: ['ALL'] } } })] }), 'POD_SECURITY', 'pod.sidecars[0].securityContext'],
+  ['an unconfined AppArmor profile field', server({ sidecars: [container({ securityContext: { appArmorProfile: { type: 'Unconfined' } } })] }), 'POD_SECURITY', 'pod.sidecars[0].securityContext'],
+  ['a sidecar mount of an unknown volume', server({ sidecars: [container({ volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] })] }), 'REQUIRED', 'pod.sidecars[0].volumeMounts[0].name'],
+  ['a sidecar mount over /proc', server({ volumes: [{ name: 'a', emptyDir: {} }], sidecars: [container({ volumeMounts: [{ name: 'a', mountPath: '/proc/sys' }] })] }),
+    'PATH', 'pod.sidecars[0].volumeMounts[0].mountPath'],
+  ['bidirectional mount propagation', server({ volumes: [{ name: 'a', emptyDir: {} }], volumeMounts: [{ name: 'a', mountPath: '/a', mountPropagation: 'Bidirectional' }] }),
+    'POD_SECURITY', 'pod.volumeMounts[0].mountPropagation'],
+  ['a volume named as the SQLite claim', server({ volumes: [{ name: 'data', emptyDir: {} }] }), 'RESERVED', 'pod.volumes[0].name'],
+  ['an unconfined AppArmor annotation on flow-run Jobs', (chart: Chart) => new PrefectWorkerPool(chart, 'pool', {
+    connection, poolName: 'etl', jobTemplate: { annotations: { 'container.apparmor.security.beta.kubernetes.io/prefect-job': 'unconfined' } },
+  }), 'POD_SECURITY', 'jobTemplate.annotations[container.apparmor.security.beta.kubernetes.io/prefect-job]'],
+  ['an autoscaled server whose sidecar has no CPU request', ha({ replicas: undefined, autoscaling: { minReplicas: 2, maxReplicas: 4 }, pod: { sidecars: [container()] } }),
+    'REQUIRED', 'pod.sidecars[0].resources'],
+  ['autoscaled workers whose sidecar has no memory request', workers({ sidecars: [container({ resources: { requests: { cpu: k8s.Quantity.fromString('10m') }, limits: memory.limits } })] }, { autoscaling: { minReplicas: 1, maxReplicas: 2, memoryUtilization: 80 } }),
+    'REQUIRED', 'pod.sidecars[0].resources'],
+  ['a node selector of an earlier release', (chart: Chart) => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', nodeSelector: { a: 'b' } } as Json), 'RESERVED', 'nodeSelector'],
   ['sidecars on the Dask scheduler', dask({ schedulerPod: { sidecars: [container()] } }), 'CONFLICT', 'schedulerPod.sidecars'],
   ['sidecars on the Dask workers', dask({ workerPod: { sidecars: [container()] } }), 'CONFLICT', 'workerPod.sidecars'],
   ['bad cleanup pod options', dask({ cleanupPod: { priorityClassName: '-' } }), 'FORMAT', 'cleanupPod.priorityClassName'],
@@ -106,7 +133,9 @@ const CASES: Array<[string, (chart: Chart) => unknown, string, string]> = [
 ];
 
 test.each(CASES)('%s', (_what, build, code, prop) => {
-  expect(inputErrorOf(synthError(build))).toEqual({ code, prop });
+  const message = synthError(build);
+  expect(inputErrorOf(message)).toEqual({ code, prop });
+  expect(message).not.toContain('s3cr3t');
 });
 
 test('every case builds when its bad value is left out', () => {

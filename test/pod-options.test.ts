@@ -140,6 +140,8 @@ describe('the server', () => {
     const name = (pod?: PrefectPodOptions) => synth(chart => new PrefectApi(chart, 'server', { replicas: 2, database: postgres, redis, pod }))
       .find(o => o.kind === 'Job').metadata.name;
     expect(name({ priorityClassName: 'a' })).not.toBe(name({ priorityClassName: 'b' }));
+    // The same output, whatever the order the labels were written in.
+    expect(name({ labels: { a: '1', b: '2' } })).toBe(name({ labels: { b: '2', a: '1' } }));
   });
 });
 
@@ -173,7 +175,7 @@ describe('the workers', () => {
 describe('the flow runs', () => {
   const template = (objects: Json[], name = 'etl-worker-pool') => JSON.parse(only(objects, 'ConfigMap', name).data['base-job-template.json']);
 
-  test('scheduling, grace period and envFrom are job variables with the options as defaults; the rest is fixed in the template', () => {
+  test('the scheduling options and the grace period the pool sets are job variables with its values as defaults; the rest is fixed in the template', () => {
     const objects = synth(chart => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', jobTemplate: { pod: everything } }));
     const base = template(objects);
     const variables = base.variables.properties;
@@ -183,7 +185,8 @@ describe('the flow runs', () => {
     expect(variables.topology_spread_constraints.default).toEqual(everything.topologySpreadConstraints);
     expect(variables.priority_class_name.default).toBe('prefect-high');
     expect(variables.termination_grace_period_seconds.default).toBe(90);
-    expect(variables.env_from.default).toEqual(everything.envFrom);
+    // Not a variable: a deployment could name any Secret of the job namespace.
+    expect(variables.env_from).toBeUndefined();
     // Pod annotations join the annotations variable, beside the library's default.
     expect(variables.annotations.default).toEqual({ 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false', 'vault.hashicorp.com/agent-inject': 'true' });
     const pod = base.job_configuration.job_manifest.spec.template;
@@ -193,7 +196,7 @@ describe('the flow runs', () => {
       topologySpreadConstraints: '{{ topology_spread_constraints }}', priorityClassName: '{{ priority_class_name }}',
       terminationGracePeriodSeconds: '{{ termination_grace_period_seconds }}',
     });
-    expect(pod.spec.containers[0].envFrom).toBe('{{ env_from }}');
+    expect(pod.spec.containers[0].envFrom).toEqual(everything.envFrom);
     expect(pod.spec.containers[0].volumeMounts).toContainEqual({ name: 'ca', mountPath: '/etc/ssl/corporate', readOnly: true });
     expect(pod.spec.volumes.map((v: Json) => v.name)).toEqual(['tmp', 'home', 'credentials', 'ca']);
     expect(pod.spec.initContainers.map((c: Json) => [c.name, c.restartPolicy])).toEqual([['cloud-sql-proxy', 'Always'], ['fetch-credentials', undefined]]);
@@ -206,14 +209,15 @@ describe('the flow runs', () => {
     expect(problems129(objects)).toEqual([]);
   });
 
-  test('without options, the variables have no defaults and the rendered Job has none of the fields', () => {
-    const objects = synth(chart => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl' }));
+  test('an option the pool does not set is no variable, so no deployment can set it; the rendered Job has none of the fields', () => {
+    const objects = synth(chart => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl', jobTemplate: { pod: { nodeSelector: { a: 'b' } } } }));
     const base = template(objects);
-    for (const name of ['node_selector', 'tolerations', 'affinity', 'topology_spread_constraints', 'priority_class_name', 'termination_grace_period_seconds', 'env_from']) {
-      expect(base.variables.properties[name]).toBeDefined();
-      expect(base.variables.properties[name].default).toBeUndefined();
+    expect(base.variables.properties.node_selector.default).toEqual({ a: 'b' });
+    for (const name of ['tolerations', 'affinity', 'topology_spread_constraints', 'priority_class_name', 'termination_grace_period_seconds', 'env_from']) {
+      expect([name, base.variables.properties[name]]).toEqual([name, undefined]);
     }
-    const spec = renderWithDefaults(base).job_manifest.spec.template.spec;
+    expect(base.job_configuration.job_manifest.spec.template.spec.tolerations).toBeUndefined();
+    const spec = renderWithDefaults(template(synth(chart => new PrefectWorkerPool(chart, 'pool', { connection, poolName: 'etl' })))).job_manifest.spec.template.spec;
     for (const field of ['nodeSelector', 'tolerations', 'affinity', 'topologySpreadConstraints', 'priorityClassName', 'terminationGracePeriodSeconds', 'initContainers']) {
       expect(spec[field]).toBeUndefined();
     }

@@ -3,6 +3,7 @@
  * which patched Jobs are refused.
  */
 import { Chart, JsonPatch } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
 import { parse as parseYaml } from 'yaml';
 import { KubernetesJobTemplateOptions, PrefectConnection, PrefectImage, PrefectVersion, PrefectWorkerPool, WorkerRuntime } from '../src';
 import { problems } from './support/checks';
@@ -66,8 +67,24 @@ const CASES: Array<[string, KubernetesJobTemplateOptions, string, string]> = [
   ['the host network', { patches: [JsonPatch.add('/spec/template/spec/hostNetwork', true)] }, 'POD_SECURITY', 'jobTemplate.patches'],
   ['a hostPath volume', { patches: [JsonPatch.add('/spec/template/spec/volumes/-', { name: 'h', hostPath: { path: '/' } })] }, 'POD_SECURITY', 'jobTemplate.patches'],
   ['root', { patches: [JsonPatch.replace('/spec/template/spec/securityContext/runAsNonRoot', false)] }, 'POD_SECURITY', 'jobTemplate.patches'],
+  ['a container before the flow-run one', { patches: [JsonPatch.add('/spec/template/spec/containers/0', { name: 'logger', image: 'r.example.com/l:1.0.0',
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } })] }, 'RESERVED', 'jobTemplate.patches'],
+  ['an unsafe sysctl', { patches: [JsonPatch.add('/spec/template/spec/securityContext/sysctls', [{ name: 'kernel.msgmax', value: '1' }])] }, 'POD_SECURITY', 'jobTemplate.patches'],
+  ['a pod SELinux type', { patches: [JsonPatch.add('/spec/template/spec/securityContext/seLinuxOptions', { type: 'spc_t' })] }, 'POD_SECURITY', 'jobTemplate.patches'],
+  ['a host process pod', { patches: [JsonPatch.add('/spec/template/spec/securityContext/windowsOptions', { hostProcess: true })] }, 'POD_SECURITY', 'jobTemplate.patches'],
+  ['an unconfined AppArmor profile field', { patches: [JsonPatch.add('/spec/template/spec/securityContext/appArmorProfile', { type: 'Unconfined' })] }, 'POD_SECURITY', 'jobTemplate.patches'],
+  ['an unconfined AppArmor annotation', { patches: [JsonPatch.replace('/spec/template/metadata/annotations', { 'container.apparmor.security.beta.kubernetes.io/prefect-job': 'unconfined' })] },
+    'POD_SECURITY', 'jobTemplate.patches[container.apparmor.security.beta.kubernetes.io/prefect-job]'],
+  ['ephemeral containers', { patches: [JsonPatch.add('/spec/template/spec/ephemeralContainers', [{ name: 'debug', image: 'busybox:1.36' }])] }, 'POD_SECURITY', 'jobTemplate.patches'],
+  ['ports that are a string', { patches: [JsonPatch.add('/spec/template/spec/containers/0/ports', 'x')] }, 'POD_SECURITY', 'jobTemplate.patches'],
   ['a container without security settings', { patches: [JsonPatch.add('/spec/template/spec/containers/-', { name: 'x', image: 'x:1' })] }, 'POD_SECURITY', 'jobTemplate.patches'],
 ];
+
+test('a quantity in a patch is written as its value', () => {
+  const job = template(synth(pool({ patches: [JsonPatch.add('/spec/template/spec/containers/0/resources/limits/nvidia.com~1gpu', k8s.Quantity.fromNumber(1))] })))
+    .job_configuration.job_manifest;
+  expect(job.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
+});
 
 test.each(CASES)('rejected: %s', (_what, jobTemplate, code, prop) => {
   expect(inputErrorOf(synthError(pool(jobTemplate)))).toEqual({ code, prop });

@@ -158,11 +158,9 @@ describe('pools beyond the variants, with real Prefect 3.8.3 and pip', () => {
   });
 
   describe('flow-run pod options', () => {
-    let defaults: Json;
-
     test('the Job the real worker renders has every option where it belongs', async () => {
       await scenario.startWorker('options-worker');
-      defaults = await scenario.jobFor(await runFromGit(client, flowRepository(scenario.dir), 'options'));
+      const defaults = await scenario.jobFor(await runFromGit(client, flowRepository(scenario.dir), 'options'));
       const pod = defaults.spec.template;
       expect(pod.metadata.labels).toMatchObject({ 'team': 'ml', 'app.kubernetes.io/component': 'flow-run' });
       expect(pod.metadata.annotations).toMatchObject({ 'example.com/owner': 'ml-platform', 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false' });

@@ -20,7 +20,13 @@ export function checkAutoscaling(scope: IConstruct, prop: string, options: Prefe
   if (options.scaleDownStabilization !== undefined) checkSeconds(scope, `${prop}.scaleDownStabilization`, options.scaleDownStabilization, 0, 3600);
 }
 
-/** The targets of the autoscaler: CPU (the default), memory, or both. */
+/** The resources the autoscaler targets: CPU (the default), memory, or both. */
+export function autoscalingTargets(options: PrefectAutoscaling): string[] {
+  return [...(options.cpuUtilization !== undefined || options.memoryUtilization === undefined ? ['cpu'] : []),
+    ...(options.memoryUtilization !== undefined ? ['memory'] : [])];
+}
+
+/** The autoscaler's metrics, one per target. */
 function metrics(options: PrefectAutoscaling): k8s.MetricSpecV2[] {
   const cpu = options.cpuUtilization ?? (options.memoryUtilization === undefined ? 80 : undefined);
   const resource = (name: string, averageUtilization: number): k8s.MetricSpecV2 => ({

@@ -20,6 +20,8 @@ export interface PodOptionsUse {
   /** The prop that holds them, e.g. `pod` or `jobTemplate.pod`. */
   readonly prop: string;
   readonly options: PrefectPodOptions | undefined;
+  /** Volume names the pod gets besides its spec's (a StatefulSet's claim templates). */
+  readonly reservedVolumes?: string[];
 }
 
 /** Labels the library selects and identifies pods by. */
@@ -31,6 +33,15 @@ const AFFINITY_KINDS = ['nodeAffinity', 'podAffinity', 'podAntiAffinity'];
 const APPARMOR = 'container.apparmor.security.beta.kubernetes.io/';
 
 /** Checks the options of one workload up front. */
+/** Annotations that are AppArmor profiles must be ones Pod Security "restricted" allows. */
+export function checkAppArmorAnnotations(scope: IConstruct, prop: string, annotations: { [key: string]: string } | undefined): void {
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    if (key.startsWith(APPARMOR) && value !== 'runtime/default' && !String(value).startsWith('localhost/')) {
+      throw propError(scope, `${prop}[${key}]`, value, 'an AppArmor profile "runtime/default" or "localhost/<profile>", as Pod Security "restricted" requires', ValidationCode.POD_SECURITY);
+    }
+  }
+}
+
 export function checkPodOptions(use: PodOptionsUse): void {
   const { scope, prop, options } = use;
   if (options === undefined || options === null) return;
@@ -41,6 +52,8 @@ export function checkPodOptions(use: PodOptionsUse): void {
     [`${prop}.volumes`]: options.volumes,
     [`${prop}.volumeMounts`]: options.volumeMounts,
     [`${prop}.envFrom`]: options.envFrom,
+    [`${prop}.initContainers`]: options.initContainers,
+    [`${prop}.sidecars`]: options.sidecars,
   }, 'options');
   checkMetadata(scope, prop, options);
   checkLabels(scope, `${prop}.nodeSelector`, options.nodeSelector);
@@ -70,14 +83,11 @@ function checkMetadata(scope: IConstruct, prop: string, options: PrefectPodOptio
       'labels other than app.kubernetes.io/{name,instance,component,part-of,managed-by,version}, which the library selects and identifies its pods by', ValidationCode.RESERVED);
   }
   checkAnnotations(scope, `${prop}.annotations`, options.annotations ?? {});
-  for (const [key, value] of Object.entries(options.annotations ?? {})) {
-    if (key.startsWith('checksum/')) {
-      throw propError(scope, `${prop}.annotations`, key, 'annotations outside checksum/, where the library records what rolls the pods', ValidationCode.RESERVED);
-    }
-    if (key.startsWith(APPARMOR) && value !== 'runtime/default' && !value.startsWith('localhost/')) {
-      throw propError(scope, `${prop}.annotations[${key}]`, value, 'an AppArmor profile "runtime/default" or "localhost/<profile>", as Pod Security "restricted" requires', ValidationCode.POD_SECURITY);
-    }
+  const checksum = Object.keys(options.annotations ?? {}).find(key => key.startsWith('checksum/'));
+  if (checksum !== undefined) {
+    throw propError(scope, `${prop}.annotations`, checksum, 'annotations outside checksum/, where the library records what rolls the pods', ValidationCode.RESERVED);
   }
+  checkAppArmorAnnotations(scope, `${prop}.annotations`, options.annotations);
 }
 
 function checkToleration(scope: IConstruct, where: string, toleration: k8s.Toleration): void {
@@ -126,7 +136,7 @@ function checkVolumes(scope: IConstruct, prop: string, options: PrefectPodOption
     if (names.has(volume.name)) throw propError(scope, `${where}.name`, volume.name, 'each volume name once', ValidationCode.DUPLICATE);
     names.add(volume.name);
     const sources = Object.keys(volume).filter(k => k !== 'name' && (volume as unknown as Record<string, unknown>)[k] !== undefined);
-    if (sources.length !== 1 || !RESTRICTED_VOLUMES.has(sources[0])) {
+    if (sources.length !== 1 || !RESTRICTED_VOLUMES.has(sources[0]) || !isOptions((volume as unknown as Record<string, unknown>)[sources[0]])) {
       throw propError(scope, where, sources.join(', ') || '(no source)',
         `one volume source of the types Pod Security "restricted" allows: ${[...RESTRICTED_VOLUMES].join(', ')}`, ValidationCode.POD_SECURITY);
     }
@@ -138,12 +148,34 @@ function checkVolumes(scope: IConstruct, prop: string, options: PrefectPodOption
     if (!names.has(mount.name)) {
       throw propError(scope, `${where}.name`, mount.name, `the name of one of ${prop}.volumes (${[...names].join(', ') || 'none'})`, ValidationCode.REQUIRED);
     }
-    checkMountPath(scope, `${where}.mountPath`, mount.mountPath, paths);
-    if (mount.subPath !== undefined && (typeof mount.subPath !== 'string' || mount.subPath.startsWith('/') || mount.subPath.split('/').includes('..'))) {
-      throw propError(scope, `${where}.subPath`, mount.subPath, 'a relative path within the volume, without ".."', ValidationCode.PATH);
-    }
+    checkMount(scope, where, mount, paths);
     paths.push(mount.mountPath);
   });
+  // The user's own containers mount the extra volumes only, each path once per container.
+  for (const list of ['initContainers', 'sidecars'] as const) {
+    (options[list] ?? []).forEach((container, i) => {
+      const own: string[] = [];
+      (container.volumeMounts ?? []).forEach((mount, j) => {
+        const where = `${prop}.${list}[${i}].volumeMounts[${j}]`;
+        if (!names.has(mount?.name)) {
+          throw propError(scope, `${where}.name`, mount?.name, `the name of one of ${prop}.volumes (${[...names].join(', ') || 'none'})`, ValidationCode.REQUIRED);
+        }
+        checkMount(scope, where, mount, own);
+        own.push(mount.mountPath);
+      });
+    });
+  }
+}
+
+function checkMount(scope: IConstruct, where: string, mount: k8s.VolumeMount, taken: string[]): void {
+  checkMountPath(scope, `${where}.mountPath`, mount.mountPath, taken);
+  if (mount.subPath !== undefined && (typeof mount.subPath !== 'string' || mount.subPath.startsWith('/') || mount.subPath.split('/').includes('..'))) {
+    throw propError(scope, `${where}.subPath`, mount.subPath, 'a relative path within the volume, without ".."', ValidationCode.PATH);
+  }
+  // Bidirectional propagation needs a privileged container; HostToContainer reaches the node's mounts.
+  if (mount.mountPropagation !== undefined && mount.mountPropagation !== 'None') {
+    throw propError(scope, `${where}.mountPropagation`, mount.mountPropagation, 'unset or "None": other propagation reaches the node\'s mounts', ValidationCode.POD_SECURITY);
+  }
 }
 
 function checkMountPath(scope: IConstruct, where: string, path: string, taken: string[]): void {
@@ -177,13 +209,15 @@ export function podMetadata(options: PrefectPodOptions | undefined, labels: Reco
  * template in a ConfigMap, a DaskCluster's): quantities and int-or-strings by their values.
  */
 export function plainPodOptions(options: PrefectPodOptions | undefined): PrefectPodOptions | undefined {
-  const plain = (value: unknown): unknown => {
-    if (value instanceof k8s.Quantity || value instanceof k8s.IntOrString) return value.value;
-    if (Array.isArray(value)) return value.map(plain);
-    if (isOptions(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-    return value;
-  };
-  return plain(options) as PrefectPodOptions | undefined;
+  return plainValues(options) as PrefectPodOptions | undefined;
+}
+
+/** A value with its quantities and int-or-strings as their values, at any depth. */
+export function plainValues(value: unknown): unknown {
+  if (value instanceof k8s.Quantity || value instanceof k8s.IntOrString) return value.value;
+  if (Array.isArray(value)) return value.map(plainValues);
+  if (isOptions(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainValues(v)]));
+  return value;
 }
 
 /** A pod spec as the library builds one, of whatever type: the parts the options touch. */
@@ -241,7 +275,7 @@ export function schedulingFields(options: PrefectPodOptions, spread: unknown[] =
 /** The user's volumes, mounts and containers may not take a name or path the library uses in this pod. */
 function checkClashes(use: PodOptionsUse, spec: SpecParts): void {
   const { scope, prop, options } = use;
-  const own = new Set((spec.volumes ?? []).map(v => v.name));
+  const own = new Set([...(spec.volumes ?? []).map(v => v.name), ...use.reservedVolumes ?? []]);
   (options!.volumes ?? []).forEach((v, i) => {
     if (own.has(v.name)) throw propError(scope, `${prop}.volumes[${i}].name`, v.name, `a name the library does not use in this pod (${[...own].join(', ')})`, ValidationCode.RESERVED);
   });

@@ -15,6 +15,9 @@ import { checkDns1035Label, checkLists, isOptions, propError } from './validatio
 const ADDABLE_CAPABILITIES = new Set(['NET_BIND_SERVICE']);
 const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t']);
 const RESTRICTED = 'Pod Security "restricted"';
+/** The sysctls Pod Security "baseline" allows. */
+const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports']);
 
 /**
  * A user's container with the library's security settings under its own; a sidecar with
@@ -29,17 +32,34 @@ export function withRestrictedDefaults(container: k8s.Container, sidecar: boolea
   return result;
 }
 
-/** What in a container's security settings, as they end up, breaks "restricted"; undefined if nothing. */
-function restrictedViolation(sc: k8s.SecurityContext): string | undefined {
+/** A list of strings, or unset; anything else (`drop: 'ALL'` from JavaScript) is no list. */
+const stringList = (value: unknown): string[] | undefined => (Array.isArray(value) && value.every(v => typeof v === 'string') ? value : undefined);
+
+/**
+ * What in a container's (or a pod's) security settings, as they end up, breaks "restricted";
+ * undefined if nothing. Fields newer than the 1.27 types (`appArmorProfile`) are read too.
+ */
+function restrictedViolation(sc: k8s.SecurityContext & { appArmorProfile?: { type?: string } }): string | undefined {
   if (sc.privileged === true) return 'privileged: true';
   if (sc.allowPrivilegeEscalation !== false) return 'allowPrivilegeEscalation other than false';
   if (sc.runAsNonRoot === false) return 'runAsNonRoot: false';
   if (sc.runAsUser === 0) return 'runAsUser: 0 (root)';
-  const added = (sc.capabilities?.add ?? []).find(c => !ADDABLE_CAPABILITIES.has(c));
+  const add = sc.capabilities?.add === undefined ? [] : stringList(sc.capabilities.add);
+  const drop = stringList(sc.capabilities?.drop);
+  if (add === undefined || drop === undefined) return 'capabilities whose add and drop are not lists of names';
+  const added = add.find(c => !ADDABLE_CAPABILITIES.has(c));
   if (added !== undefined) return `capability ${added} added (only NET_BIND_SERVICE may be)`;
-  if (!(sc.capabilities?.drop ?? []).includes('ALL')) return 'capabilities that do not drop ALL';
+  if (!drop.includes('ALL')) return 'capabilities that do not drop ALL';
+  return profileViolation(sc);
+}
+
+/** The seccomp, AppArmor, SELinux, procMount and host-process parts, shared by pods and containers. */
+function profileViolation(sc: { seccompProfile?: { type?: string }; appArmorProfile?: { type?: string }; procMount?: string;
+  windowsOptions?: { hostProcess?: boolean }; seLinuxOptions?: { type?: string; user?: string; role?: string } }): string | undefined {
   const seccomp = sc.seccompProfile?.type;
   if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') return `seccomp profile ${seccomp ?? '(unset)'} (RuntimeDefault or Localhost)`;
+  const appArmor = sc.appArmorProfile?.type;
+  if (appArmor !== undefined && appArmor !== 'RuntimeDefault' && appArmor !== 'Localhost') return `AppArmor profile ${appArmor} (RuntimeDefault or Localhost)`;
   if (sc.procMount !== undefined && sc.procMount !== 'Default') return `procMount ${sc.procMount}`;
   if (sc.windowsOptions?.hostProcess === true) return 'windowsOptions.hostProcess: true';
   const se = sc.seLinuxOptions;
@@ -72,11 +92,13 @@ export function checkUserContainers(scope: IConstruct, prop: string, containers:
 
 function checkContainerFields(scope: IConstruct, where: string, container: k8s.Container, sidecar: boolean): void {
   if (container.securityContext !== undefined && !isOptions(container.securityContext)) {
-    throw propError(scope, `${where}.securityContext`, container.securityContext, 'a SecurityContext options object', ValidationCode.FORMAT);
+    throw propError(scope, `${where}.securityContext`, '(not shown)', 'a SecurityContext options object', ValidationCode.FORMAT);
   }
-  const memoryLimit = (container.resources?.limits as Record<string, unknown> | undefined)?.memory;
-  if (memoryLimit === undefined) {
-    throw propError(scope, `${where}.resources`, container.resources, 'resources with a memory limit (limits.memory), as every container of the platform has', ValidationCode.REQUIRED);
+  checkLists(scope, { [`${where}.args`]: container.args, [`${where}.command`]: container.command }, 'string');
+  checkLists(scope, { [`${where}.env`]: container.env, [`${where}.envFrom`]: container.envFrom, [`${where}.ports`]: container.ports, [`${where}.volumeMounts`]: container.volumeMounts }, 'options');
+  checkQuantities(scope, `${where}.resources`, container.resources);
+  if (!(container.resources?.limits?.memory instanceof k8s.Quantity)) {
+    throw propError(scope, `${where}.resources`, '(no memory limit)', 'resources with a memory limit (limits.memory), as every container of the platform has', ValidationCode.REQUIRED);
   }
   const hostPort = (container.ports ?? []).find(p => p.hostPort !== undefined);
   if (hostPort) throw propError(scope, `${where}.ports`, hostPort.hostPort, `ports without hostPort, which ${RESTRICTED} refuses`, ValidationCode.POD_SECURITY);
@@ -87,8 +109,40 @@ function checkContainerFields(scope: IConstruct, where: string, container: k8s.C
   }
   const probe = (['livenessProbe', 'readinessProbe', 'startupProbe'] as const).find(p => container[p] !== undefined);
   if (!sidecar && probe) {
-    throw propError(scope, `${where}.${probe}`, container[probe], 'no probe on an init container, which runs to completion (a sidecar may have probes)', ValidationCode.CONFLICT);
+    // The probe is not shown: its headers may carry a credential.
+    throw propError(scope, `${where}.${probe}`, 'set', 'no probe on an init container, which runs to completion (a sidecar may have probes)', ValidationCode.CONFLICT);
   }
+}
+
+/** Requests and limits of `k8s.Quantity`s: a string from JavaScript or Python would be dropped from the output. */
+function checkQuantities(scope: IConstruct, prop: string, resources: k8s.ResourceRequirements | undefined): void {
+  if (resources === undefined) return;
+  if (!isOptions(resources)) throw propError(scope, prop, '(not shown)', 'a ResourceRequirements options object', ValidationCode.FORMAT);
+  for (const kind of ['requests', 'limits'] as const) {
+    const values = resources[kind];
+    if (values === undefined) continue;
+    if (!isOptions(values)) throw propError(scope, `${prop}.${kind}`, '(not shown)', 'a map of resource names to k8s.Quantity values', ValidationCode.FORMAT);
+    for (const [name, value] of Object.entries(values)) {
+      if (!(value instanceof k8s.Quantity)) {
+        throw propError(scope, `${prop}.${kind}.${name}`, value, 'a k8s.Quantity, such as k8s.Quantity.fromString("256Mi")', ValidationCode.FORMAT);
+      }
+    }
+  }
+}
+
+/**
+ * The CPU or memory request of every sidecar, when an autoscaler targets that resource: the
+ * autoscaler computes utilization over the requests of the pod's containers, native sidecars
+ * included, and does not scale a pod with a container that lacks one.
+ */
+export function checkSidecarRequests(scope: IConstruct, prop: string, sidecars: k8s.Container[] | undefined, resources: string[]): void {
+  (sidecars ?? []).forEach((sidecar, i) => {
+    const missing = resources.find(r => !(sidecar.resources?.requests?.[r] instanceof k8s.Quantity));
+    if (missing !== undefined) {
+      throw propError(scope, `${prop}[${i}].resources`, `(no ${missing} request)`,
+        `a ${missing} request: the autoscaler targets ${missing} use, in percent of every container's request`, ValidationCode.REQUIRED);
+    }
+  });
 }
 
 /** Volume types Pod Security "restricted" allows. */
@@ -106,7 +160,14 @@ export function checkPodSpecRestricted(scope: IConstruct, prop: string, spec: Re
   const pod = spec.securityContext ?? {};
   if (pod.runAsNonRoot !== true) refuse('pod securityContext.runAsNonRoot other than true');
   if (pod.runAsUser === 0) refuse('pod securityContext.runAsUser 0');
-  if (pod.seccompProfile?.type !== 'RuntimeDefault' && pod.seccompProfile?.type !== 'Localhost') refuse('a pod seccomp profile other than RuntimeDefault or Localhost');
+  const podProfile = profileViolation(pod);
+  if (podProfile !== undefined) refuse(`pod securityContext: ${podProfile}`);
+  const sysctl = (Array.isArray(pod.sysctls) ? pod.sysctls : pod.sysctls === undefined ? [] : [{ name: '(not a list)' }]).find((s: { name?: string }) => !SAFE_SYSCTLS.has(s?.name ?? ''));
+  if (sysctl !== undefined) refuse(`sysctl ${sysctl?.name}`);
+  for (const list of ['volumes', 'containers', 'initContainers', 'ephemeralContainers']) {
+    if (spec[list] !== undefined && !Array.isArray(spec[list])) refuse(`${list} that are not a list`);
+  }
+  if (spec.ephemeralContainers !== undefined) refuse('ephemeral containers');
   for (const volume of spec.volumes ?? []) {
     const sources = Object.keys(volume ?? {}).filter(k => k !== 'name');
     if (sources.length !== 1 || !RESTRICTED_VOLUMES.has(sources[0])) refuse(`volume ${volume?.name}: ${sources.join(', ') || 'no source'}`);
@@ -115,6 +176,7 @@ export function checkPodSpecRestricted(scope: IConstruct, prop: string, spec: Re
     const violation = restrictedViolation({ ...container?.securityContext, runAsNonRoot: container?.securityContext?.runAsNonRoot ?? pod.runAsNonRoot,
       seccompProfile: container?.securityContext?.seccompProfile ?? pod.seccompProfile });
     if (violation !== undefined) refuse(`container ${container?.name}: ${violation}`);
-    if ((container?.ports ?? []).some((p: { hostPort?: number }) => p?.hostPort !== undefined)) refuse(`container ${container?.name}: a hostPort`);
+    const ports = container?.ports ?? [];
+    if (!Array.isArray(ports) || ports.some((p: { hostPort?: number }) => p?.hostPort !== undefined)) refuse(`container ${container?.name}: a hostPort, or ports that are not a list`);
   }
 }

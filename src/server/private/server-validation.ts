@@ -3,11 +3,12 @@ import { EnvironmentVariable } from '../../core/environment-variable';
 import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImage, PrefectImageFlavor } from '../../core/prefect-image';
 import { PrefectVersion } from '../../core/prefect-version';
-import { checkAutoscaling } from '../../core/private/autoscaler';
+import { autoscalingTargets, checkAutoscaling } from '../../core/private/autoscaler';
 import { checkPodOptions } from '../../core/private/pod-options';
 import { settingAliases, settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { PROBE_PERIOD_SECONDS } from '../../core/private/probes';
 import { checkContainerResources } from '../../core/private/resources';
+import { checkSidecarRequests } from '../../core/private/user-containers';
 import {
   checkAnnotations, checkBrowserUrl, checkCidr, checkDns1035Label, checkDns1123Subdomain, checkEnum, checkExtraEnv, checkInteger, checkNonEmpty,
   checkBooleans, checkInstance, checkLists, checkSecretReference, checkRequired, checkSeconds, checkServerHost, checkSize, checkString, checkTimeZone, propError,
@@ -101,8 +102,12 @@ function checkReplicas(scope: IConstruct, server: ResolvedServer): void {
   if (props.autoscaling !== undefined && props.replicas !== undefined) {
     throw propError(scope, 'replicas', props.replicas, 'unset with autoscaling, whose minReplicas and maxReplicas give the API pods', ValidationCode.CONFLICT);
   }
-  if (props.autoscaling !== undefined) checkAutoscaling(scope, 'autoscaling', props.autoscaling, 2);
-  else checkInteger(scope, 'replicas', server.replicas, 1, 100);
+  if (props.autoscaling !== undefined) {
+    checkAutoscaling(scope, 'autoscaling', props.autoscaling, 2);
+    checkSidecarRequests(scope, 'pod.sidecars', props.pod?.sidecars, autoscalingTargets(props.autoscaling));
+  } else {
+    checkInteger(scope, 'replicas', server.replicas, 1, 100);
+  }
   if (props.servicesReplicas === undefined) return;
   checkInteger(scope, 'servicesReplicas', props.servicesReplicas, 1, 20);
   if (props.servicesReplicas > 1 && !server.highlyAvailable) {

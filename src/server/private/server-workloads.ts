@@ -69,7 +69,9 @@ export class ServerWorkloads {
   private podOptions(prop: 'pod' | 'servicesPod' | 'migrationPod'): PodOptionsUse {
     const props = this.context.server.props;
     const options: PrefectPodOptions | undefined = props[prop] ?? props.pod;
-    return { scope: this.context.scope, prop: props[prop] !== undefined ? prop : 'pod', options };
+    // A SQLite server's pod also has the claim template's volume.
+    const reservedVolumes = this.context.server.database.isSqlite ? ['data'] : [];
+    return { scope: this.context.scope, prop: props[prop] !== undefined ? prop : 'pod', options, reservedVolumes };
   }
 
   /** A server pod: it never calls the Kubernetes API. */
@@ -237,7 +239,8 @@ export class ServerWorkloads {
       spec: this.podSpec('migrationPod', [container], serverVolumes(false), { restartPolicy: 'Never' }),
     };
     // A Job's pod template is immutable: a new image or database gets a Job of its own name.
-    const digest = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 8);
+    // Of the template with sorted keys, as the YAML has them: the same output, the same name.
+    const digest = createHash('sha256').update(JSON.stringify(template, sortedKeys)).digest('hex').slice(0, 8);
     return new k8s.KubeJob(scope, 'Migration', {
       metadata: { name: `${server.name}-migrate-${digest}`, labels: labels(COMPONENT_MIGRATION) },
       spec: {
@@ -248,4 +251,10 @@ export class ServerWorkloads {
       },
     });
   }
+}
+
+/** A JSON replacer that writes every object's keys in sorted order. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

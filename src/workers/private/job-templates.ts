@@ -5,7 +5,7 @@ import { PrefectPodOptions } from '../../core/pod-options';
 import { PrefectImage } from '../../core/prefect-image';
 import { toEnvVars } from '../../core/private/env';
 import { podBasics, templateContainer } from '../../core/private/pod';
-import { addPodOptions, checkPodOptions, plainPodOptions } from '../../core/private/pod-options';
+import { addPodOptions, checkAppArmorAnnotations, checkPodOptions, plainPodOptions } from '../../core/private/pod-options';
 import { SETTINGS } from '../../core/private/prefect-settings';
 import { checkContainerResources, mergeResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
@@ -87,6 +87,7 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
     checkLabelValue(scope, `${prop}.labels[${key}]`, value);
   }
   for (const key of Object.keys(options.annotations ?? {})) checkLabelKey(scope, `${prop}.annotations`, key);
+  checkAppArmorAnnotations(scope, `${prop}.annotations`, options.annotations);
   checkFlowRunPods(scope, options);
   checkExtendedResources(scope, options.extendedResources);
   checkPatchList(scope, options.patches);
@@ -182,21 +183,22 @@ function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateCont
       ...context.volumes,
     ],
   };
-  // In a base job template, what deployments may override is a variable (see templateVariables).
-  const pod = options.pod && variables ? { ...options.pod, envFrom: undefined } : options.pod;
-  const withOptions = addPodOptions({ scope: context.scope, prop: 'jobTemplate.pod', options: pod }, spec as unknown as { containers: Array<Record<string, unknown> & { name: string }> }, !variables);
+  const withOptions = addPodOptions({ scope: context.scope, prop: 'jobTemplate.pod', options: options.pod },
+    spec as unknown as { containers: Array<Record<string, unknown> & { name: string }> }, !variables);
   if (!variables) return withOptions;
-  return {
-    ...withOptions,
-    containers: withOptions.containers.map(c => ({ ...c, envFrom: '{{ env_from }}' })),
-    nodeSelector: '{{ node_selector }}',
-    tolerations: '{{ tolerations }}',
-    affinity: '{{ affinity }}',
-    topologySpreadConstraints: '{{ topology_spread_constraints }}',
-    priorityClassName: '{{ priority_class_name }}',
-    terminationGracePeriodSeconds: '{{ termination_grace_period_seconds }}',
-  };
+  // In a base job template, the scheduling options the pool sets are variables a deployment may
+  // override (see podVariables); the pool opts in by setting them.
+  const placeholders = Object.fromEntries(SCHEDULING.filter(([option]) => options.pod?.[option] !== undefined)
+    .map(([option, variable]) => [option === 'terminationGracePeriod' ? 'terminationGracePeriodSeconds' : option, `{{ ${variable} }}`]));
+  return { ...withOptions, ...placeholders };
 }
+
+/** The pod options that become job variables, and their variables' names. */
+const SCHEDULING = [
+  ['nodeSelector', 'node_selector'], ['tolerations', 'tolerations'], ['affinity', 'affinity'],
+  ['topologySpreadConstraints', 'topology_spread_constraints'], ['priorityClassName', 'priority_class_name'],
+  ['terminationGracePeriod', 'termination_grace_period_seconds'],
+] as const;
 
 /** The flow-run pods' labels: the user's, then the ones that identify them. */
 function podLabels(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, string> {
@@ -317,22 +319,25 @@ function templateVariables(options: KubernetesJobTemplateOptions, context: JobTe
   };
 }
 
-/** The job variables of the flow-run pod options, with the options as defaults where they are set. */
+/**
+ * The job variables of the scheduling options the pool sets, with its values as defaults. Only
+ * those: a variable lets every deployment of the pool choose the value, and without one they
+ * cannot move their runs onto other nodes or priorities. `envFrom` is never one: a deployment
+ * could name any Secret of the job namespace.
+ */
 function podVariables(pod: PrefectPodOptions): Record<string, unknown> {
-  const variable = (title: string, description: string, schema: Record<string, unknown>, value: unknown) => ({
-    title, description, ...schema, ...(value !== undefined ? { default: value } : {}),
-  });
+  const variable = (title: string, description: string, schema: Record<string, unknown>, value: unknown) => ({ title, description, ...schema, default: value });
   const objects = { type: 'array', items: { type: 'object' } };
-  return {
-    node_selector: variable('Node Selector', 'Node labels the flow-run pods must run on.', { type: 'object', additionalProperties: { type: 'string' } }, pod.nodeSelector),
-    tolerations: variable('Tolerations', 'Tolerations of the flow-run pods (Kubernetes Toleration objects).', objects, pod.tolerations),
-    affinity: variable('Affinity', 'Node and pod affinity of the flow-run pods (a Kubernetes Affinity object).', { type: 'object' }, pod.affinity),
-    topology_spread_constraints: variable('Topology Spread Constraints', 'Topology spread constraints of the flow-run pods.', objects, pod.topologySpreadConstraints),
-    priority_class_name: variable('Priority Class Name', 'PriorityClass of the flow-run pods.', { type: 'string' }, pod.priorityClassName),
-    termination_grace_period_seconds: variable('Termination Grace Period', 'Seconds a flow-run pod has to stop after SIGTERM.', { type: 'integer', minimum: 0 },
-      pod.terminationGracePeriod?.toSeconds()),
-    env_from: variable('Environment From', 'ConfigMaps and Secrets (in the job namespace) whose keys become variables of the flow-run container.', objects, pod.envFrom),
+  const all: Record<string, [unknown, () => Record<string, unknown>]> = {
+    node_selector: [pod.nodeSelector, () => variable('Node Selector', 'Node labels the flow-run pods must run on.', { type: 'object', additionalProperties: { type: 'string' } }, pod.nodeSelector)],
+    tolerations: [pod.tolerations, () => variable('Tolerations', 'Tolerations of the flow-run pods (Kubernetes Toleration objects).', objects, pod.tolerations)],
+    affinity: [pod.affinity, () => variable('Affinity', 'Node and pod affinity of the flow-run pods (a Kubernetes Affinity object).', { type: 'object' }, pod.affinity)],
+    topology_spread_constraints: [pod.topologySpreadConstraints, () => variable('Topology Spread Constraints', 'Topology spread constraints of the flow-run pods.', objects, pod.topologySpreadConstraints)],
+    priority_class_name: [pod.priorityClassName, () => variable('Priority Class Name', 'PriorityClass of the flow-run pods.', { type: 'string' }, pod.priorityClassName)],
+    termination_grace_period_seconds: [pod.terminationGracePeriod, () => variable('Termination Grace Period', 'Seconds a flow-run pod has to stop after SIGTERM.',
+      { type: 'integer', minimum: 0 }, pod.terminationGracePeriod?.toSeconds())],
   };
+  return Object.fromEntries(Object.entries(all).filter(([, [value]]) => value !== undefined).map(([name, [, make]]) => [name, make()]));
 }
 
 /**

@@ -1,7 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { checkAutoscaling, horizontalAutoscaler } from '../../core/private/autoscaler';
+import { autoscalingTargets, checkAutoscaling, horizontalAutoscaler } from '../../core/private/autoscaler';
+import { checkSidecarRequests } from '../../core/private/user-containers';
 import { checkInteger, isOptions, propError } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import { PrefectWorkerPoolOptions } from '../worker-pool-options';
@@ -12,6 +13,7 @@ export function checkPoolScaling(scope: IConstruct, props: PrefectWorkerPoolOpti
     throw propError(scope, 'replicas', props.replicas, 'unset with autoscaling, whose minReplicas and maxReplicas give the worker pods', ValidationCode.CONFLICT);
   }
   checkAutoscaling(scope, 'autoscaling', props.autoscaling, 1);
+  if (props.autoscaling) checkSidecarRequests(scope, 'pod.sidecars', props.pod?.sidecars, autoscalingTargets(props.autoscaling));
   const budget = props.disruptionBudget;
   if (budget === undefined || budget === null) return;
   if (!isOptions(budget)) throw propError(scope, 'disruptionBudget', budget, 'a WorkerDisruptionBudget: { maxUnavailable } or { minAvailable }', ValidationCode.FORMAT);

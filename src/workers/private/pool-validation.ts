@@ -76,6 +76,10 @@ export function checkShapes(scope: IConstruct, props: (GivenPoolProps & { readon
   checkRequired(scope, 'connection', props?.connection, 'a PrefectConnection: inCluster(), fromUrl() or cloud()');
   checkInstance(scope, 'connection', props!.connection, PrefectConnection, 'a PrefectConnection: inCluster(), fromUrl() or cloud()');
   checkInstance(scope, 'runtime', props!.runtime, WorkerRuntime, 'a WorkerRuntime: worker(), prefect2Agent() or prefect1KubernetesAgent()');
+  // Props of earlier releases, which a JavaScript or Python caller may still pass: ignored, the
+  // pods would be scheduled anywhere.
+  const moved = (['nodeSelector', 'tolerations', 'affinity'] as const).find(p => (props as Record<string, unknown>)[p] !== undefined);
+  if (moved !== undefined) throw propError(scope, moved, 'set', `pod.${moved}: the pod options of the workers (jobTemplate.pod for flow runs)`, ValidationCode.RESERVED);
   checkInstance(scope, 'image', props!.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
   checkInstance(scope, 'jobTemplate.image', props!.jobTemplate?.image, PrefectImage, 'a PrefectImage: PrefectImage.official() or fromRegistry()');
   for (const prop of ['poolName', 'name', 'workerName', 'timeZone', 'clusterUid'] as const) {

@@ -1,7 +1,8 @@
 import { JsonPatch } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { checkAppArmorAnnotations, plainValues } from '../../core/private/pod-options';
 import { checkPodSpecRestricted } from '../../core/private/user-containers';
-import { checkLists, propError } from '../../core/private/validation';
+import { checkLists, isOptions, propError } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 
 /**
@@ -21,17 +22,17 @@ export function checkPatchList(scope: IConstruct, patches: unknown): void {
 /** The Job manifest with the patches applied, or an error that names the prop. */
 export function applyPatches(scope: IConstruct, job: Record<string, any>, patches: JsonPatch[] | undefined, containerName: string): Record<string, any> {
   if (!patches || patches.length === 0) return job;
-  let patched: Record<string, any> = structuredClone(job);
+  let patched: Record<string, any> = JSON.parse(JSON.stringify(job));
   patches.forEach((patch, i) => {
     // Applied one by one: replace, remove and test need their path, copy and move their source,
     // which the patch library would otherwise create or skip without a word.
-    const op = patch._toJson() as { op: string; path: string; from?: string };
+    const op = patch._toJson() as { op: string; path: string; from?: string; value?: unknown };
     const needed = op.op === 'copy' || op.op === 'move' ? op.from : op.op === 'add' ? undefined : op.path;
     if (needed !== undefined && !pointerExists(patched, needed)) {
       throw propError(scope, `${PROP}[${i}]`, `${op.op} ${needed}`, 'a path that exists in the flow-run Job at that point (e.g. "/spec/template/spec/containers/0/name"); add creates new fields', ValidationCode.FORMAT);
     }
     try {
-      patched = JsonPatch.apply(patched, patch);
+      patched = JsonPatch.apply(patched, plainPatch(op));
     } catch (e) {
       throw propError(scope, `${PROP}[${i}]`, `${op.op} ${op.path}`, `a patch that applies to the flow-run Job: ${(e as Error).message.split('\n')[0]}`, ValidationCode.FORMAT);
     }
@@ -43,8 +44,14 @@ export function applyPatches(scope: IConstruct, job: Record<string, any>, patche
   }
   const template = patched?.spec?.template;
   const spec = template?.spec;
-  if (!Array.isArray(spec?.containers) || !spec.containers.some((c: { name?: string }) => c?.name === containerName)) {
-    throw propError(scope, PROP, 'the patched Job', `a Job whose pod keeps the container "${containerName}", which the worker runs the flow in`, ValidationCode.RESERVED);
+  // The worker writes the command, image and environment (the API key's included) into the first container.
+  if (!Array.isArray(spec?.containers) || spec.containers[0]?.name !== containerName) {
+    throw propError(scope, PROP, 'the patched Job', `a Job whose pod keeps "${containerName}" as its first container, which the worker runs the flow in`, ValidationCode.RESERVED);
+  }
+  const annotations = template.metadata?.annotations;
+  if (annotations !== undefined && typeof annotations !== 'string') {
+    if (!isOptions(annotations)) throw propError(scope, PROP, 'the pods\' annotations', 'a map of annotations, or the annotations variable', ValidationCode.FORMAT);
+    checkAppArmorAnnotations(scope, PROP, annotations as Record<string, string>);
   }
   const labels = template.metadata?.labels ?? {};
   const changed = Object.keys(job.spec.template.metadata.labels).find(key => IDENTIFYING.test(key) && labels[key] !== job.spec.template.metadata.labels[key]);
@@ -53,6 +60,22 @@ export function applyPatches(scope: IConstruct, job: Record<string, any>, patche
   }
   checkPodSpecRestricted(scope, PROP, spec);
   return patched;
+}
+
+/**
+ * The patch with its value's quantities and int-or-strings as their values: applied as they are,
+ * the patch library would copy them as objects (`{"value": "1"}`).
+ */
+function plainPatch(op: { op: string; path: string; from?: string; value?: unknown }): JsonPatch {
+  const value = plainValues(op.value);
+  switch (op.op) {
+    case 'add': return JsonPatch.add(op.path, value);
+    case 'replace': return JsonPatch.replace(op.path, value);
+    case 'test': return JsonPatch.test(op.path, value);
+    case 'remove': return JsonPatch.remove(op.path);
+    case 'copy': return JsonPatch.copy(op.from!, op.path);
+    default: return JsonPatch.move(op.from!, op.path);
+  }
 }
 
 /** Whether a JSON pointer (RFC 6901) names a value in the document. */
