@@ -30,10 +30,8 @@ function synth(build: (chart: Chart) => void): Json[] {
   return [...objects, ...jobs];
 }
 
-/** The problems the model checks find, on Kubernetes 1.29, the first release with native sidecars on by default. */
-function problems129(objects: Json[]): string[] {
-  return problems(objects, 29);
-}
+/** Native sidecars need Kubernetes 1.29, the first release with them on by default: the checks read that release. */
+const SIDECARS = 29;
 
 type Json = any;
 const secret = SecretKeyReference.fromSecret;
@@ -116,7 +114,7 @@ describe('the server', () => {
     const account = only(objects, 'ServiceAccount', 'prefect-server');
     expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/prefect' });
     expect(account.automountServiceAccountToken).toBe(false);
-    expect(problems129(objects)).toEqual([]);
+    expect(problems(objects, SIDECARS)).toEqual([]);
   });
 
   test('highly available: the services and the migration take the server\'s options, or their own', () => {
@@ -133,7 +131,7 @@ describe('the server', () => {
     expect(services.spec.template.metadata.labels.part).toBe('services');
     expect(podSpecOf(services).initContainers.map((c: Json) => c.name)).toEqual(['wait-for-schema']);
     for (const workload of [api, services, migration]) expect(podSpecOf(workload).serviceAccountName).toBe('prefect-server');
-    expect(problems129(objects)).toEqual([]);
+    expect(problems(objects, SIDECARS)).toEqual([]);
   });
 
   test('a change of the migration\'s pod options is a new Job, whose template is immutable', () => {
@@ -153,7 +151,7 @@ describe('the workers', () => {
     expect(deployment.spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
     expectEverything(podSpecOf(deployment), ['prefect-worker', 'apply-pool']);
     expect(only(objects, 'ServiceAccount', 'etl-worker').metadata.annotations).toEqual(everything.serviceAccount!.annotations);
-    expect(problems129(objects)).toEqual([]);
+    expect(problems(objects, SIDECARS)).toEqual([]);
   });
 
   test('a process pool has no RBAC: its account is made only for the annotations, without a token', () => {
@@ -206,7 +204,7 @@ describe('the flow runs', () => {
     expect(job.spec.template.spec.terminationGracePeriodSeconds).toBe(90);
     expect(job.spec.template.spec.containers[0].envFrom).toEqual(everything.envFrom);
     expectEverything(job.spec.template.spec, ['prefect-job']);
-    expect(problems129(objects)).toEqual([]);
+    expect(problems(objects, SIDECARS)).toEqual([]);
   });
 
   test('an option the pool does not set is no variable, so no deployment can set it; the rendered Job has none of the fields', () => {
@@ -238,7 +236,7 @@ describe('the flow runs', () => {
     const variables = template(objects).variables.properties;
     expect(variables.service_account_name.default).toBe('etl-worker-flow-run');
     expect(variables.automount_service_account_token.default).toBe(false);
-    expect(problems129(objects)).toEqual([]);
+    expect(problems(objects, SIDECARS)).toEqual([]);
   });
 
   test('a change of the flow-run pod options rolls the workers, which re-apply the template', () => {
@@ -282,7 +280,7 @@ describe('Dask', () => {
     expect(account.metadata.namespace).toBe('dask');
     expect(account.metadata.annotations).toEqual(gpu.serviceAccount!.annotations);
     expect(account.automountServiceAccountToken).toBe(false);
-    expect(problems129(objects)).toEqual([]);
+    expect(problems(objects, SIDECARS)).toEqual([]);
   });
 
   test('the cleanup CronJob takes every option, its sidecars native in the output', () => {

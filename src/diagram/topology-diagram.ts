@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import { settingAliases, SETTINGS } from '../core/private/prefect-settings';
-import { factoryError, requireArgument } from '../core/private/validation';
+import { factoryError, isLoopbackHost, requireArgument } from '../core/private/validation';
 import { ValidationCode } from '../core/validation-code';
 
 type Manifest = { [key: string]: any };
@@ -173,7 +173,7 @@ export class TopologyDiagram {
         } else {
           const address = `${target.host}${target.port !== undefined ? `:${target.port}` : ''}`;
           // On the pod's loopback, the peer is a proxy in the pod (a sidecar) in front of it.
-          const shown = /^(localhost|127\.[\d.]+|::1)$/.test(target.host) ? `${address}, a proxy in the pod` : address;
+          const shown = isLoopbackHost(target.host) ? `${address}, a proxy in the pod` : address;
           found.push([this.add({ id: mermaidId('external', what, address), text: `${what}<br/>${shown}`, shape: ['[/', '/]'] }), what]);
         }
       }

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { PrefectPodOptions } from '../pod-options';
 import { ValidationCode } from '../validation-code';
+import { sortedKeys } from './json';
 import { checkUserContainers, RESTRICTED_VOLUMES, withRestrictedDefaults } from './user-containers';
 import {
   checkAnnotations, checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabels, checkLabelValue, checkLists,
@@ -312,8 +313,4 @@ export function nativeSidecars(object: ApiObject, podSpecPath: string[], options
     spec.initContainers = spec.initContainers.map((c: Record<string, unknown>, i: number) => (i < count ? sortedKeys({ ...c, restartPolicy: 'Always' }) : c));
     return json;
   };
-}
-
-function sortedKeys(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
 }

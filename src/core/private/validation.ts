@@ -302,6 +302,11 @@ export function checkServerHost(scope: IConstruct, prop: string, value: string):
   }
 }
 
+/** Whether a host is the pod's own loopback (a proxy sidecar there), which network policies do not reach. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && (host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1');
+}
+
 /** The message of the input error `check` throws, for a node validation. */
 export function problemsOf(check: () => void): string[] {
   try {

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { selectorLabels } from '../../core/private/labels';
+import { isLoopbackHost } from '../../core/private/validation';
 import { COMPONENT_MIGRATION, COMPONENT_SERVER, COMPONENT_SERVICES, ResolvedServer } from './resolved-server';
 
 /** Selects the API pods (`apiOnly`), or every pod of the server: API, background services and migration. */
@@ -18,12 +19,8 @@ export function outboundPorts(server: ResolvedServer): number[] {
   // A connection URL's port is in its Secret: assume PostgreSQL's default. A database on the
   // pod's loopback (a proxy sidecar) needs no egress: network policies do not apply there.
   const host = server.database._components?.host;
-  if (!server.database.isSqlite && !isLoopback(host)) ports.push(server.database._components?.port ?? 5432);
+  if (!server.database.isSqlite && !isLoopbackHost(host)) ports.push(server.database._components?.port ?? 5432);
   if (server.highlyAvailable) ports.push(server.props.redis!.port ?? 6379);
   if (server.props.analytics) ports.push(443);
   return [...new Set(ports)];
-}
-
-function isLoopback(host: string | undefined): boolean {
-  return host !== undefined && (host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1');
 }

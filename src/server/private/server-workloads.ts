@@ -4,6 +4,7 @@ import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PrefectPodOptions } from '../../core/pod-options';
 import { horizontalAutoscaler } from '../../core/private/autoscaler';
+import { sortedKeysReplacer } from '../../core/private/json';
 import { ContainerArg, ContainerEnvVar } from '../../core/private/kubelet';
 import { selectorLabels, stableLabels } from '../../core/private/labels';
 import { PodParts, restrictedContainerSpec, restrictedPodSpec } from '../../core/private/pod';
@@ -240,7 +241,7 @@ export class ServerWorkloads {
     };
     // A Job's pod template is immutable: a new image or database gets a Job of its own name.
     // Of the template with sorted keys, as the YAML has them: the same output, the same name.
-    const digest = createHash('sha256').update(JSON.stringify(template, sortedKeys)).digest('hex').slice(0, 8);
+    const digest = createHash('sha256').update(JSON.stringify(template, sortedKeysReplacer)).digest('hex').slice(0, 8);
     return new k8s.KubeJob(scope, 'Migration', {
       metadata: { name: `${server.name}-migrate-${digest}`, labels: labels(COMPONENT_MIGRATION) },
       spec: {
@@ -251,10 +252,4 @@ export class ServerWorkloads {
       },
     });
   }
-}
-
-/** A JSON replacer that writes every object's keys in sorted order. */
-function sortedKeys(_key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -14,6 +14,7 @@ import {
 } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
 import { KubernetesJobTemplateOptions } from '../kubernetes-job-template';
+import { PREFECT_PLACEHOLDER, stringsOf } from './placeholders';
 import { applyPatches, checkPatchList } from './template-patches';
 
 /**
@@ -44,12 +45,6 @@ const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
 
 /** What the worker (the API connection) and the template (the home directory) set in a flow run. */
 const TEMPLATE_OWN_ENV = new Set([SETTINGS.client.API_URL, SETTINGS.client.API_KEY, SETTINGS.client.API_AUTH_STRING, SETTINGS.pod.HOME].map(s => s.name));
-/**
- * A placeholder as the worker finds them in a job template (prefect.utilities.templating:
- * `{{\s*([\w\.\-\[\]$]+)\s*}}`), read with Python's Unicode classes: its `\s` also takes
- * U+001C to U+001F and U+0085, and its `\w` letters, marks and numbers of every script.
- */
-const PREFECT_PLACEHOLDER = /\{\{[\s\x1c-\x1f\x85]*[\p{L}\p{M}\p{N}_.\-[\]$]+[\s\x1c-\x1f\x85]*\}\}/u;
 
 /** Checks the options, reporting errors against the pool that holds them. */
 export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTemplateOptions): void {
@@ -109,16 +104,6 @@ function checkFlowRunPods(scope: IConstruct, options: KubernetesJobTemplateOptio
     throw propError(scope, `${prop}.serviceAccount`, 'set',
       'unset with jobTemplate.serviceAccountName: annotate that existing account yourself, or let the pool create one (leave serviceAccountName unset)', ValidationCode.CONFLICT);
   }
-}
-
-/** Every string in a value, keys included, with where it is. */
-function stringsOf(value: unknown, where: string): Array<[string, string]> {
-  if (typeof value === 'string') return [[where, value]];
-  if (Array.isArray(value)) return value.flatMap((v, i) => stringsOf(v, `${where}[${i}]`));
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).flatMap(([k, v]) => [[`${where}`, k] as [string, string], ...stringsOf(v, `${where}.${k}`)]);
-  }
-  return [];
 }
 
 function quantity(resources: ContainerResources) {

@@ -4,7 +4,7 @@ import { IConstruct } from 'constructs';
 import { EnvironmentVariable } from '../../core/environment-variable';
 import { PrefectLogLevel } from '../../core/log-level';
 import { PrefectImage } from '../../core/prefect-image';
-import { checkPodOptions as checkWorkloadPods } from '../../core/private/pod-options';
+import { checkPodOptions } from '../../core/private/pod-options';
 import { settingNames, SETTINGS, SINCE } from '../../core/private/prefect-settings';
 import { checkContainerResources } from '../../core/private/resources';
 import { HOME } from '../../core/private/security';
@@ -116,7 +116,7 @@ export function validatePool(scope: IConstruct, props: GivenPoolProps, pool: Res
   for (const [prop, value] of [['prefetch', pool.prefetch], ['queryInterval', pool.queryInterval]] as const) {
     if (value !== undefined) checkSeconds(scope, prop, value, 1, 3600);
   }
-  checkPodOptions(c);
+  checkWorkerPods(c);
   checkJobTemplateProp(c);
   checkJobNamespaces(c);
   checkClusterUid(c);
@@ -231,10 +231,10 @@ function checkWorkerName({ scope, props, pool, runtime }: Checked): void {
 }
 
 /** Pull secrets, time zone, pod options, resources and extra environment of the worker pods. */
-function checkPodOptions({ scope, props, pool }: Checked): void {
+function checkWorkerPods({ scope, props, pool }: Checked): void {
   for (const secret of pool.imagePullSecrets) checkDns1123Subdomain(scope, 'imagePullSecrets', secret);
   if (pool.timeZone !== undefined) checkTimeZone(scope, 'timeZone', pool.timeZone);
-  checkWorkloadPods({ scope, prop: 'pod', options: props.pod });
+  checkPodOptions({ scope, prop: 'pod', options: props.pod });
   checkContainerResources(scope, 'resources', props.resources);
   checkExtraEnv(scope, 'env', pool.env, name => {
     if (!RESERVED_ENV.has(name)) return undefined;

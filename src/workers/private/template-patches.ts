@@ -4,6 +4,7 @@ import { checkAppArmorAnnotations, plainValues } from '../../core/private/pod-op
 import { checkPodSpecRestricted } from '../../core/private/user-containers';
 import { checkLists, isOptions, propError } from '../../core/private/validation';
 import { ValidationCode } from '../../core/validation-code';
+import { placeholdersIn } from './placeholders';
 
 /**
  * Raw JSON patches on the flow-run Job, for what no option covers. The patched Job must still be
@@ -13,7 +14,6 @@ import { ValidationCode } from '../../core/validation-code';
 
 const PROP = 'jobTemplate.patches';
 const IDENTIFYING = /^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by)$/;
-const PLACEHOLDER = /\{\{[^}]*\}\}/g;
 
 export function checkPatchList(scope: IConstruct, patches: unknown): void {
   checkLists(scope, { [PROP]: patches }, { type: JsonPatch, what: 'a JsonPatch: JsonPatch.add(path, value), replace(), remove(), copy() or move()' });
@@ -37,8 +37,8 @@ export function applyPatches(scope: IConstruct, job: Record<string, any>, patche
       throw propError(scope, `${PROP}[${i}]`, `${op.op} ${op.path}`, `a patch that applies to the flow-run Job: ${(e as Error).message.split('\n')[0]}`, ValidationCode.FORMAT);
     }
   });
-  const before = new Set(JSON.stringify(job).match(PLACEHOLDER) ?? []);
-  const added = (JSON.stringify(patched).match(PLACEHOLDER) ?? []).find(p => !before.has(p));
+  const before = new Set(placeholdersIn(job));
+  const added = placeholdersIn(patched).find(p => !before.has(p));
   if (added !== undefined) {
     throw propError(scope, PROP, added, 'values without a Prefect placeholder: the worker fills in every placeholder of the job template, from its own environment too', ValidationCode.PLACEHOLDER);
   }
