@@ -1,5 +1,11 @@
 import { PrefectVersion } from '../prefect-version';
 
+/**
+ * The labels that identify a pod of the library (the stable ones): selectors and network policies
+ * find pods by them, so no option may set or change them.
+ */
+export const IDENTIFYING_LABEL = /^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by)$/;
+
 /** The subset of the recommended labels that never changes for a workload: safe for selectors. */
 export function selectorLabels(instance: string, component: string): Record<string, string> {
   return {

@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { PrefectPodOptions } from '../pod-options';
 import { ValidationCode } from '../validation-code';
 import { sortedKeys } from './json';
+import { IDENTIFYING_LABEL } from './labels';
 import { checkUserContainers, RESTRICTED_VOLUMES, withRestrictedDefaults } from './user-containers';
 import {
   checkAnnotations, checkDns1035Label, checkDns1123Subdomain, checkEnvName, checkInteger, checkLabelKey, checkLabels, checkLabelValue, checkLists,
@@ -25,15 +26,12 @@ export interface PodOptionsUse {
   readonly reservedVolumes?: string[];
 }
 
-/** Labels the library selects and identifies pods by. */
-const RESERVED_LABELS = /^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by|version)$/;
 const SYSTEM_DIRECTORIES = ['/proc', '/sys', '/dev'];
 const TOLERATION_OPERATORS = ['Exists', 'Equal'];
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const AFFINITY_KINDS = ['nodeAffinity', 'podAffinity', 'podAntiAffinity'];
 const APPARMOR = 'container.apparmor.security.beta.kubernetes.io/';
 
-/** Checks the options of one workload up front. */
 /** Annotations that are AppArmor profiles must be ones Pod Security "restricted" allows. */
 export function checkAppArmorAnnotations(scope: IConstruct, prop: string, annotations: { [key: string]: string } | undefined): void {
   for (const [key, value] of Object.entries(annotations ?? {})) {
@@ -43,6 +41,7 @@ export function checkAppArmorAnnotations(scope: IConstruct, prop: string, annota
   }
 }
 
+/** Checks the options of one workload up front. */
 export function checkPodOptions(use: PodOptionsUse): void {
   const { scope, prop, options } = use;
   if (options === undefined || options === null) return;
@@ -78,7 +77,8 @@ export function checkPodOptions(use: PodOptionsUse): void {
 
 function checkMetadata(scope: IConstruct, prop: string, options: PrefectPodOptions): void {
   checkLabels(scope, `${prop}.labels`, options.labels);
-  const reserved = Object.keys(options.labels ?? {}).find(key => RESERVED_LABELS.test(key));
+  // The version label too: the library sets it on every pod.
+  const reserved = Object.keys(options.labels ?? {}).find(key => IDENTIFYING_LABEL.test(key) || key === 'app.kubernetes.io/version');
   if (reserved !== undefined) {
     throw propError(scope, `${prop}.labels`, reserved,
       'labels other than app.kubernetes.io/{name,instance,component,part-of,managed-by,version}, which the library selects and identifies its pods by', ValidationCode.RESERVED);

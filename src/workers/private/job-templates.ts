@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { PrefectPodOptions } from '../../core/pod-options';
 import { PrefectImage } from '../../core/prefect-image';
 import { toEnvVars } from '../../core/private/env';
+import { IDENTIFYING_LABEL } from '../../core/private/labels';
 import { podBasics, templateContainer } from '../../core/private/pod';
 import { addPodOptions, checkAppArmorAnnotations, checkPodOptions, plainPodOptions } from '../../core/private/pod-options';
 import { SETTINGS } from '../../core/private/prefect-settings';
@@ -75,7 +76,7 @@ export function checkJobTemplate(scope: IConstruct, options: KubernetesJobTempla
     checkLabelKey(scope, `${prop}.labels`, key);
     // The worker copies the Job's labels onto the pod over the template's own: these would take
     // the flow-run pods out of their network policies and selectors.
-    if (/^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by)$/.test(key)) {
+    if (IDENTIFYING_LABEL.test(key)) {
       throw propError(scope, `${prop}.labels`, key,
         'labels other than app.kubernetes.io/{name,instance,component,part-of,managed-by}, which identify the flow-run pods', ValidationCode.RESERVED);
     }
@@ -129,7 +130,9 @@ function extended(options: KubernetesJobTemplateOptions): Record<string, string>
 
 /** An extended resource: a name with a domain prefix (not the kubernetes.io one), a whole count. */
 function checkExtendedResources(scope: IConstruct, resources: { [resource: string]: number } | undefined): void {
-  checkMapOfNumbers(scope, 'jobTemplate.extendedResources', resources);
+  if (resources !== undefined && resources !== null && !isOptions(resources)) {
+    throw propError(scope, 'jobTemplate.extendedResources', resources, 'a map of resource names to counts', ValidationCode.FORMAT);
+  }
   for (const [name, count] of Object.entries(resources ?? {})) {
     checkLabelKey(scope, 'jobTemplate.extendedResources', name);
     if (!name.includes('/') || /(^|\.)kubernetes\.io\//.test(name)) {
@@ -138,11 +141,6 @@ function checkExtendedResources(scope: IConstruct, resources: { [resource: strin
     }
     checkInteger(scope, `jobTemplate.extendedResources[${name}]`, count, 1, 1000);
   }
-}
-
-function checkMapOfNumbers(scope: IConstruct, prop: string, value: unknown): void {
-  if (value === undefined || value === null) return;
-  if (!isOptions(value)) throw propError(scope, prop, value, 'a map of resource names to counts', ValidationCode.FORMAT);
 }
 
 function runResources(options: KubernetesJobTemplateOptions): ContainerResources {
@@ -173,17 +171,39 @@ function podSpec(options: KubernetesJobTemplateOptions, context: JobTemplateCont
   if (!variables) return withOptions;
   // In a base job template, the scheduling options the pool sets are variables a deployment may
   // override (see podVariables); the pool opts in by setting them.
-  const placeholders = Object.fromEntries(SCHEDULING.filter(([option]) => options.pod?.[option] !== undefined)
-    .map(([option, variable]) => [option === 'terminationGracePeriod' ? 'terminationGracePeriodSeconds' : option, `{{ ${variable} }}`]));
+  const placeholders = Object.fromEntries(setScheduling(options.pod).map(s => [s.field, `{{ ${s.variable} }}`]));
   return { ...withOptions, ...placeholders };
 }
 
-/** The pod options that become job variables, and their variables' names. */
-const SCHEDULING = [
-  ['nodeSelector', 'node_selector'], ['tolerations', 'tolerations'], ['affinity', 'affinity'],
-  ['topologySpreadConstraints', 'topology_spread_constraints'], ['priorityClassName', 'priority_class_name'],
-  ['terminationGracePeriod', 'termination_grace_period_seconds'],
-] as const;
+/** A pod option that becomes a job variable: its pod spec field, its variable, and the variable's schema. */
+interface SchedulingVariable {
+  readonly option: 'nodeSelector' | 'tolerations' | 'affinity' | 'topologySpreadConstraints' | 'priorityClassName' | 'terminationGracePeriod';
+  readonly field: string;
+  readonly variable: string;
+  readonly title: string;
+  readonly description: string;
+  readonly schema: Record<string, unknown>;
+}
+
+const OBJECTS = { type: 'array', items: { type: 'object' } };
+const SCHEDULING: SchedulingVariable[] = [
+  { option: 'nodeSelector', field: 'nodeSelector', variable: 'node_selector', title: 'Node Selector', description: 'Node labels the flow-run pods must run on.',
+    schema: { type: 'object', additionalProperties: { type: 'string' } } },
+  { option: 'tolerations', field: 'tolerations', variable: 'tolerations', title: 'Tolerations', description: 'Tolerations of the flow-run pods (Kubernetes Toleration objects).', schema: OBJECTS },
+  { option: 'affinity', field: 'affinity', variable: 'affinity', title: 'Affinity', description: 'Node and pod affinity of the flow-run pods (a Kubernetes Affinity object).',
+    schema: { type: 'object' } },
+  { option: 'topologySpreadConstraints', field: 'topologySpreadConstraints', variable: 'topology_spread_constraints', title: 'Topology Spread Constraints',
+    description: 'Topology spread constraints of the flow-run pods.', schema: OBJECTS },
+  { option: 'priorityClassName', field: 'priorityClassName', variable: 'priority_class_name', title: 'Priority Class Name', description: 'PriorityClass of the flow-run pods.',
+    schema: { type: 'string' } },
+  { option: 'terminationGracePeriod', field: 'terminationGracePeriodSeconds', variable: 'termination_grace_period_seconds', title: 'Termination Grace Period',
+    description: 'Seconds a flow-run pod has to stop after SIGTERM.', schema: { type: 'integer', minimum: 0 } },
+];
+
+/** The scheduling options the pool sets. */
+function setScheduling(pod: PrefectPodOptions | undefined): SchedulingVariable[] {
+  return SCHEDULING.filter(s => pod?.[s.option] !== undefined);
+}
 
 /** The flow-run pods' labels: the user's, then the ones that identify them. */
 function podLabels(options: KubernetesJobTemplateOptions, context: JobTemplateContext): Record<string, string> {
@@ -311,18 +331,10 @@ function templateVariables(options: KubernetesJobTemplateOptions, context: JobTe
  * could name any Secret of the job namespace.
  */
 function podVariables(pod: PrefectPodOptions): Record<string, unknown> {
-  const variable = (title: string, description: string, schema: Record<string, unknown>, value: unknown) => ({ title, description, ...schema, default: value });
-  const objects = { type: 'array', items: { type: 'object' } };
-  const all: Record<string, [unknown, () => Record<string, unknown>]> = {
-    node_selector: [pod.nodeSelector, () => variable('Node Selector', 'Node labels the flow-run pods must run on.', { type: 'object', additionalProperties: { type: 'string' } }, pod.nodeSelector)],
-    tolerations: [pod.tolerations, () => variable('Tolerations', 'Tolerations of the flow-run pods (Kubernetes Toleration objects).', objects, pod.tolerations)],
-    affinity: [pod.affinity, () => variable('Affinity', 'Node and pod affinity of the flow-run pods (a Kubernetes Affinity object).', { type: 'object' }, pod.affinity)],
-    topology_spread_constraints: [pod.topologySpreadConstraints, () => variable('Topology Spread Constraints', 'Topology spread constraints of the flow-run pods.', objects, pod.topologySpreadConstraints)],
-    priority_class_name: [pod.priorityClassName, () => variable('Priority Class Name', 'PriorityClass of the flow-run pods.', { type: 'string' }, pod.priorityClassName)],
-    termination_grace_period_seconds: [pod.terminationGracePeriod, () => variable('Termination Grace Period', 'Seconds a flow-run pod has to stop after SIGTERM.',
-      { type: 'integer', minimum: 0 }, pod.terminationGracePeriod?.toSeconds())],
-  };
-  return Object.fromEntries(Object.entries(all).filter(([, [value]]) => value !== undefined).map(([name, [, make]]) => [name, make()]));
+  return Object.fromEntries(setScheduling(pod).map(s => {
+    const value = s.option === 'terminationGracePeriod' ? pod.terminationGracePeriod!.toSeconds() : pod[s.option];
+    return [s.variable, { title: s.title, description: s.description, ...s.schema, default: value }];
+  }));
 }
 
 /**

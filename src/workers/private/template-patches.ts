@@ -1,5 +1,6 @@
 import { JsonPatch } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { IDENTIFYING_LABEL } from '../../core/private/labels';
 import { checkAppArmorAnnotations, plainValues } from '../../core/private/pod-options';
 import { checkPodSpecRestricted } from '../../core/private/user-containers';
 import { checkLists, isOptions, propError } from '../../core/private/validation';
@@ -13,7 +14,6 @@ import { placeholdersIn } from './placeholders';
  */
 
 const PROP = 'jobTemplate.patches';
-const IDENTIFYING = /^app\.kubernetes\.io\/(name|instance|component|part-of|managed-by)$/;
 
 export function checkPatchList(scope: IConstruct, patches: unknown): void {
   checkLists(scope, { [PROP]: patches }, { type: JsonPatch, what: 'a JsonPatch: JsonPatch.add(path, value), replace(), remove(), copy() or move()' });
@@ -54,7 +54,7 @@ export function applyPatches(scope: IConstruct, job: Record<string, any>, patche
     checkAppArmorAnnotations(scope, PROP, annotations as Record<string, string>);
   }
   const labels = template.metadata?.labels ?? {};
-  const changed = Object.keys(job.spec.template.metadata.labels).find(key => IDENTIFYING.test(key) && labels[key] !== job.spec.template.metadata.labels[key]);
+  const changed = Object.keys(job.spec.template.metadata.labels).find(key => IDENTIFYING_LABEL.test(key) && labels[key] !== job.spec.template.metadata.labels[key]);
   if (changed !== undefined) {
     throw propError(scope, PROP, changed, 'patches that keep the flow-run pods\' app.kubernetes.io labels, which their network policies select them by', ValidationCode.RESERVED);
   }
