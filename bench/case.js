@@ -17,7 +17,7 @@ if (kind === 'floor') {
 } else if (kind === 'variant') {
   const variants = require('../lib/src/examples/variants');
   const build = { minimal: variants.minimal, production: variants.production, 'cloud-workers': variants.cloudWorkers,
-    'prefect2-agents': variants.prefect2Agents, 'prefect1-agent': variants.prefect1Agent, dask: variants.dask }[arg];
+    'prefect2-agents': variants.prefect2Agents, 'prefect1-agent': variants.prefect1Agent, dask: variants.dask, enterprise: variants.enterprise }[arg];
   if (!build) throw new Error(`no variant ${arg}`);
   build(app);
 } else if (kind === 'pools') {

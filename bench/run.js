@@ -77,7 +77,7 @@ const variants = require('../lib/src/examples/variants');
 const { PrefectPlatform } = require('../lib/src');
 const builders = {
   minimal: variants.minimal, production: variants.production, 'cloud-workers': variants.cloudWorkers,
-  'prefect2-agents': variants.prefect2Agents, 'prefect1-agent': variants.prefect1Agent, dask: variants.dask,
+  'prefect2-agents': variants.prefect2Agents, 'prefect1-agent': variants.prefect1Agent, dask: variants.dask, enterprise: variants.enterprise,
 };
 const platformOf = (n) => (app) => new PrefectPlatform(app, 'pools', { workerPools: Array.from({ length: n }, (_, i) => ({ poolName: `pool-${i}` })) });
 
